@@ -1,0 +1,51 @@
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from core.notifications import KINDS
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("Phone or e-mail"), max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username", "inputmode": "email"}),
+    )
+    error_messages = {
+        "invalid_login": _("The phone number, e-mail address or password is not right. Try again."),
+        "inactive": _("This account is inactive."),
+    }
+
+
+class SignUpForm(forms.Form):
+    login = forms.CharField(label=_("Phone or e-mail"), max_length=254,
+                            widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+                            help_text=_("You will log in with it."))
+    display_name = forms.CharField(label=_("Your name"), max_length=60,
+                                   help_text=_("How other members see you."))
+    password = forms.CharField(label=_("Password"), min_length=8,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                               help_text=_("At least 8 characters, not only digits."))
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(label=_("Your name"), max_length=60)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    language = forms.ChoiceField(label=_("Language"), choices=[("", _("Browser default"))] + list(settings.LANGUAGES),
+                                 required=False)
+
+
+class NotificationSettingsForm(forms.Form):
+    def __init__(self, *args, opt_outs=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        off_all = {kind for kind, channel in opt_outs if channel == "all"}
+        off_email = {kind for kind, channel in opt_outs if channel == "email"}
+        for kind, label in KINDS.items():
+            self.fields[f"inbox_{kind}"] = forms.BooleanField(label=label, required=False,
+                                                             initial=kind not in off_all)
+            self.fields[f"email_{kind}"] = forms.BooleanField(label=_("also by e-mail"), required=False,
+                                                             initial=kind not in off_all and kind not in off_email)
+
+    def rows(self):
+        return [(self[f"inbox_{kind}"], self[f"email_{kind}"]) for kind in KINDS]

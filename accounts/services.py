@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import User, normalize_phone, validate_phone
+from core.exceptions import Conflict, ValidationFailed
+
+
+def parse_login(login: str) -> dict:
+    """A login is an e-mail address (it has an @) or a phone number: {'email': ...} or {'phone': ...}."""
+    login = (login or "").strip()
+    if "@" in login:
+        try:
+            validate_email(login)
+        except ValidationError:
+            raise ValidationFailed(_("Enter a valid e-mail address."), fields={"login": [_("Enter a valid e-mail address.")]})
+        return {"email": login.lower()}
+    phone = normalize_phone(login)
+    try:
+        validate_phone(phone)
+    except ValidationError as exc:
+        raise ValidationFailed(exc.messages[0], fields={"login": exc.messages})
+    return {"phone": phone}
+
+
+def user_sign_up(*, login: str, display_name: str, password: str, language: str = "") -> User:
+    identity = parse_login(login)
+    display_name = (display_name or "").strip()
+    if not display_name:
+        raise ValidationFailed(_("Tell us what to call you."), fields={"display_name": [_("This field is required.")]})
+    candidate = User(display_name=display_name, **identity)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        raise ValidationFailed(exc.messages[0], fields={"password": exc.messages})
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(password=password, display_name=display_name, language=language, **identity)
+    except IntegrityError:
+        raise Conflict(
+            _("An account with this phone number or e-mail address already exists. Log in instead."),
+            code="account_exists",
+            fields={"login": [_("Already registered.")]},
+        )
+
+
+def user_update_profile(*, user: User, display_name: str, email: str | None, phone: str | None, language: str) -> User:
+    user.display_name = (display_name or "").strip()
+    user.email = (email or "").strip().lower() or None
+    user.phone = normalize_phone(phone or "") or None
+    user.language = language or ""
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        raise ValidationFailed(exc.messages[0], fields=exc.message_dict)
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["display_name", "email", "phone", "language"])
+    except IntegrityError:
+        raise Conflict(_("Another account uses this phone number or e-mail address."), code="account_exists")
+    return user

@@ -1,0 +1,79 @@
+import zoneinfo
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import CURRENCY_CHOICES, TIMEZONE_CHOICES, Community, Role
+
+
+class CommunityForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=80)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    rules = forms.CharField(label=_("Group rules"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                            help_text=_("Shown to everyone before they join."))
+    kind = forms.ChoiceField(label=_("Kind"), choices=Community.Kind.choices, initial=Community.Kind.INTEREST)
+    purpose = forms.CharField(label=_("Purpose"), max_length=200, required=False,
+                              help_text=_("One line: what the group is for."))
+    join_policy = forms.ChoiceField(label=_("Join policy"), choices=Community.JoinPolicy.choices,
+                                    initial=Community.JoinPolicy.APPROVAL, widget=forms.RadioSelect)
+    timezone = forms.ChoiceField(label=_("Timezone"), choices=TIMEZONE_CHOICES, initial="Asia/Shanghai")
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES, initial="CNY")
+    cover = forms.FileField(label=_("Cover image"), required=False,
+                            help_text=_("JPEG, PNG or WebP, up to 5 MB."),
+                            widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+
+
+class JoinRequestForm(forms.Form):
+    message = forms.CharField(label=_("Message to the admins"), required=False, max_length=500,
+                              widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Who are you, and why do you want to join?")}))
+
+
+class InviteForm(forms.Form):
+    label = forms.CharField(label=_("Label"), max_length=80, required=False,
+                            help_text=_("For you: where this link is shared, e.g. 'Building 3 poster'."))
+    expires_at = forms.DateTimeField(label=_("Expires"), required=False,
+                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                                     help_text=_("Leave empty for no expiry."))
+    max_uses = forms.IntegerField(label=_("Use limit"), required=False, min_value=1, max_value=100000,
+                                  help_text=_("Leave empty for no limit."))
+    branch = forms.ModelChoiceField(label=_("Branch"), queryset=Community.objects.none(), required=False,
+                                    empty_label=_("No branch"))
+
+    def __init__(self, *args, community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.community = community
+        self.fields["branch"].queryset = community.branches.order_by("name")
+        if not community.branches.exists():
+            del self.fields["branch"]
+
+    def clean_expires_at(self):
+        value = self.cleaned_data.get("expires_at")
+        if value is not None and timezone.is_naive(value):
+            value = timezone.make_aware(value, zoneinfo.ZoneInfo(self.community.timezone))
+        return value
+
+
+class BranchForm(forms.Form):
+    name = forms.CharField(label=_("Branch name"), max_length=80)
+    leader = forms.ChoiceField(label=_("Leader"), required=False)
+
+    def __init__(self, *args, community, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = community.memberships.filter(status="active").select_related("user").order_by("user__display_name")
+        self.members = {str(m.user_id): m.user for m in members}
+        self.fields["leader"].choices = [("", _("No leader yet"))] + [
+            (str(m.user_id), f"{m.user.display_name} ({m.get_role_display()})") for m in members
+        ]
+
+    def clean_leader(self):
+        value = self.cleaned_data.get("leader")
+        return self.members.get(value) if value else None
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class BanForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)

@@ -1,0 +1,92 @@
+"""Who may do what in a community: the one place pages and API ask.
+
+A request is resolved to the community and the user's membership once
+(``resolve_community``); a non-member is told the community does not exist (404), a member
+without the right gets 403.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.utils.translation import gettext as _
+
+from communities.models import ROLE_RANK, Community, Membership, Role
+from core.exceptions import Forbidden, NotFound
+
+
+class Perm(StrEnum):
+    VIEW = "view"  # community home, member pages
+    INVITE = "invite"  # create invites and posters
+    VIEW_CONSOLE = "view_console"  # the admin console, read-only parts
+    MANAGE_MEMBERS = "manage_members"  # roles, branches, bans
+    DECIDE_REQUESTS = "decide_requests"
+    MANAGE_INVITES = "manage_invites"  # revoke anyone's invites
+    MANAGE_BRANCHES = "manage_branches"
+    MANAGE_SETTINGS = "manage_settings"
+    VIEW_AUDIT = "view_audit"
+
+
+MIN_ROLE: dict[Perm, Role] = {
+    Perm.VIEW: Role.MEMBER,
+    Perm.INVITE: Role.LEADER,
+    Perm.VIEW_CONSOLE: Role.LEADER,
+    Perm.MANAGE_MEMBERS: Role.ADMIN,
+    Perm.DECIDE_REQUESTS: Role.ADMIN,
+    Perm.MANAGE_INVITES: Role.ADMIN,
+    Perm.MANAGE_BRANCHES: Role.ADMIN,
+    Perm.MANAGE_SETTINGS: Role.ADMIN,
+    Perm.VIEW_AUDIT: Role.ADMIN,
+}
+
+
+def has_perm(membership: Membership | None, perm: Perm) -> bool:
+    return membership is not None and membership.rank >= ROLE_RANK[MIN_ROLE[perm]]
+
+
+def check_perm(membership: Membership | None, perm: Perm) -> None:
+    if membership is None or not membership.is_active:
+        raise NotFound(_("Community not found."), code="community_not_found")
+    if not has_perm(membership, perm):
+        raise Forbidden()
+
+
+def membership_of(user, community: Community) -> Membership | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Membership.objects.filter(community=community, user=user).first()
+
+
+def resolve_community(user, slug: str, perm: Perm = Perm.VIEW) -> tuple[Community, Membership]:
+    """The community at ``slug`` and the user's active membership, or NotFound / Forbidden."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotFound(_("Community not found."), code="community_not_found")
+    membership = (
+        Membership.objects.select_related("community", "branch")
+        .filter(community__slug=slug, community__parent__isnull=True, user=user, status=Membership.Status.ACTIVE)
+        .first()
+    )
+    check_perm(membership, perm)
+    return membership.community, membership
+
+
+def check_can_manage(actor: Membership, target: Membership) -> None:
+    """Admins act on members below them; the owner acts on everyone else; nobody on themselves."""
+    check_perm(actor, Perm.MANAGE_MEMBERS)
+    if actor.pk == target.pk:
+        raise Forbidden(_("You cannot change your own membership here."), code="self_change")
+    if actor.role != Role.OWNER and ROLE_RANK[target.role] >= ROLE_RANK[actor.role]:
+        raise Forbidden(_("Only the owner can change an admin."), code="rank")
+
+
+def check_can_assign_role(actor: Membership, target: Membership, role: Role) -> None:
+    check_perm(actor, Perm.MANAGE_MEMBERS)
+    if target.role == Role.OWNER:
+        raise Forbidden(
+            _("The owner cannot be demoted. Transfer ownership to another member first."), code="last_owner"
+        )
+    check_can_manage(actor, target)
+    if role == Role.OWNER and actor.role != Role.OWNER:
+        raise Forbidden(_("Only the owner can transfer ownership."), code="rank")
+    if role == Role.ADMIN and actor.role != Role.OWNER:
+        raise Forbidden(_("Only the owner can appoint admins."), code="rank")

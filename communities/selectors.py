@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from communities.models import Community, Invite, JoinRequest, Membership
+
+
+def my_communities(user) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(user=user, status=Membership.Status.ACTIVE, community__parent__isnull=True)
+        .select_related("community", "branch")
+        .annotate(member_count=Count("community__memberships", filter=Q(community__memberships__status="active")))
+        .order_by("community__name")
+    )
+
+
+def member_list(*, community: Community, q: str = "", role: str = "", status: str = "",
+                branch: str = "", invited_by: str = "") -> QuerySet[Membership]:
+    qs = community.memberships.select_related("user", "branch", "invited_by")
+    if q:
+        q = q.strip()
+        qs = qs.filter(
+            Q(user__display_name__icontains=q) | Q(user__phone__contains=q) | Q(user__email__icontains=q)
+        )
+    if role:
+        qs = qs.filter(role=role)
+    qs = qs.filter(status=status) if status else qs.exclude(status=Membership.Status.LEFT)
+    if branch == "none":
+        qs = qs.filter(branch__isnull=True)
+    elif branch.isdigit():
+        qs = qs.filter(branch_id=int(branch))
+    if invited_by.isdigit():
+        qs = qs.filter(invited_by_id=int(invited_by))
+    return qs.order_by("-joined_at", "-id")
+
+
+def member_counts(community: Community) -> dict[str, int]:
+    rows = community.memberships.values("status").annotate(n=Count("id"))
+    counts = {row["status"]: row["n"] for row in rows}
+    counts["pending_requests"] = community.join_requests.filter(status=JoinRequest.Status.PENDING).count()
+    return counts
+
+
+def branches(community: Community) -> QuerySet[Community]:
+    return (
+        community.branches.select_related("leader")
+        .annotate(member_count=Count("branch_memberships", filter=Q(branch_memberships__status="active")))
+        .order_by("name")
+    )
+
+
+def invites(community: Community, *, created_by=None) -> QuerySet[Invite]:
+    qs = community.invites.select_related("created_by", "branch").annotate(
+        joined_count=Count("memberships")
+    )
+    if created_by is not None:
+        qs = qs.filter(created_by=created_by)
+    return qs.order_by("-created_at", "-id")
+
+
+def pending_requests(community: Community) -> QuerySet[JoinRequest]:
+    return community.join_requests.filter(status=JoinRequest.Status.PENDING).select_related("user").order_by("created_at")

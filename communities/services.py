@@ -1,0 +1,545 @@
+"""Writes to communities, memberships, invites, join requests and branches.
+
+Each service checks first (permission, state) and raises a DomainError; then it changes state in
+one short transaction. Side effects (e-mail) run on commit through core.notifications.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from communities.models import Community, Invite, JoinRequest, Membership, Role
+from communities.permissions import Perm, check_can_assign_role, check_can_manage, check_perm
+from core.audit import audit_record
+from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from core.images import clean_image
+from core.notifications import notify
+
+COMMUNITY_FIELDS = ("name", "description", "rules", "kind", "purpose", "join_policy", "timezone", "currency")
+
+
+def _new_slug() -> str:
+    alphabet = "23456789abcdefghjkmnpqrstuvwxyz"
+    return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def _full_clean(instance, exclude=None):
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise ValidationFailed(exc.messages[0], fields=exc.message_dict)
+
+
+# Communities ---------------------------------------------------------------------------------
+
+def community_create(*, owner, cover=None, **fields) -> Community:
+    community = Community(slug=_new_slug(), **{k: v for k, v in fields.items() if k in COMMUNITY_FIELDS})
+    _full_clean(community, exclude=["slug", "cover"])
+    if cover:
+        community.cover = clean_image(cover, field="cover")
+    with transaction.atomic():
+        community.save()
+        membership = Membership.objects.create(community=community, user=owner, role=Role.OWNER)
+        audit_record(community=community, actor=owner, action="community.created", target_user=owner, obj=membership)
+    return community
+
+
+def community_update(*, actor: Membership, cover=None, remove_cover: bool = False, **fields) -> Community:
+    check_perm(actor, Perm.MANAGE_SETTINGS)
+    community = actor.community
+    changed = {}
+    for key, value in fields.items():
+        if key in COMMUNITY_FIELDS and getattr(community, key) != value:
+            changed[key] = [str(getattr(community, key)), str(value)]
+            setattr(community, key, value)
+    _full_clean(community, exclude=["slug", "cover"])
+    if cover:
+        community.cover = clean_image(cover, field="cover")
+        changed["cover"] = ["", community.cover.name]
+    elif remove_cover and community.cover:
+        community.cover = ""
+        changed["cover"] = ["removed", ""]
+    with transaction.atomic():
+        community.save()
+        if changed:
+            audit_record(community=community, actor=actor.user, action="community.updated",
+                         changed=sorted(changed), obj=community)
+    return community
+
+
+# Branches ------------------------------------------------------------------------------------
+
+def _leader_membership(community: Community, leader) -> Membership | None:
+    if leader is None:
+        return None
+    membership = (
+        Membership.objects.select_for_update()
+        .filter(community=community, user=leader, status=Membership.Status.ACTIVE)
+        .first()
+    )
+    if membership is None:
+        raise ValidationFailed(_("The leader must be an active member of the community."),
+                               fields={"leader": [_("Not an active member.")]})
+    return membership
+
+
+def _appoint_leader(*, actor: Membership, branch: Community, membership: Membership | None) -> None:
+    """The branch's leader gets at least the leader role and belongs to the branch."""
+    if membership is None:
+        return
+    if membership.role == Role.MEMBER:
+        membership.role = Role.LEADER
+        audit_record(community=actor.community, actor=actor.user, action="membership.role_changed",
+                     target_user=membership.user, obj=membership, **{"from": Role.MEMBER, "to": Role.LEADER})
+    membership.branch = branch
+    membership.save(update_fields=["role", "branch"])
+
+
+def branch_create(*, actor: Membership, name: str, leader=None) -> Community:
+    check_perm(actor, Perm.MANAGE_BRANCHES)
+    parent = actor.community
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_("Give the branch a name."), fields={"name": [_("This field is required.")]})
+    try:
+        with transaction.atomic():
+            leader_membership = _leader_membership(parent, leader)
+            branch = Community.objects.create(
+                parent=parent, name=name, slug=_new_slug(), leader=leader,
+                kind=parent.kind, join_policy=parent.join_policy, timezone=parent.timezone, currency=parent.currency,
+            )
+            _appoint_leader(actor=actor, branch=branch, membership=leader_membership)
+            audit_record(community=parent, actor=actor.user, action="branch.created", target_user=leader, obj=branch,
+                         name=name)
+    except IntegrityError:
+        raise Conflict(_("A branch with this name already exists."), code="duplicate_branch",
+                       fields={"name": [_("Already used.")]})
+    return branch
+
+
+def branch_update(*, actor: Membership, branch: Community, name: str, leader=None) -> Community:
+    check_perm(actor, Perm.MANAGE_BRANCHES)
+    if branch.parent_id != actor.community_id:
+        raise NotFound()
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_("Give the branch a name."), fields={"name": [_("This field is required.")]})
+    try:
+        with transaction.atomic():
+            leader_membership = _leader_membership(actor.community, leader)
+            old_leader_id = branch.leader_id
+            branch.name = name
+            branch.leader = leader
+            branch.save(update_fields=["name", "leader"])
+            _appoint_leader(actor=actor, branch=branch, membership=leader_membership)
+            audit_record(community=actor.community, actor=actor.user, action="branch.updated", target_user=leader,
+                         obj=branch, name=name, previous_leader=old_leader_id)
+    except IntegrityError:
+        raise Conflict(_("A branch with this name already exists."), code="duplicate_branch",
+                       fields={"name": [_("Already used.")]})
+    return branch
+
+
+def _check_branch(community: Community, branch: Community | None) -> None:
+    if branch is not None and branch.parent_id != community.pk:
+        raise ValidationFailed(_("Choose a branch of this community."), fields={"branch": [_("Unknown branch.")]})
+
+
+# Invites -------------------------------------------------------------------------------------
+
+def invite_create(*, actor: Membership, label: str = "", expires_at: datetime | None = None,
+                  max_uses: int | None = None, branch: Community | None = None) -> Invite:
+    check_perm(actor, Perm.INVITE)
+    _check_branch(actor.community, branch)
+    errors = {}
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = [_("Choose a time in the future.")]
+    if max_uses is not None and max_uses < 1:
+        errors["max_uses"] = [_("The use limit must be at least 1.")]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
+    invite = Invite.objects.create(
+        community=actor.community, created_by=actor.user, label=(label or "").strip()[:80],
+        expires_at=expires_at, max_uses=max_uses, branch=branch,
+    )
+    return invite
+
+
+def invite_revoke(*, actor: Membership, invite: Invite) -> Invite:
+    if invite.community_id != actor.community_id:
+        raise NotFound()
+    if invite.created_by_id != actor.user_id:
+        check_perm(actor, Perm.MANAGE_INVITES)
+    else:
+        check_perm(actor, Perm.INVITE)
+    Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    invite.refresh_from_db()
+    audit_record(community=actor.community, actor=actor.user, action="invite.revoked", obj=invite, code=invite.code)
+    return invite
+
+
+INVITE_ERRORS = {
+    "revoked": lambda: _("This invite link has been revoked. Ask the person who shared it for a new one."),
+    "expired": lambda: _("This invite link has expired. Ask the person who shared it for a new one."),
+    "used_up": lambda: _("This invite link has reached its use limit. Ask the person who shared it for a new one."),
+}
+
+
+class InviteUnavailable(Conflict):
+    status = 410
+
+    def __init__(self, reason: str):
+        super().__init__(INVITE_ERRORS[reason](), code=f"invite_{reason}")
+        self.reason = reason
+
+
+def invite_get(code: str) -> Invite:
+    """The invite with ``code`` (any state), or NotFound."""
+    invite = Invite.objects.select_related("community", "created_by", "branch").filter(code=(code or "").strip().lower()).first()
+    if invite is None or invite.community.parent_id is not None:
+        raise NotFound(_("This invite link is not valid. Check that you copied all of it."), code="invite_not_found")
+    return invite
+
+
+def _consume_invite_use(invite: Invite) -> None:
+    """Take one use of the invite with a guarded update: the limit holds under any concurrency."""
+    now = timezone.now()
+    taken = (
+        Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .filter(Q(max_uses__isnull=True) | Q(uses_count__lt=F("max_uses")))
+        .update(uses_count=F("uses_count") + 1)
+    )
+    if not taken:
+        invite.refresh_from_db()
+        raise InviteUnavailable(invite.state if invite.state != "valid" else "used_up")
+
+
+# Joining -------------------------------------------------------------------------------------
+
+BANNED_MESSAGE = lambda: _("You cannot join this community.")  # noqa: E731
+
+
+def membership_join(*, user, community: Community, invite: Invite | None = None) -> tuple[Membership, bool]:
+    """Join ``community`` now (open policy, or with a valid invite). Returns (membership, created).
+
+    Joining twice returns the same membership and uses nothing. A banned user is refused
+    whatever link they follow.
+    """
+    if community.parent_id is not None:
+        raise NotFound()
+    if invite is not None and invite.community_id != community.pk:
+        raise NotFound()
+    if invite is None and community.join_policy != Community.JoinPolicy.OPEN:
+        if community.join_policy == Community.JoinPolicy.APPROVAL:
+            raise Forbidden(_("This community reviews new members: send a join request."), code="approval_required")
+        raise Forbidden(_("This community is invite only: you need an invite link."), code="invite_required")
+    try:
+        with transaction.atomic():
+            existing = Membership.objects.select_for_update().filter(community=community, user=user).first()
+            if existing is not None and existing.status == Membership.Status.BANNED:
+                raise Forbidden(BANNED_MESSAGE(), code="banned")
+            if existing is not None and existing.is_active:
+                return existing, False
+            if invite is not None:
+                _consume_invite_use(invite)
+            values = dict(
+                status=Membership.Status.ACTIVE, role=Role.MEMBER, joined_at=timezone.now(),
+                invite=invite, invited_by=invite.created_by if invite else None,
+                branch=invite.branch if invite else None,
+            )
+            if existing is None:
+                membership = Membership.objects.create(community=community, user=user, **values)
+            else:  # came back after leaving
+                for key, value in values.items():
+                    setattr(existing, key, value)
+                existing.save()
+                membership = existing
+            JoinRequest.objects.filter(community=community, user=user, status=JoinRequest.Status.PENDING).update(
+                status=JoinRequest.Status.WITHDRAWN, decided_at=timezone.now()
+            )
+            audit_record(community=community, actor=user, action="membership.joined", target_user=user,
+                         obj=membership, invite=invite.code if invite else None)
+            return membership, True
+    except IntegrityError:
+        # The same person joined in a concurrent request: theirs stands, this one used nothing.
+        membership = Membership.objects.get(community=community, user=user)
+        if membership.status == Membership.Status.BANNED:
+            raise Forbidden(BANNED_MESSAGE(), code="banned")
+        return membership, False
+
+
+def membership_join_by_code(*, user, code: str) -> tuple[Membership, bool]:
+    invite = invite_get(code)
+    existing = Membership.objects.filter(community=invite.community, user=user).first()
+    if existing is not None and existing.status == Membership.Status.BANNED:
+        raise Forbidden(BANNED_MESSAGE(), code="banned")
+    if existing is None or not existing.is_active:
+        if invite.state != "valid":
+            raise InviteUnavailable(invite.state)
+    return membership_join(user=user, community=invite.community, invite=invite)
+
+
+def membership_leave(*, user, community: Community) -> Membership:
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(
+            community=community, user=user, status=Membership.Status.ACTIVE).first()
+        if membership is None:
+            raise NotFound()
+        if membership.role == Role.OWNER:
+            raise Forbidden(_("The owner cannot leave. Transfer ownership to another member first."),
+                            code="last_owner")
+        membership.status = Membership.Status.LEFT
+        membership.role = Role.MEMBER
+        membership.save(update_fields=["status", "role"])
+        audit_record(community=community, actor=user, action="membership.left", target_user=user, obj=membership)
+    return membership
+
+
+def join_request_create(*, user, community: Community, message: str = "") -> JoinRequest:
+    if community.parent_id is not None:
+        raise NotFound()
+    if community.join_policy != Community.JoinPolicy.APPROVAL:
+        if community.join_policy == Community.JoinPolicy.OPEN:
+            raise Conflict(_("This community is open: join it directly."), code="open_join")
+        raise Forbidden(_("This community is invite only: you need an invite link."), code="invite_required")
+    message = (message or "").strip()
+    if len(message) > 500:
+        raise ValidationFailed(_("Keep the message under 500 characters."), fields={"message": [_("Too long.")]})
+    membership = Membership.objects.filter(community=community, user=user).first()
+    if membership is not None and membership.status == Membership.Status.BANNED:
+        raise Forbidden(BANNED_MESSAGE(), code="banned")
+    if membership is not None and membership.is_active:
+        raise Conflict(_("You are already a member of this community."), code="already_member")
+    try:
+        with transaction.atomic():
+            return JoinRequest.objects.create(community=community, user=user, message=message)
+    except IntegrityError:
+        # A pending request exists (a double tap): return it rather than a second one.
+        return JoinRequest.objects.get(community=community, user=user, status=JoinRequest.Status.PENDING)
+
+
+def _lock_pending_request(actor: Membership, join_request: JoinRequest) -> JoinRequest:
+    check_perm(actor, Perm.DECIDE_REQUESTS)
+    if join_request.community_id != actor.community_id:
+        raise NotFound()
+    locked = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
+    if locked.status != JoinRequest.Status.PENDING:
+        raise Conflict(_("This request has already been answered (%(status)s).") % {
+            "status": locked.get_status_display()}, code="already_decided")
+    return locked
+
+
+def join_request_approve(*, actor: Membership, join_request: JoinRequest) -> Membership:
+    community = actor.community
+    with transaction.atomic():
+        request = _lock_pending_request(actor, join_request)
+        existing = Membership.objects.select_for_update().filter(community=community, user=request.user).first()
+        if existing is not None and existing.status == Membership.Status.BANNED:
+            raise Conflict(_("This person is banned. Unban them before approving."), code="banned")
+        if existing is None:
+            membership = Membership.objects.create(community=community, user=request.user)
+        else:
+            if not existing.is_active:
+                existing.status = Membership.Status.ACTIVE
+                existing.role = Role.MEMBER
+                existing.joined_at = timezone.now()
+                existing.save(update_fields=["status", "role", "joined_at"])
+            membership = existing
+        request.status = JoinRequest.Status.APPROVED
+        request.decided_by = actor.user
+        request.decided_at = timezone.now()
+        request.save(update_fields=["status", "decided_by", "decided_at"])
+        audit_record(community=community, actor=actor.user, action="join_request.approved",
+                     target_user=request.user, obj=request)
+        notify(recipient=request.user, community=community, kind="join_request_decided",
+               title=_("Welcome to %(name)s") % {"name": community.name},
+               body=_("Your request to join %(name)s was approved.") % {"name": community.name},
+               url=community.get_absolute_url())
+    join_request.refresh_from_db()
+    return membership
+
+
+def join_request_decline(*, actor: Membership, join_request: JoinRequest, note: str = "") -> JoinRequest:
+    community = actor.community
+    with transaction.atomic():
+        request = _lock_pending_request(actor, join_request)
+        request.status = JoinRequest.Status.DECLINED
+        request.decided_by = actor.user
+        request.decided_at = timezone.now()
+        request.decision_note = (note or "").strip()[:200]
+        request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        audit_record(community=community, actor=actor.user, action="join_request.declined",
+                     target_user=request.user, obj=request, note=request.decision_note)
+        notify(recipient=request.user, community=community, kind="join_request_decided",
+               title=_("Your request to join %(name)s") % {"name": community.name},
+               body=_("Your request to join %(name)s was declined.") % {"name": community.name}
+               + (f"\n{request.decision_note}" if request.decision_note else ""))
+    return request
+
+
+# Managing members ----------------------------------------------------------------------------
+
+def _lock_target(actor: Membership, membership: Membership) -> Membership:
+    if membership.community_id != actor.community_id:
+        raise NotFound()
+    return Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+
+
+def membership_change_role(*, actor: Membership, membership: Membership, role: str) -> Membership:
+    if role not in Role.values:
+        raise ValidationFailed(_("Choose a valid role."), fields={"role": [_("Unknown role.")]})
+    role = Role(role)
+    with transaction.atomic():
+        # Lock both rows in primary-key order so two concurrent role changes cannot deadlock.
+        ids = sorted({actor.pk, membership.pk})
+        locked = {m.pk: m for m in Membership.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+        actor_locked, target = locked[actor.pk], locked.get(membership.pk)
+        if target is None or target.community_id != actor.community_id:
+            raise NotFound()
+        actor_locked.community = actor.community
+        check_can_assign_role(actor_locked, target, role)
+        if not target.is_active:
+            raise Conflict(_("Only active members can be given a role."), code="not_active")
+        if target.role == role:
+            return target
+        previous = target.role
+        if role == Role.OWNER:
+            # Transfer: the old owner becomes an admin in the same transaction (one owner, always).
+            actor_locked.role = Role.ADMIN
+            actor_locked.save(update_fields=["role"])
+            audit_record(community=actor.community, actor=actor.user, action="membership.role_changed",
+                         target_user=actor.user, obj=actor_locked, **{"from": Role.OWNER, "to": Role.ADMIN})
+        target.role = role
+        target.save(update_fields=["role"])
+        audit_record(community=actor.community, actor=actor.user, action="membership.role_changed",
+                     target_user=target.user, obj=target, **{"from": previous, "to": role})
+        notify(recipient=target.user, community=actor.community, kind="membership_changed",
+               title=_("Your role in %(name)s changed") % {"name": actor.community.name},
+               body=_("You are now: %(role)s.") % {"role": role.label},
+               url=actor.community.get_absolute_url())
+    actor.refresh_from_db()
+    return target
+
+
+def membership_move_branch(*, actor: Membership, membership: Membership, branch: Community | None) -> Membership:
+    _check_branch(actor.community, branch)
+    with transaction.atomic():
+        target = _lock_target(actor, membership)
+        if target.pk != actor.pk:
+            check_can_manage(actor, target)
+        else:
+            check_perm(actor, Perm.MANAGE_MEMBERS)
+        previous = target.branch_id
+        if previous == (branch.pk if branch else None):
+            return target
+        target.branch = branch
+        target.save(update_fields=["branch"])
+        audit_record(community=actor.community, actor=actor.user, action="membership.branch_moved",
+                     target_user=target.user, obj=target, **{"from": previous, "to": branch.pk if branch else None})
+    return target
+
+
+def membership_ban(*, actor: Membership, membership: Membership, reason: str = "") -> Membership:
+    with transaction.atomic():
+        target = _lock_target(actor, membership)
+        if target.role == Role.OWNER:
+            raise Forbidden(_("The owner cannot be banned or removed."), code="last_owner")
+        check_can_manage(actor, target)
+        if target.status == Membership.Status.BANNED:
+            return target
+        previous = target.status
+        target.status = Membership.Status.BANNED
+        target.role = Role.MEMBER
+        target.banned_at = timezone.now()
+        target.ban_reason = (reason or "").strip()[:200]
+        target.save(update_fields=["status", "role", "banned_at", "ban_reason"])
+        Community.objects.filter(parent=actor.community, leader=target.user).update(leader=None)
+        JoinRequest.objects.filter(community=actor.community, user=target.user,
+                                   status=JoinRequest.Status.PENDING).update(
+            status=JoinRequest.Status.DECLINED, decided_by=actor.user, decided_at=timezone.now())
+        audit_record(community=actor.community, actor=actor.user, action="membership.banned",
+                     target_user=target.user, obj=target, reason=target.ban_reason, **{"from": previous})
+    return target
+
+
+def membership_unban(*, actor: Membership, membership: Membership) -> Membership:
+    """Lift a ban. The person is not a member again until they rejoin (or are approved)."""
+    with transaction.atomic():
+        target = _lock_target(actor, membership)
+        check_can_manage(actor, target)
+        if target.status != Membership.Status.BANNED:
+            raise Conflict(_("This person is not banned."), code="not_banned")
+        target.status = Membership.Status.LEFT
+        target.banned_at = None
+        target.save(update_fields=["status", "banned_at"])
+        audit_record(community=actor.community, actor=actor.user, action="membership.unbanned",
+                     target_user=target.user, obj=target)
+    return target
+
+
+def invite_url(invite: Invite) -> str:
+    return reverse("communities:invite", kwargs={"code": invite.code})
+
+
+# Digests -------------------------------------------------------------------------------------
+
+DIGEST_LOCAL_HOUR = 9
+
+
+def join_request_digest_send(*, now: datetime | None = None) -> int:
+    """Tell each community's admins how many join requests wait, once per local day.
+
+    Runs hourly; a community is served once its local clock passes 09:00. The notification's
+    dedupe key (community, local date, admin) makes reruns and two workers harmless.
+    """
+    import zoneinfo
+
+    from django.db.models import Count
+
+    now = now or timezone.now()
+    sent = 0
+    communities = (
+        Community.objects.filter(parent__isnull=True, join_requests__status=JoinRequest.Status.PENDING)
+        .annotate(pending=Count("join_requests", filter=Q(join_requests__status=JoinRequest.Status.PENDING)))
+        .filter(pending__gt=0)
+    )
+    for community in communities:
+        local = now.astimezone(zoneinfo.ZoneInfo(community.timezone))
+        if local.hour < DIGEST_LOCAL_HOUR:
+            continue
+        admins = Membership.objects.filter(
+            community=community, status=Membership.Status.ACTIVE, role__in=[Role.OWNER, Role.ADMIN]
+        ).select_related("user")
+        url = reverse("console:requests", kwargs={"slug": community.slug})
+        for admin in admins:
+            with translation.override(admin.user.language or settings.LANGUAGE_CODE), transaction.atomic():
+                notice = notify(
+                    recipient=admin.user, community=community, kind="join_request_digest",
+                    title=_("%(count)s join requests are waiting in %(name)s") % {
+                        "count": community.pending, "name": community.name},
+                    body=_("Open the console to approve or decline them."),
+                    url=url, dedupe_key=f"join-digest:{community.pk}:{local.date().isoformat()}:{admin.user_id}",
+                )
+            sent += notice is not None
+    return sent
+
+
+def join_request_withdraw(*, user, join_request: JoinRequest) -> JoinRequest:
+    if join_request.user_id != user.pk:
+        raise NotFound()
+    updated = JoinRequest.objects.filter(pk=join_request.pk, status=JoinRequest.Status.PENDING).update(
+        status=JoinRequest.Status.WITHDRAWN, decided_at=timezone.now())
+    if not updated:
+        raise Conflict(_("This request has already been answered."), code="already_decided")
+    join_request.refresh_from_db()
+    return join_request

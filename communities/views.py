@@ -1,0 +1,168 @@
+"""Member pages (mobile web): my communities, create, invite landing, join, community home."""
+
+import io
+
+import qrcode
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.conf import settings
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_POST
+
+from accounts import services as account_services
+from accounts.forms import SignUpForm
+from communities import selectors, services
+from communities.forms import CommunityForm, JoinRequestForm
+from communities.models import Community, JoinRequest, Membership
+from communities.permissions import Perm, has_perm, membership_of
+from core.exceptions import DomainError
+from core.forms import add_domain_error
+from core.pages import community_page, error_page
+
+
+@login_required
+def mine(request):
+    memberships = selectors.my_communities(request.user)
+    pending = JoinRequest.objects.filter(user=request.user, status=JoinRequest.Status.PENDING).select_related("community")
+    return render(request, "communities/mine.html", {"memberships": memberships, "pending": pending})
+
+
+@login_required
+def create(request):
+    form = CommunityForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            community = services.community_create(owner=request.user, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, _("%(name)s is ready. Invite your first members.") % {"name": community.name})
+            return redirect("console:invites", slug=community.slug)
+    return render(request, "communities/create.html", {"form": form})
+
+
+@community_page(Perm.VIEW)
+def home(request, community, membership):
+    context = {
+        "community": community,
+        "membership": membership,
+        "member_count": community.memberships.filter(status=Membership.Status.ACTIVE).count(),
+        "branches": selectors.branches(community),
+        "can_console": has_perm(membership, Perm.VIEW_CONSOLE),
+        "can_invite": has_perm(membership, Perm.INVITE),
+    }
+    return render(request, "communities/home.html", context)
+
+
+@require_POST
+@community_page(Perm.VIEW)
+def leave(request, community, membership):
+    services.membership_leave(user=request.user, community=community)
+    messages.success(request, _("You left %(name)s.") % {"name": community.name})
+    return redirect("communities:mine")
+
+
+def invite(request, code):
+    """The page a shared invite link or QR code opens: join in one tap, signing up on the way."""
+    try:
+        invite = services.invite_get(code)
+    except DomainError as error:
+        return error_page(request, error)
+    community = invite.community
+    membership = membership_of(request.user, community)
+    signup_form = SignUpForm(request.POST if request.POST.get("action") == "signup" else None)
+    if membership is not None and membership.is_active:
+        return render(request, "communities/invite.html", {"invite": invite, "community": community,
+                                                            "membership": membership})
+    if membership is not None and membership.status == Membership.Status.BANNED:
+        return error_page(request, DomainError(services.BANNED_MESSAGE(), code="banned"))
+    if invite.state != "valid":
+        return error_page(request, services.InviteUnavailable(invite.state))
+    if request.method == "POST":
+        user = request.user
+        if request.POST.get("action") == "signup":
+            if not signup_form.is_valid():
+                return render(request, "communities/invite.html",
+                              {"invite": invite, "community": community, "signup_form": signup_form}, status=400)
+            try:
+                user = account_services.user_sign_up(language=request.LANGUAGE_CODE, **signup_form.cleaned_data)
+            except DomainError as error:
+                add_domain_error(signup_form, error)
+                return render(request, "communities/invite.html",
+                              {"invite": invite, "community": community, "signup_form": signup_form}, status=400)
+            login(request, user, backend="accounts.backends.PhoneOrEmailBackend")
+        elif not user.is_authenticated:
+            return redirect(f"{settings_login_url()}?next={invite.get_absolute_url()}")
+        try:
+            membership, created = services.membership_join_by_code(user=user, code=invite.code)
+        except DomainError as error:
+            return error_page(request, error)
+        if created:
+            messages.success(request, _("Welcome to %(name)s!") % {"name": community.name})
+        return redirect(community.get_absolute_url())
+    return render(request, "communities/invite.html",
+                  {"invite": invite, "community": community, "signup_form": signup_form})
+
+
+def settings_login_url():
+    return resolve_url(settings.LOGIN_URL)
+
+
+@cache_control(max_age=3600)
+def invite_qr(request, code):
+    try:
+        invite = services.invite_get(code)
+    except DomainError as error:
+        return error_page(request, error)
+    image = qrcode.make(request.build_absolute_uri(invite.get_absolute_url()), box_size=10, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return HttpResponse(buffer.getvalue(), content_type="image/png")
+
+
+def join(request, slug):
+    """Join an open community, or ask to join one that reviews members. Invite-only: 404."""
+    community = get_object_or_404(Community, slug=slug, parent__isnull=True,
+                                  join_policy__in=[Community.JoinPolicy.OPEN, Community.JoinPolicy.APPROVAL])
+    membership = membership_of(request.user, community)
+    if membership is not None and membership.is_active:
+        return redirect(community.get_absolute_url())
+    if membership is not None and membership.status == Membership.Status.BANNED:
+        return error_page(request, DomainError(services.BANNED_MESSAGE(), code="banned"))
+    pending = None
+    if request.user.is_authenticated:
+        pending = JoinRequest.objects.filter(community=community, user=request.user,
+                                             status=JoinRequest.Status.PENDING).first()
+    form = JoinRequestForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{settings_login_url()}?next={request.path}")
+        try:
+            if community.join_policy == Community.JoinPolicy.OPEN:
+                services.membership_join(user=request.user, community=community)
+                messages.success(request, _("Welcome to %(name)s!") % {"name": community.name})
+                return redirect(community.get_absolute_url())
+            if form.is_valid():
+                services.join_request_create(user=request.user, community=community, **form.cleaned_data)
+                messages.success(request, _("Your request was sent. You will be told when an admin answers."))
+                return redirect("communities:join", slug=community.slug)
+        except DomainError as error:
+            add_domain_error(form, error)
+    return render(request, "communities/join.html", {"community": community, "form": form, "pending": pending})
+
+
+@require_POST
+@login_required
+def withdraw_request(request, pk):
+    join_request = get_object_or_404(JoinRequest, pk=pk, user=request.user)
+    try:
+        services.join_request_withdraw(user=request.user, join_request=join_request)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Your request was withdrawn."))
+    return redirect("communities:mine")

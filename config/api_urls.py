@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("auth/", include("accounts.api.urls")),
+    path("", include("communities.api.urls")),
+]

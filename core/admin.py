@@ -1,0 +1,23 @@
+from django.contrib import admin
+
+from core.models import AuditLog, Notification
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "community", "actor", "action", "target_user"]
+    list_filter = ["action"]
+    raw_id_fields = ["community", "actor", "target_user"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "kind", "title", "read_at", "emailed_at"]
+    list_filter = ["kind"]
+    raw_id_fields = ["recipient", "community"]

@@ -1,0 +1,70 @@
+"""API plumbing shared by every app: one error shape, {"code", "message", "fields"}."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.encoding import force_str
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.exceptions import DomainError
+
+
+def _flatten(detail):
+    if isinstance(detail, dict):
+        return {key: _flatten(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            return [force_str(item) for item in detail]
+        return [_flatten(item) for item in detail]
+    return [force_str(detail)]
+
+
+def error_response(*, code: str, message, fields=None, status_code: int) -> Response:
+    return Response(
+        {"code": code, "message": force_str(message), "fields": fields or {}},
+        status=status_code,
+    )
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return error_response(code=exc.code, message=exc.message, fields=exc.fields, status_code=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {}
+        message = "; ".join(exc.messages)
+        return error_response(code="invalid", message=message, fields=fields, status_code=400)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        fields = _flatten(detail) if isinstance(detail, dict) else {}
+        if isinstance(detail, dict):
+            non_field = fields.pop("non_field_errors", None)
+            message = non_field[0] if non_field else _("Some fields are not valid.")
+        else:
+            message = _flatten(detail)[0]
+        return error_response(code="invalid", message=message, fields=fields, status_code=400)
+    code = getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        if isinstance(codes, str):
+            code = codes
+    detail = getattr(exc, "detail", "")
+    message = detail if isinstance(detail, str) else force_str(detail)
+    response.data = {"code": code, "message": force_str(message), "fields": {}}
+    return response
+
+
+def not_found_json(request, exception=None):
+    from django.http import JsonResponse
+
+    return JsonResponse({"code": "not_found", "message": _("Not found."), "fields": {}}, status=status.HTTP_404_NOT_FOUND)

@@ -1,0 +1,57 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from core import notifications
+from core.models import Notification
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """200 only when PostgreSQL and Redis both answer."""
+    from django.conf import settings
+    import redis
+
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["postgres"] = "ok"
+    except Exception as exc:  # any failure means "not healthy", whatever the driver raised
+        checks["postgres"] = f"error: {exc.__class__.__name__}"
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        client.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"error: {exc.__class__.__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+def home(request):
+    if request.user.is_authenticated:
+        return redirect("communities:mine")
+    return render(request, "core/landing.html")
+
+
+@login_required
+def inbox(request):
+    items = list(Notification.objects.filter(recipient=request.user).select_related("community")[:100])
+    unread_ids = [n.pk for n in items if n.read_at is None]
+    response = render(request, "core/inbox.html", {"items": items, "unread_ids": set(unread_ids)})
+    if unread_ids:
+        notifications.mark_read(user=request.user, notification_ids=unread_ids)
+    return response
+
+
+@login_required
+@require_POST
+def inbox_mark_all_read(request):
+    notifications.mark_read(user=request.user)
+    return redirect("inbox")
