@@ -9,12 +9,11 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Community, Invite, JoinRequest, Membership, Role
@@ -22,7 +21,7 @@ from communities.permissions import Perm, check_can_assign_role, check_can_manag
 from core.audit import audit_record
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from core.images import clean_image
-from core.notifications import notify
+from core.notifications import in_language_of, notify
 
 COMMUNITY_FIELDS = ("name", "description", "rules", "kind", "purpose", "join_policy", "timezone", "currency")
 
@@ -156,6 +155,8 @@ def _check_branch(community: Community, branch: Community | None) -> None:
 
 # Invites -------------------------------------------------------------------------------------
 
+INVITE_MAX_USES = 100_000
+
 def invite_create(*, actor: Membership, label: str = "", expires_at: datetime | None = None,
                   max_uses: int | None = None, branch: Community | None = None) -> Invite:
     check_perm(actor, Perm.INVITE)
@@ -163,14 +164,18 @@ def invite_create(*, actor: Membership, label: str = "", expires_at: datetime | 
     errors = {}
     if expires_at is not None and expires_at <= timezone.now():
         errors["expires_at"] = [_("Choose a time in the future.")]
-    if max_uses is not None and max_uses < 1:
-        errors["max_uses"] = [_("The use limit must be at least 1.")]
+    if max_uses is not None and not 1 <= max_uses <= INVITE_MAX_USES:
+        errors["max_uses"] = [_("The use limit must be between 1 and %(max)s.") % {"max": INVITE_MAX_USES}]
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
-    invite = Invite.objects.create(
-        community=actor.community, created_by=actor.user, label=(label or "").strip()[:80],
-        expires_at=expires_at, max_uses=max_uses, branch=branch,
-    )
+    with transaction.atomic():
+        invite = Invite.objects.create(
+            community=actor.community, created_by=actor.user, label=(label or "").strip()[:80],
+            expires_at=expires_at, max_uses=max_uses, branch=branch,
+        )
+        audit_record(community=actor.community, actor=actor.user, action="invite.created", obj=invite,
+                     code=invite.code, max_uses=max_uses,
+                     expires_at=expires_at.isoformat() if expires_at else None)
     return invite
 
 
@@ -181,9 +186,12 @@ def invite_revoke(*, actor: Membership, invite: Invite) -> Invite:
         check_perm(actor, Perm.MANAGE_INVITES)
     else:
         check_perm(actor, Perm.INVITE)
-    Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    with transaction.atomic():
+        revoked = Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        if revoked:
+            audit_record(community=actor.community, actor=actor.user, action="invite.revoked", obj=invite,
+                         code=invite.code)
     invite.refresh_from_db()
-    audit_record(community=actor.community, actor=actor.user, action="invite.revoked", obj=invite, code=invite.code)
     return invite
 
 
@@ -245,6 +253,10 @@ def membership_join(*, user, community: Community, invite: Invite | None = None)
         raise Forbidden(_("This community is invite only: you need an invite link."), code="invite_required")
     try:
         with transaction.atomic():
+            # Lock order, here and in join_request_approve: the person's pending join request
+            # first, then their membership row. An approval running now finishes before we look.
+            pending = list(JoinRequest.objects.select_for_update().filter(
+                community=community, user=user, status=JoinRequest.Status.PENDING))
             existing = Membership.objects.select_for_update().filter(community=community, user=user).first()
             if existing is not None and existing.status == Membership.Status.BANNED:
                 raise Forbidden(BANNED_MESSAGE(), code="banned")
@@ -264,7 +276,7 @@ def membership_join(*, user, community: Community, invite: Invite | None = None)
                     setattr(existing, key, value)
                 existing.save()
                 membership = existing
-            JoinRequest.objects.filter(community=community, user=user, status=JoinRequest.Status.PENDING).update(
+            JoinRequest.objects.filter(pk__in=[r.pk for r in pending]).update(
                 status=JoinRequest.Status.WITHDRAWN, decided_at=timezone.now()
             )
             audit_record(community=community, actor=user, action="membership.joined", target_user=user,
@@ -347,8 +359,14 @@ def join_request_approve(*, actor: Membership, join_request: JoinRequest) -> Mem
         if existing is not None and existing.status == Membership.Status.BANNED:
             raise Conflict(_("This person is banned. Unban them before approving."), code="banned")
         if existing is None:
-            membership = Membership.objects.create(community=community, user=request.user)
-        else:
+            try:
+                with transaction.atomic():  # savepoint: they may be joining by a link right now
+                    membership = Membership.objects.create(community=community, user=request.user)
+            except IntegrityError:
+                existing = Membership.objects.select_for_update().get(community=community, user=request.user)
+                if existing.status == Membership.Status.BANNED:
+                    raise Conflict(_("This person is banned. Unban them before approving."), code="banned")
+        if existing is not None:
             if not existing.is_active:
                 existing.status = Membership.Status.ACTIVE
                 existing.role = Role.MEMBER
@@ -361,10 +379,11 @@ def join_request_approve(*, actor: Membership, join_request: JoinRequest) -> Mem
         request.save(update_fields=["status", "decided_by", "decided_at"])
         audit_record(community=community, actor=actor.user, action="join_request.approved",
                      target_user=request.user, obj=request)
-        notify(recipient=request.user, community=community, kind="join_request_decided",
-               title=_("Welcome to %(name)s") % {"name": community.name},
-               body=_("Your request to join %(name)s was approved.") % {"name": community.name},
-               url=community.get_absolute_url())
+        with in_language_of(request.user):
+            notify(recipient=request.user, community=community, kind="join_request_decided",
+                   title=_("Welcome to %(name)s") % {"name": community.name},
+                   body=_("Your request to join %(name)s was approved.") % {"name": community.name},
+                   url=community.get_absolute_url())
     join_request.refresh_from_db()
     return membership
 
@@ -380,10 +399,11 @@ def join_request_decline(*, actor: Membership, join_request: JoinRequest, note: 
         request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         audit_record(community=community, actor=actor.user, action="join_request.declined",
                      target_user=request.user, obj=request, note=request.decision_note)
-        notify(recipient=request.user, community=community, kind="join_request_decided",
-               title=_("Your request to join %(name)s") % {"name": community.name},
-               body=_("Your request to join %(name)s was declined.") % {"name": community.name}
-               + (f"\n{request.decision_note}" if request.decision_note else ""))
+        with in_language_of(request.user):
+            notify(recipient=request.user, community=community, kind="join_request_decided",
+                   title=_("Your request to join %(name)s") % {"name": community.name},
+                   body=_("Your request to join %(name)s was declined.") % {"name": community.name}
+                   + (f"\n{request.decision_note}" if request.decision_note else ""))
     return request
 
 
@@ -421,12 +441,15 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
                          target_user=actor.user, obj=actor_locked, **{"from": Role.OWNER, "to": Role.ADMIN})
         target.role = role
         target.save(update_fields=["role"])
+        if role == Role.MEMBER:  # a member does not lead a branch
+            Community.objects.filter(parent=actor.community, leader=target.user).update(leader=None)
         audit_record(community=actor.community, actor=actor.user, action="membership.role_changed",
                      target_user=target.user, obj=target, **{"from": previous, "to": role})
-        notify(recipient=target.user, community=actor.community, kind="membership_changed",
-               title=_("Your role in %(name)s changed") % {"name": actor.community.name},
-               body=_("You are now: %(role)s.") % {"role": role.label},
-               url=actor.community.get_absolute_url())
+        with in_language_of(target.user):
+            notify(recipient=target.user, community=actor.community, kind="membership_changed",
+                   title=_("Your role in %(name)s changed") % {"name": actor.community.name},
+                   body=_("You are now: %(role)s.") % {"role": role.label},
+                   url=actor.community.get_absolute_url())
     actor.refresh_from_db()
     return target
 
@@ -451,6 +474,9 @@ def membership_move_branch(*, actor: Membership, membership: Membership, branch:
 
 def membership_ban(*, actor: Membership, membership: Membership, reason: str = "") -> Membership:
     with transaction.atomic():
+        # Same lock order as membership_join: pending join requests, then the membership.
+        pending = list(JoinRequest.objects.select_for_update().filter(
+            community=actor.community, user_id=membership.user_id, status=JoinRequest.Status.PENDING))
         target = _lock_target(actor, membership)
         if target.role == Role.OWNER:
             raise Forbidden(_("The owner cannot be banned or removed."), code="last_owner")
@@ -464,8 +490,7 @@ def membership_ban(*, actor: Membership, membership: Membership, reason: str = "
         target.ban_reason = (reason or "").strip()[:200]
         target.save(update_fields=["status", "role", "banned_at", "ban_reason"])
         Community.objects.filter(parent=actor.community, leader=target.user).update(leader=None)
-        JoinRequest.objects.filter(community=actor.community, user=target.user,
-                                   status=JoinRequest.Status.PENDING).update(
+        JoinRequest.objects.filter(pk__in=[r.pk for r in pending]).update(
             status=JoinRequest.Status.DECLINED, decided_by=actor.user, decided_at=timezone.now())
         audit_record(community=actor.community, actor=actor.user, action="membership.banned",
                      target_user=target.user, obj=target, reason=target.ban_reason, **{"from": previous})
@@ -481,7 +506,8 @@ def membership_unban(*, actor: Membership, membership: Membership) -> Membership
             raise Conflict(_("This person is not banned."), code="not_banned")
         target.status = Membership.Status.LEFT
         target.banned_at = None
-        target.save(update_fields=["status", "banned_at"])
+        target.ban_reason = ""
+        target.save(update_fields=["status", "banned_at", "ban_reason"])
         audit_record(community=actor.community, actor=actor.user, action="membership.unbanned",
                      target_user=target.user, obj=target)
     return target
@@ -522,7 +548,7 @@ def join_request_digest_send(*, now: datetime | None = None) -> int:
         ).select_related("user")
         url = reverse("console:requests", kwargs={"slug": community.slug})
         for admin in admins:
-            with translation.override(admin.user.language or settings.LANGUAGE_CODE), transaction.atomic():
+            with in_language_of(admin.user), transaction.atomic():
                 notice = notify(
                     recipient=admin.user, community=community, kind="join_request_digest",
                     title=_("%(count)s join requests are waiting in %(name)s") % {

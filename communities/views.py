@@ -19,7 +19,7 @@ from communities import selectors, services
 from communities.forms import CommunityForm, JoinRequestForm
 from communities.models import Community, JoinRequest, Membership
 from communities.permissions import Perm, has_perm, membership_of
-from core.exceptions import DomainError
+from core.exceptions import DomainError, Forbidden
 from core.forms import add_domain_error
 from core.pages import community_page, error_page
 
@@ -76,10 +76,12 @@ def invite(request, code):
     membership = membership_of(request.user, community)
     signup_form = SignUpForm(request.POST if request.POST.get("action") == "signup" else None)
     if membership is not None and membership.is_active:
+        if request.method == "POST":  # a second tap: same result as the first
+            return redirect(community.get_absolute_url())
         return render(request, "communities/invite.html", {"invite": invite, "community": community,
                                                             "membership": membership})
     if membership is not None and membership.status == Membership.Status.BANNED:
-        return error_page(request, DomainError(services.BANNED_MESSAGE(), code="banned"))
+        return error_page(request, Forbidden(services.BANNED_MESSAGE(), code="banned"))
     if invite.state != "valid":
         return error_page(request, services.InviteUnavailable(invite.state))
     if request.method == "POST":
@@ -132,7 +134,7 @@ def join(request, slug):
     if membership is not None and membership.is_active:
         return redirect(community.get_absolute_url())
     if membership is not None and membership.status == Membership.Status.BANNED:
-        return error_page(request, DomainError(services.BANNED_MESSAGE(), code="banned"))
+        return error_page(request, Forbidden(services.BANNED_MESSAGE(), code="banned"))
     pending = None
     if request.user.is_authenticated:
         pending = JoinRequest.objects.filter(community=community, user=request.user,

@@ -6,7 +6,9 @@ from django.core.exceptions import PermissionDenied, ValidationError as DjangoVa
 from django.http import Http404
 from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -68,3 +70,24 @@ def not_found_json(request, exception=None):
     from django.http import JsonResponse
 
     return JsonResponse({"code": "not_found", "message": _("Not found."), "fields": {}}, status=status.HTTP_404_NOT_FOUND)
+
+
+@extend_schema_serializer(component_name="Error")
+class ErrorSerializer(serializers.Serializer):
+    """Every 4xx answer: a stable code, a readable message, per-field messages."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+ERROR_DESCRIPTIONS = {
+    400: gettext_lazy("Invalid input"), 403: gettext_lazy("Not allowed"), 404: gettext_lazy("Not found"),
+    409: gettext_lazy("Conflicts with the current state"), 410: gettext_lazy("No longer usable"),
+    422: gettext_lazy("Same key, different request"),
+}
+
+
+def error_responses(*codes: int) -> dict:
+    """Documented error answers for extend_schema(responses=...): all share the Error shape."""
+    return {code: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]) for code in codes}

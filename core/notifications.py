@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +24,11 @@ KINDS: dict[str, str] = {
     "join_request_decided": _("Answers to my join requests"),
     "membership_changed": _("Changes to my role or branch"),
 }
+
+
+def in_language_of(user):
+    """Write a notice in the recipient's language (their profile's, else the site default)."""
+    return translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE)
 
 
 def notify(

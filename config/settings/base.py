@@ -120,6 +120,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
@@ -153,6 +154,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Stable enum names, so apps added later (with their own status fields) do not collide.
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "communities.models.Role",
+        "MembershipStatusEnum": "communities.models.Membership.Status",
+        "JoinRequestStatusEnum": "communities.models.JoinRequest.Status",
+        "JoinPolicyEnum": "communities.models.Community.JoinPolicy",
+        "CommunityKindEnum": "communities.models.Community.Kind",
+    },
 }
 
 CELERY_BROKER_URL = _celery_broker(REDIS_URL)

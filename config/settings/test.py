@@ -1,4 +1,5 @@
 from .base import *  # noqa: F401,F403
+from .base import env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -9,6 +10,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Two suites may run side by side on one server (a developer and CI): TEST_DB_NAME keeps them apart.
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DB_NAME", default="test_shequn")}  # noqa: F405
 # Tests run task bodies in-process (the site itself always goes through the broker).
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

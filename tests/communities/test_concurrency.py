@@ -87,3 +87,22 @@ def test_two_admins_deciding_the_same_request_at_once():
     request.refresh_from_db()
     member = Membership.objects.filter(community=community, user=applicant, status="active").exists()
     assert member == (request.status == "approved")
+
+
+def test_approval_racing_a_join_by_link_leaves_one_active_membership():
+    community = CommunityFactory()
+    owner = MembershipFactory(community=community, role="owner")
+    invite = Invite.objects.create(community=community, created_by=owner.user)
+    for _round in range(5):
+        person = UserFactory()
+        request = services.join_request_create(user=person, community=community, message="hi")
+
+        def act(i, person=person, request=request):
+            if i == 0:
+                return services.join_request_approve(actor=owner, join_request=request)
+            return services.membership_join_by_code(user=person, code=invite.code)
+
+        results = run_at_once(2, act)
+        unexpected = [r for r in results if isinstance(r, Exception) and not isinstance(r, DomainError)]
+        assert not unexpected, unexpected
+        assert Membership.objects.filter(community=community, user=person, status="active").count() == 1

@@ -256,3 +256,34 @@ def test_leaving_and_coming_back(community, owner, member):
     invite = InviteFactory(community=community, created_by=owner.user)
     again, created = services.membership_join_by_code(user=member.user, code=invite.code)
     assert created and again.pk == member.pk and again.is_active
+
+
+def test_unban_clears_the_reason_and_demoting_a_leader_frees_their_branch(community, owner, leader, member):
+    branch = services.branch_create(actor=owner, name="South", leader=leader.user)
+    services.membership_change_role(actor=owner, membership=leader, role=Role.MEMBER)
+    branch.refresh_from_db()
+    assert branch.leader is None
+
+    services.membership_ban(actor=owner, membership=member, reason="rude")
+    services.membership_unban(actor=owner, membership=member)
+    member.refresh_from_db()
+    assert member.ban_reason == "" and member.status == Membership.Status.LEFT
+
+
+def test_invite_limits_and_audit(community, owner):
+    with pytest.raises(Exception) as huge:
+        services.invite_create(actor=owner, max_uses=10**10)
+    assert "max_uses" in huge.value.fields
+    invite = services.invite_create(actor=owner, max_uses=3)
+    services.invite_revoke(actor=owner, invite=invite)
+    services.invite_revoke(actor=owner, invite=invite)  # twice: one audit row
+    actions = list(AuditLog.objects.filter(community=community, object_id=invite.pk).values_list("action", flat=True))
+    assert sorted(actions) == ["invite.created", "invite.revoked"]
+
+
+def test_notices_are_written_in_the_recipients_language(community, owner, outsider):
+    outsider.language = "en"
+    outsider.save()
+    request = services.join_request_create(user=outsider, community=community)
+    services.join_request_approve(actor=owner, join_request=request)
+    assert Notification.objects.get(recipient=outsider).title.startswith("Welcome to")
