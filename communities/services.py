@@ -462,13 +462,14 @@ def membership_move_branch(*, actor: Membership, membership: Membership, branch:
             check_can_manage(actor, target)
         else:
             check_perm(actor, Perm.MANAGE_MEMBERS)
-        previous = target.branch_id
-        if previous == (branch.pk if branch else None):
+        previous = target.branch
+        if target.branch_id == (branch.pk if branch else None):
             return target
         target.branch = branch
         target.save(update_fields=["branch"])
         audit_record(community=actor.community, actor=actor.user, action="membership.branch_moved",
-                     target_user=target.user, obj=target, **{"from": previous, "to": branch.pk if branch else None})
+                     target_user=target.user, obj=target,
+                     **{"from": previous.name if previous else None, "to": branch.name if branch else None})
     return target
 
 

@@ -28,6 +28,12 @@ class AuditLog(models.Model):
     def __str__(self):
         return f"{self.action} by {self.actor_id} at {self.created_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def action_label(self):
+        from core.audit import ACTION_LABELS
+
+        return ACTION_LABELS.get(self.action, self.action)
+
 
 class Notification(models.Model):
     """One message in a user's in-app inbox; e-mail copies are sent from it on commit."""

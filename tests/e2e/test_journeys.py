@@ -22,7 +22,7 @@ def test_member_follows_an_invite_signs_up_and_lands_on_the_community_home(phone
     phone.fill("input[name=login]", "13912345678")
     phone.fill("input[name=display_name]", "小李")
     phone.fill("input[name=password]", PASSWORD)
-    phone.click("text=注册并加入")
+    phone.click("button:has-text('注册并加入')")
 
     phone.wait_for_url(f"**/c/{community.slug}/")
     expect(phone.locator("h1")).to_have_text("阳光花园邻里团")
@@ -48,7 +48,7 @@ def test_admin_approves_a_join_request_in_the_console(desktop, phone):
     log_in(phone, applicant.phone, PASSWORD)
     phone.goto(f"/c/{community.slug}/join/")
     phone.fill("textarea[name=message]", "我想一起读书")
-    phone.click("text=发送申请")
+    phone.click("button:has-text('发送申请')")
     expect(phone.locator(".messages")).to_contain_text("申请已发送")
 
     # The owner approves it in the console on a desktop.
@@ -57,7 +57,7 @@ def test_admin_approves_a_join_request_in_the_console(desktop, phone):
     desktop.click("text=加入申请")
     row = desktop.locator(f".request[data-user='{applicant.display_name}']")
     expect(row).to_contain_text("我想一起读书")
-    row.locator("text=通过").click()
+    row.locator("button:has-text('通过')").click()
     expect(desktop.locator(".messages")).to_contain_text("申请人小陈")
     expect(desktop.locator(".request")).to_have_count(0)
 
