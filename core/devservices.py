@@ -126,6 +126,13 @@ def service_env() -> dict[str, str]:
     return env
 
 
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def run() -> int:
     env = service_env()
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
@@ -140,7 +147,10 @@ def run() -> int:
         "beat": [py, "-m", "celery", "-A", "config", "beat", "--loglevel", "info",
                  "--schedule", str(VAR_DIR / "celerybeat-schedule")],
     }
-    procs = {name: subprocess.Popen(cmd, env=env, cwd=BASE_DIR) for name, cmd in commands.items()}
+    # Each in its own process group, so stopping one also stops what it spawned (runserver's
+    # autoreloader child, Celery's pool).
+    procs = {name: subprocess.Popen(cmd, env=env, cwd=BASE_DIR, start_new_session=True)
+             for name, cmd in commands.items()}
     print(f"\nShequn is serving at http://127.0.0.1:{port}/ (Ctrl-C stops web, worker and beat)\n", flush=True)
     stopping = False
 
@@ -160,14 +170,13 @@ def run() -> int:
                 break
         time.sleep(0.3)
     for proc in procs.values():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+        _signal_group(proc, signal.SIGTERM)
     deadline = time.monotonic() + 10
     for proc in procs.values():
         try:
             proc.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            proc.kill()
+            _signal_group(proc, signal.SIGKILL)
     return exit_code
 
 
