@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test services stop check-deploy messages clean
+.PHONY: install run test bench services stop check-deploy messages clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -24,6 +24,9 @@ test: $(STAMP)
 	bash scripts/ensure-chromium.sh
 	$(PY) -m core.devservices up >/dev/null
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) bench/flash_sale.py $(BENCH_ARGS)
 
 services: $(STAMP)
 	$(PY) -m core.devservices up

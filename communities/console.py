@@ -18,8 +18,7 @@ from core.pages import community_page
 
 
 def _ctx(request, community, membership, **extra):
-    perms = {perm.value: has_perm(membership, perm) for perm in Perm}
-    return {"community": community, "membership": membership, "perms": perms, **extra}
+    return {"community": community, "membership": membership, **extra}
 
 
 @community_page(Perm.VIEW_CONSOLE)

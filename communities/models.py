@@ -52,6 +52,24 @@ class Community(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="led_branches",
         verbose_name=_("leader"),
     )
+    # Selling: how members pay by transfer, how long an unpaid order holds its stock, who earns commission.
+    payment_instructions = models.TextField(
+        _("payment instructions"), blank=True,
+        help_text=_("Shown on every unpaid order: whom to pay by WeChat/Alipay transfer and what to write in the note."),
+    )
+    payment_qr = models.ImageField(_("receiving QR code"), upload_to="payment-qr/%Y/%m/", blank=True)
+    payment_window_minutes = models.PositiveIntegerField(
+        _("payment window (minutes)"), default=30,
+        help_text=_("Unpaid orders are cancelled after this long and give their stock back."),
+    )
+
+    class CommissionRecipient(models.TextChoices):
+        BRANCH_LEADER = "branch_leader", _("The leader of the buyer's branch")
+        REFERRER = "referrer", _("Whoever invited the buyer")
+
+    commission_recipient = models.CharField(_("commission goes to"), max_length=20,
+                                            choices=CommissionRecipient.choices,
+                                            default=CommissionRecipient.BRANCH_LEADER)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -61,6 +79,8 @@ class Community(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["parent", "name"], name="uniq_branch_name_per_parent"),
             models.CheckConstraint(condition=~Q(parent=F("id")), name="community_not_own_parent"),
+            models.CheckConstraint(condition=Q(payment_window_minutes__gte=5) & Q(payment_window_minutes__lte=10080),
+                                   name="community_payment_window_range"),
         ]
 
     def __str__(self):

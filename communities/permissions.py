@@ -25,6 +25,13 @@ class Perm(StrEnum):
     MANAGE_BRANCHES = "manage_branches"
     MANAGE_SETTINGS = "manage_settings"
     VIEW_AUDIT = "view_audit"
+    MANAGE_CATALOG = "manage_catalog"  # products, categories, suppliers, images
+    MANAGE_GROUP_BUYS = "manage_group_buys"  # publish rounds, pickup points, mark goods arrived
+    CONFIRM_PICKUP = "confirm_pickup"  # scan or type a member's pickup code
+    MANAGE_ORDERS = "manage_orders"  # mark payments received, refund, ship
+    MANAGE_WALLETS = "manage_wallets"  # record top-ups
+    VIEW_COMMISSIONS = "view_commissions"  # one's own statement
+    EXPORT_COMMISSIONS = "export_commissions"  # everyone's statements
 
 
 MIN_ROLE: dict[Perm, Role] = {
@@ -37,6 +44,13 @@ MIN_ROLE: dict[Perm, Role] = {
     Perm.MANAGE_BRANCHES: Role.ADMIN,
     Perm.MANAGE_SETTINGS: Role.ADMIN,
     Perm.VIEW_AUDIT: Role.ADMIN,
+    Perm.MANAGE_CATALOG: Role.LEADER,
+    Perm.MANAGE_GROUP_BUYS: Role.LEADER,
+    Perm.CONFIRM_PICKUP: Role.LEADER,
+    Perm.MANAGE_ORDERS: Role.ADMIN,
+    Perm.MANAGE_WALLETS: Role.ADMIN,
+    Perm.VIEW_COMMISSIONS: Role.LEADER,
+    Perm.EXPORT_COMMISSIONS: Role.ADMIN,
 }
 
 

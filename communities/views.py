@@ -54,8 +54,16 @@ def home(request, community, membership):
         "branches": selectors.branches(community),
         "can_console": has_perm(membership, Perm.VIEW_CONSOLE),
         "can_invite": has_perm(membership, Perm.INVITE),
+        "open_rounds": _open_rounds(membership),
     }
     return render(request, "communities/home.html", context)
+
+
+def _open_rounds(membership):
+    from orders.models import GroupBuy
+    from orders.selectors import group_buys_for_member
+
+    return list(group_buys_for_member(membership).filter(status=GroupBuy.Status.OPEN)[:5])
 
 
 @require_POST

@@ -49,3 +49,30 @@ def clean_image(upload, *, field: str = "image", max_side: int = 1600) -> Conten
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError):
         refuse(_("This file is not an image we can read. Upload a JPEG, PNG or WebP image."))
     return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{ALLOWED_FORMATS[fmt]}")
+
+
+def make_thumbnail(content, max_side: int = 320) -> ContentFile:
+    """A small copy of an image already passed through clean_image, same format, no metadata.
+
+    ``content`` is trusted here (clean_image checked it), so a failure is a bug, not bad input.
+    """
+    content.seek(0)
+    with Image.open(content) as image:
+        fmt = image.format
+        image.thumbnail((max_side, max_side))
+        out = io.BytesIO()
+        if fmt == "JPEG":
+            image.convert("RGB").save(out, "JPEG", quality=80, optimize=True)
+        else:
+            image.save(out, fmt)
+    content.seek(0)
+    return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{ALLOWED_FORMATS[fmt]}")
+
+
+def image_size(content) -> tuple[int, int]:
+    """(width, height) of an image file, leaving its position at the start."""
+    content.seek(0)
+    with Image.open(content) as image:
+        size = image.size
+    content.seek(0)
+    return size

@@ -23,6 +23,11 @@ KINDS: dict[str, str] = {
     "join_request_digest": _("Daily digest of pending join requests"),
     "join_request_decided": _("Answers to my join requests"),
     "membership_changed": _("Changes to my role or branch"),
+    "group_buy_closing": _("A group-buy I have not ordered from closes soon"),
+    "order_unpaid": _("My unpaid order is about to expire"),
+    "order_ready": _("My order is ready for pickup"),
+    "group_buy_failed": _("A group-buy failed and my order was refunded"),
+    "group_buy_cancelled": _("A group-buy I ordered from was cancelled"),
 }
 
 

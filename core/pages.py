@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import zoneinfo
 
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
+from django.utils import timezone
 
 from core.exceptions import DomainError
 
@@ -29,6 +31,8 @@ def community_page(perm):
                 return error_page(request, error)
             request.community = community
             request.membership = membership
+            # Times on the page read in the community's own timezone.
+            timezone.activate(zoneinfo.ZoneInfo(community.timezone))
             try:
                 return view(request, community, membership, *args, **kwargs)
             except DomainError as error:

@@ -45,3 +45,37 @@ class InviteFactory(factory.django.DjangoModelFactory):
 
     community = factory.SubFactory(CommunityFactory)
     created_by = factory.SubFactory(UserFactory)
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.Product"
+
+    community = factory.SubFactory(CommunityFactory)
+    name = factory.Sequence(lambda n: f"Product {n}")
+    unit = "box"
+    list_price = "30.00"
+    stock = None
+
+
+def make_group_buy(actor, *, products=None, price="20.00", offer=100, limit=None, tiers=(), point=None, **kwargs):
+    """An open group-buy of ``actor``'s community (a pickup point is created unless given)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from orders import services
+    from orders.models import PickupPoint
+
+    community = actor.community
+    products = products or [ProductFactory(community=community)]
+    point = point or PickupPoint.objects.get_or_create(
+        community=community, name="Gate 1", defaults={"address": "Building 1, gate", "leader": actor.user})[0]
+    kwargs.setdefault("opens_at", timezone.now() - timedelta(minutes=1))
+    kwargs.setdefault("closes_at", timezone.now() + timedelta(days=1))
+    items = [services.ItemSpec(product_id=p.pk, group_price=Decimal(price), quantity_on_offer=offer,
+                               per_member_limit=limit, tiers=tuple((q, Decimal(v)) for q, v in tiers))
+             for p in products]
+    return services.group_buy_create(actor=actor, title=kwargs.pop("title", "Sunday fruit"), items=items,
+                                     pickup_point_ids=[point.pk], **kwargs)

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "communities",
+    "catalog",
+    "orders",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +64,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "core.context_processors.inbox",
+                "core.context_processors.console",
             ],
         },
     }
@@ -177,6 +180,11 @@ CELERY_BEAT_SCHEDULE = {
     "join-request-digest": {
         "task": "communities.tasks.send_join_request_digests",
         "schedule": crontab(minute=5),
+    },
+    **{
+        f"orders-{name}": {"task": f"orders.tasks.{name}", "schedule": 60.0}
+        for name in ("open_due_group_buys", "close_due_group_buys", "expire_unpaid_orders", "settle_due_teams",
+                     "send_reminders")
     },
 }
 

@@ -1,5 +1,6 @@
 """Demo data for `make run`: a neighbourhood community with an owner, a leader, members, branches,
-an invite and a pending join request. Idempotent: running it again changes nothing."""
+an invite and a pending join request; then a catalog, pickup points, wallets, an open group-buy with
+a threshold and price tiers, and a team purchase. Idempotent: running it again changes nothing."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -31,10 +32,18 @@ class Command(BaseCommand):
             if user is None:
                 user = User.objects.create_user(email=email, phone=phone, password=PASSWORD, display_name=name)
             users.append(user)
-        owner_user, leader_user, member_user, member2_user, applicant = users
-        if Community.objects.filter(slug=DEMO_SLUG).exists():
+        if not Community.objects.filter(slug=DEMO_SLUG).exists():
+            self.load_community(users)
+        community = Community.objects.get(slug=DEMO_SLUG)
+        from orders.demo import load_selling_demo
+
+        if load_selling_demo(community):
+            self.stdout.write(self.style.SUCCESS("Demo catalog, group-buys and wallets loaded."))
+        else:
             self.stdout.write("Demo data already loaded.")
-            return
+
+    def load_community(self, users):
+        owner_user, leader_user, member_user, member2_user, applicant = users
         with transaction.atomic():
             community = services.community_create(
                 owner=owner_user, name="阳光花园邻里团", kind=Community.Kind.NEIGHBOURHOOD,

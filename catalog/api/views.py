@@ -1,0 +1,149 @@
+"""REST API for the catalog: products (with photos), categories, suppliers.
+
+Each view: input serializer → a row from the community-scoped queryset → service → output
+serializer. Any member reads products on sale; catalog managers (leaders and up,
+Perm.MANAGE_CATALOG) also see those off sale, create and change products and upload photos.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response
+
+from catalog import selectors, services
+from catalog.api import serializers as s
+from communities.api.views import CommunityAPIView
+from communities.permissions import Perm, has_perm
+from core.api import error_responses as errors
+from core.exceptions import NotFound
+
+TAG = "catalog"
+
+
+class CatalogAPIView(CommunityAPIView):
+    """Reads need membership; writes need Perm.MANAGE_CATALOG."""
+
+    permission = Perm.MANAGE_CATALOG
+
+    def required_permission(self, request) -> Perm | None:
+        return Perm.VIEW if request.method in SAFE_METHODS else self.permission
+
+    @property
+    def manages_catalog(self) -> bool:
+        return has_perm(self.membership, Perm.MANAGE_CATALOG)
+
+    def products(self):
+        """The products this caller may see: members only those on sale."""
+        return selectors.product_list(self.community, active=None if self.manages_catalog else True)
+
+    def get_product(self, pk):
+        product = self.products().filter(pk=pk).first()
+        if product is None:
+            raise NotFound(_lazy("Product not found."), code="product_not_found")
+        return product
+
+    def context(self):
+        return {"request": self.request, "community": self.community}
+
+
+class ProductListView(CatalogAPIView):
+    """GET: the community's products (members: on sale only). POST: a new product (catalog managers)."""
+
+    @extend_schema(parameters=[s.ProductFilterSerializer],
+                   responses={200: s.ProductSerializer(many=True), **errors(400, 404)}, tags=[TAG],
+                   summary=_lazy("Products"))
+    def get(self, request, slug):
+        filters = s.ProductFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        values = filters.validated_data
+        active = values.get("active") if self.manages_catalog else True
+        queryset = selectors.product_list(self.community, q=values.get("q", ""), category=values.get("category"),
+                                          supplier=values.get("supplier"), active=active)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.ProductSerializer(page, many=True, context=self.context()).data)
+
+    @extend_schema(request=s.ProductWriteSerializer,
+                   responses={201: s.ProductSerializer, **errors(400, 403, 404)}, tags=[TAG],
+                   summary=_lazy("Create a product"))
+    def post(self, request, slug):
+        data = s.ProductWriteSerializer(data=request.data, context=self.context())
+        data.is_valid(raise_exception=True)
+        product = services.product_create(actor=self.membership, **data.validated_data)
+        return Response(s.ProductSerializer(self.get_product(product.pk), context=self.context()).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class ProductDetailView(CatalogAPIView):
+    """GET: one product (members: only if on sale). PATCH: change the fields given (catalog managers)."""
+
+    @extend_schema(responses={200: s.ProductSerializer, **errors(404)}, tags=[TAG], summary=_lazy("A product"))
+    def get(self, request, slug, pk):
+        return Response(s.ProductSerializer(self.get_product(pk), context=self.context()).data)
+
+    @extend_schema(request=s.ProductWriteSerializer(partial=True),
+                   responses={200: s.ProductSerializer, **errors(400, 403, 404)}, tags=[TAG],
+                   summary=_lazy("Change a product"),
+                   description=_lazy("Only the fields given change. `stock` replaces the units available."))
+    def patch(self, request, slug, pk):
+        data = s.ProductWriteSerializer(data=request.data, partial=True, context=self.context())
+        data.is_valid(raise_exception=True)
+        product = self.get_product(pk)
+        services.product_update(actor=self.membership, product=product, **data.validated_data)
+        return Response(s.ProductSerializer(self.get_product(pk), context=self.context()).data)
+
+
+class ProductImageListView(CatalogAPIView):
+    """Upload a photo of a product (multipart): checked, stripped of EXIF, thumbnailed. At most 9."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": s.ProductImageUploadSerializer},
+                   responses={201: s.ProductImageSerializer, **errors(400, 403, 404)}, tags=[TAG],
+                   summary=_lazy("Add a product photo"))
+    def post(self, request, slug, pk):
+        data = s.ProductImageUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        product = self.get_product(pk)
+        image = services.product_image_add(actor=self.membership, product=product, upload=data.validated_data["image"])
+        return Response(s.ProductImageSerializer(image, context=self.context()).data, status=status.HTTP_201_CREATED)
+
+
+class ProductImageDetailView(CatalogAPIView):
+    """Remove a product photo."""
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description=_lazy("Removed")),
+                                            **errors(403, 404)}, tags=[TAG], summary=_lazy("Remove a product photo"))
+    def delete(self, request, slug, pk, image_pk):
+        product = self.get_product(pk)
+        image = product.images.filter(pk=image_pk).first()
+        if image is None:
+            raise NotFound()
+        services.product_image_remove(actor=self.membership, image=image)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CategoryListView(CatalogAPIView):
+    """The community's categories, with how many products each has (members: products on sale)."""
+
+    @extend_schema(responses={200: s.CategorySerializer(many=True), **errors(404)}, tags=[TAG],
+                   summary=_lazy("Categories"))
+    def get(self, request, slug):
+        page = self.paginate_queryset(selectors.category_list(self.community, on_sale_only=not self.manages_catalog))
+        return self.get_paginated_response(s.CategorySerializer(page, many=True).data)
+
+
+class SupplierListView(CatalogAPIView):
+    """The community's suppliers with their contacts (catalog managers only)."""
+
+    def required_permission(self, request) -> Perm | None:
+        return Perm.MANAGE_CATALOG
+
+    @extend_schema(responses={200: s.SupplierSerializer(many=True), **errors(403, 404)}, tags=[TAG],
+                   summary=_lazy("Suppliers"))
+    def get(self, request, slug):
+        page = self.paginate_queryset(selectors.supplier_list(self.community))
+        return self.get_paginated_response(s.SupplierSerializer(page, many=True).data)

@@ -1,0 +1,375 @@
+"""Shapes of the orders API: input serializers check types only, output serializers render.
+
+Business rules (stock, limits, states, who may do what) live in orders.services; a serializer here
+never decides anything beyond "is this a well-formed value". Money is rendered as strings with two
+decimals; times as ISO 8601 in the site's timezone.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_choice_field
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from orders.models import GroupBuy, Order, Payment, Refund, Team, WalletEntry
+from orders.services import PAID_STATUSES, current_tier_price
+
+# Primary keys are bigints: a larger number would reach PostgreSQL as an out-of-range error.
+MAX_ID = 2**63 - 1
+# The columns' range; the real rule (1 to 9999) is the service's, which says it in the user's words.
+MAX_INT = 2**31 - 1
+# The same statuses the member pages show the pickup code for.
+CODE_VISIBLE = (Order.Status.PAID, Order.Status.CONFIRMED, Order.Status.READY)
+
+
+def IdField(**kwargs):  # noqa: N802 - reads like a field class
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def MoneyField(**kwargs):  # noqa: N802
+    return serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, **kwargs)
+
+
+class NamedChoiceField(serializers.ChoiceField):
+    """A choice field documented as one named enum (OrderStatusEnum...), whatever component uses it.
+
+    Several models here have a "status"; each choice set gets its own stable name instead of a
+    hash-suffixed one (drf-spectacular names enums after the field otherwise).
+    """
+
+    def __init__(self, *, enum_name: str, **kwargs):
+        self.enum_name = enum_name
+        super().__init__(**kwargs)
+
+
+class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = NamedChoiceField
+
+    def get_name(self):
+        return self.target.enum_name
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = build_choice_field(self.target)
+        schema.pop("x-spec-enum-id", None)
+        return schema
+
+
+def _absolute(request, url: str) -> str:
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+# Small references ----------------------------------------------------------------------------
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    display_name = serializers.CharField(read_only=True)
+
+
+class GroupBuyRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    title = serializers.CharField(read_only=True)
+
+
+class PickupPointRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    address = serializers.CharField(read_only=True)
+
+
+class PickupPointSerializer(PickupPointRefSerializer):
+    hours = serializers.CharField(read_only=True)
+
+
+class TeamRefSerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True)
+    status = NamedChoiceField(enum_name="TeamStatusEnum", choices=Team.Status.choices, read_only=True)
+    size = serializers.IntegerField(read_only=True)
+    paid_count = serializers.IntegerField(read_only=True, help_text=_("Members who have paid"))
+
+
+# Group-buys ------------------------------------------------------------------------------------
+
+class ProductImageSerializer(serializers.Serializer):
+    url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+    width = serializers.IntegerField(read_only=True)
+    height = serializers.IntegerField(read_only=True)
+
+    def get_url(self, image) -> str:
+        return _absolute(self.context.get("request"), image.image.url)
+
+    def get_thumbnail_url(self, image) -> str | None:
+        return _absolute(self.context.get("request"), image.thumbnail.url) if image.thumbnail else None
+
+
+class PriceTierSerializer(serializers.Serializer):
+    min_quantity = serializers.IntegerField(read_only=True, help_text=_("From this many units sold"))
+    price = MoneyField()
+
+
+class GroupBuyItemSerializer(serializers.Serializer):
+    """An item of a round; ``context["sold"]`` maps item ids to paid units (for the tier price)."""
+
+    id = serializers.IntegerField(read_only=True)
+    product = serializers.IntegerField(source="product_id", read_only=True)
+    name = serializers.CharField(source="product.name", read_only=True)
+    unit = serializers.CharField(source="product.unit", read_only=True)
+    description = serializers.CharField(source="product.description", read_only=True)
+    images = ProductImageSerializer(source="product.images.all", many=True, read_only=True)
+    group_price = MoneyField()
+    current_price = serializers.SerializerMethodField(
+        help_text=_("The price everyone pays at the quantity sold so far (price tiers)"))
+    quantity_on_offer = serializers.IntegerField(read_only=True)
+    remaining = serializers.IntegerField(read_only=True)
+    per_member_limit = serializers.IntegerField(read_only=True, allow_null=True)
+    tiers = PriceTierSerializer(source="tiers.all", many=True, read_only=True)
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
+    def get_current_price(self, item):
+        price = current_tier_price(item, self.context.get("sold", {}).get(item.pk, 0))
+        return serializers.DecimalField(max_digits=12, decimal_places=2).to_representation(price)
+
+
+class GroupBuySerializer(serializers.ModelSerializer):
+    status = NamedChoiceField(enum_name="GroupBuyStatusEnum", choices=GroupBuy.Status.choices, read_only=True)
+    mode = serializers.ChoiceField(choices=GroupBuy.Mode.choices, read_only=True)
+    success_rule = serializers.ChoiceField(choices=GroupBuy.SuccessRule.choices, read_only=True)
+    success_threshold = MoneyField()
+    delivery_fee = MoneyField()
+    items = GroupBuyItemSerializer(source="items.all", many=True, read_only=True)
+    pickup_points = PickupPointSerializer(source="pickup_points.all", many=True, read_only=True)
+
+    class Meta:
+        model = GroupBuy
+        fields = ["id", "title", "description", "status", "mode", "team_size", "team_window_hours", "opens_at",
+                  "closes_at", "expected_pickup_at", "allows_delivery", "delivery_fee", "success_rule",
+                  "success_threshold", "items", "pickup_points"]
+        read_only_fields = fields
+
+
+class ProgressSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(read_only=True, help_text=_("Units in paid orders"))
+    amount = MoneyField(help_text=_("Total of paid orders"))
+    buyers = serializers.IntegerField(read_only=True, help_text=_("Members with a paid order"))
+    target = MoneyField(help_text=_("The success threshold (0 when the round always goes ahead)"))
+    reached = serializers.BooleanField(read_only=True)
+    ratio = serializers.FloatField(read_only=True, help_text=_("From 0 to 1"))
+
+
+# Orders ----------------------------------------------------------------------------------------
+
+class OrderLineSerializer(serializers.Serializer):
+    item = serializers.IntegerField(source="item_id", read_only=True)
+    name = serializers.CharField(read_only=True)
+    unit = serializers.CharField(read_only=True)
+    unit_price = MoneyField()
+    quantity = serializers.IntegerField(read_only=True)
+    line_total = MoneyField()
+
+
+class OrderSerializer(serializers.Serializer):
+    """An order as its member sees it. Rendered from the order and its (prefetched) lines only.
+
+    A plain Serializer, not a ModelSerializer: it answers every order placement, and building a
+    ModelSerializer's fields introspects the model on each instantiation.
+    """
+
+    id = serializers.IntegerField(read_only=True)
+    group_buy = GroupBuyRefSerializer(read_only=True)
+    status = NamedChoiceField(enum_name="OrderStatusEnum", choices=Order.Status.choices, read_only=True)
+    fulfilment = serializers.ChoiceField(choices=Order.Fulfilment.choices, read_only=True)
+    pickup_point = PickupPointRefSerializer(read_only=True, allow_null=True)
+    delivery_address = serializers.CharField(read_only=True)
+    note = serializers.CharField(read_only=True)
+    lines = OrderLineSerializer(many=True, read_only=True)
+    total = MoneyField()
+    paid_amount = MoneyField()
+    refunded_amount = MoneyField()
+    currency = serializers.CharField(read_only=True)
+    pickup_code = serializers.SerializerMethodField(
+        help_text=_("Shown to the leader at pickup; only once the order is paid and until it is picked up"))
+    team = TeamRefSerializer(read_only=True, allow_null=True)
+    expires_at = serializers.DateTimeField(read_only=True, allow_null=True,
+                                           help_text=_("An unpaid order is cancelled at this time"))
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def get_pickup_code(self, order) -> str | None:
+        if order.status in CODE_VISIBLE and order.fulfilment == Order.Fulfilment.PICKUP:
+            return order.pickup_code
+        return None
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    method = serializers.ChoiceField(choices=Payment.Method.choices, read_only=True)
+    status = NamedChoiceField(enum_name="PaymentStatusEnum", choices=Payment.Status.choices, read_only=True)
+    amount = MoneyField()
+
+    class Meta:
+        model = Payment
+        fields = ["method", "status", "amount", "reference", "created_at", "confirmed_at"]
+        read_only_fields = fields
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    method = serializers.ChoiceField(choices=Payment.Method.choices, read_only=True)
+    status = NamedChoiceField(enum_name="RefundStatusEnum", choices=Refund.Status.choices, read_only=True)
+    amount = MoneyField()
+
+    class Meta:
+        model = Refund
+        fields = ["amount", "method", "status", "reason", "created_at", "paid_back_at"]
+        read_only_fields = fields
+
+
+class OrderDetailSerializer(OrderSerializer):
+    """One order with its payment attempts and refunds (selectors.order_for_member prefetches both)."""
+
+    paid_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    cancelled_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    payments = PaymentSerializer(many=True, read_only=True, source="payments.all")
+    refunds = RefundSerializer(many=True, read_only=True, source="refunds.all")
+
+
+class AdminOrderSerializer(OrderSerializer):
+    """An order in the console: who bought it, and its pickup code whatever the state."""
+
+    member = UserRefSerializer(read_only=True)
+
+    def get_pickup_code(self, order) -> str | None:
+        return order.pickup_code if order.fulfilment == Order.Fulfilment.PICKUP else None
+
+
+class OrderFilterSerializer(serializers.Serializer):
+    status = NamedChoiceField(enum_name="OrderStatusEnum", choices=Order.Status.choices, required=False)
+    group_buy = IdField(required=False)
+
+
+class LineInputSerializer(serializers.Serializer):
+    item = IdField(help_text=_("An item id of the group-buy"))
+    quantity = serializers.IntegerField(min_value=-MAX_INT, max_value=MAX_INT, help_text=_("1 to 9999"))
+
+
+class OrderDetailsInputSerializer(serializers.Serializer):
+    """What a member chooses when ordering (in a group-buy, or opening or joining a team)."""
+
+    lines = LineInputSerializer(many=True)
+    fulfilment = serializers.ChoiceField(choices=Order.Fulfilment.choices, default=Order.Fulfilment.PICKUP)
+    pickup_point = IdField(required=False, allow_null=True, help_text=_("Required for pickup"))
+    delivery_address = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class OrderCreateSerializer(OrderDetailsInputSerializer):
+    group_buy = IdField(help_text=_("A group-buy of this community"))
+
+
+class PayInputSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=Payment.Method.choices)
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=100, default="",
+                                      help_text=_("For a transfer: its note or last digits"))
+
+
+# Teams -----------------------------------------------------------------------------------------
+
+class TeamMemberSerializer(serializers.Serializer):
+    display_name = serializers.CharField(source="member.display_name", read_only=True)
+    paid = serializers.SerializerMethodField()
+    joined_at = serializers.DateTimeField(source="created_at", read_only=True)
+
+    def get_paid(self, order) -> bool:
+        return order.status in PAID_STATUSES
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    """A team (拼团) and who is in it; ``context["members"]`` holds its live orders."""
+
+    group_buy = GroupBuyRefSerializer(read_only=True)
+    leader = UserRefSerializer(read_only=True)
+    status = NamedChoiceField(enum_name="TeamStatusEnum", choices=Team.Status.choices, read_only=True)
+    members = serializers.SerializerMethodField()
+    share_url = serializers.SerializerMethodField(help_text=_("The page to share to invite people"))
+
+    class Meta:
+        model = Team
+        fields = ["code", "group_buy", "leader", "status", "size", "member_count", "paid_count", "expires_at",
+                  "created_at", "members", "share_url"]
+        read_only_fields = fields
+
+    @extend_schema_field(TeamMemberSerializer(many=True))
+    def get_members(self, team):
+        return TeamMemberSerializer(self.context.get("members", []), many=True).data
+
+    def get_share_url(self, team) -> str:
+        url = reverse("orders:team", kwargs={"slug": self.context["community"].slug, "code": team.code})
+        return _absolute(self.context.get("request"), url)
+
+
+# Wallet ----------------------------------------------------------------------------------------
+
+class WalletSerializer(serializers.Serializer):
+    balance = MoneyField()
+    currency = serializers.CharField(read_only=True)
+
+
+class WalletEntrySerializer(serializers.ModelSerializer):
+    kind = NamedChoiceField(enum_name="WalletEntryKindEnum", choices=WalletEntry.Kind.choices, read_only=True)
+    amount = MoneyField(help_text=_("Credits are positive, debits negative"))
+    balance_after = MoneyField()
+    order = serializers.IntegerField(source="order_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = WalletEntry
+        fields = ["id", "kind", "amount", "balance_after", "order", "note", "created_at"]
+        read_only_fields = fields
+
+
+class TopUpEntrySerializer(WalletEntrySerializer):
+    member = serializers.IntegerField(source="wallet.member_id", read_only=True, help_text=_("A user id"))
+
+    class Meta(WalletEntrySerializer.Meta):
+        fields = ["id", "member"] + WalletEntrySerializer.Meta.fields[1:]
+        read_only_fields = fields
+
+
+# Console actions -------------------------------------------------------------------------------
+
+class MarkPaidInputSerializer(serializers.Serializer):
+    orders = serializers.ListField(child=IdField(), allow_empty=False, max_length=500)
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+
+
+class MarkPaidResultSerializer(serializers.Serializer):
+    marked = serializers.ListField(child=serializers.IntegerField(), help_text=_("Orders now paid"))
+    skipped = serializers.ListField(child=serializers.IntegerField(),
+                                    help_text=_("Orders not waiting for payment (paid already, cancelled...)"))
+
+
+class ArrivedInputSerializer(serializers.Serializer):
+    pickup_point = IdField(required=False, allow_null=True, help_text=_("Only this pickup point; null: everywhere"))
+
+
+class ArrivedResultSerializer(serializers.Serializer):
+    ready = serializers.IntegerField(help_text=_("Orders now ready for pickup"))
+
+
+class PickupLookupSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=20, help_text=_("The member's 6-digit pickup code"))
+
+
+class PickupInputSerializer(PickupLookupSerializer):
+    order = IdField(required=False, allow_null=True,
+                    help_text=_("Needed only when several ready orders share the code"))
+
+
+class RefundInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class TopUpInputSerializer(serializers.Serializer):
+    member = IdField(help_text=_("The user id of an active member"))
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, help_text=_('e.g. "10.00"'))
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from orders.api import views
+
+C = "communities/<slug:slug>/"
+
+urlpatterns = [
+    path(C + "group-buys/", views.GroupBuyListView.as_view(), name="api-group-buys"),
+    path(C + "group-buys/<int:pk>/", views.GroupBuyDetailView.as_view(), name="api-group-buy"),
+    path(C + "group-buys/<int:pk>/progress/", views.GroupBuyProgressView.as_view(), name="api-group-buy-progress"),
+    path(C + "group-buys/<int:pk>/teams/", views.TeamOpenView.as_view(), name="api-team-open"),
+    path(C + "teams/<slug:code>/", views.TeamDetailView.as_view(), name="api-team"),
+    path(C + "teams/<slug:code>/join/", views.TeamJoinView.as_view(), name="api-team-join"),
+    path(C + "orders/", views.OrderListView.as_view(), name="api-orders"),
+    path(C + "orders/<int:pk>/", views.OrderDetailView.as_view(), name="api-order"),
+    path(C + "orders/<int:pk>/cancel/", views.OrderCancelView.as_view(), name="api-order-cancel"),
+    path(C + "orders/<int:pk>/pay/", views.OrderPayView.as_view(), name="api-order-pay"),
+    path(C + "wallet/", views.WalletView.as_view(), name="api-wallet"),
+    path(C + "wallet/entries/", views.WalletEntryListView.as_view(), name="api-wallet-entries"),
+    path(C + "admin/orders/mark-paid/", views.MarkPaidView.as_view(), name="api-admin-mark-paid"),
+    path(C + "admin/orders/<int:pk>/refund/", views.OrderRefundView.as_view(), name="api-admin-refund"),
+    path(C + "admin/group-buys/<int:pk>/arrived/", views.GroupBuyArrivedView.as_view(), name="api-admin-arrived"),
+    path(C + "admin/pickup/", views.PickupView.as_view(), name="api-admin-pickup"),
+    path(C + "admin/wallets/top-up/", views.WalletTopUpView.as_view(), name="api-admin-top-up"),
+]

@@ -1,0 +1,518 @@
+"""Admin console for selling (desktop): group-buys, sheets, orders, the pickup desk, wallets,
+commissions and pickup points.
+
+Views stay thin: every query starts from the community, every change goes through
+orders.services, and a DomainError becomes a form error or a message. Times are read and shown
+in the community's timezone (``console_page`` activates it for the whole request).
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST, require_safe
+
+from communities.permissions import Perm, has_perm
+from core.exceptions import DomainError, Forbidden
+from core.forms import add_domain_error
+from core.pages import community_page
+from orders import exports, selectors, services
+from orders.console_forms import GroupBuyForm, PickupPointForm, TopUpForm, item_formset_class
+from orders.models import GroupBuy, Order, Payment, WalletEntry
+
+PAGE_SIZE = 50
+CANCELLABLE = (GroupBuy.Status.DRAFT, GroupBuy.Status.SCHEDULED, GroupBuy.Status.OPEN)
+ARRIVABLE = (GroupBuy.Status.SUCCEEDED, GroupBuy.Status.FULFILLED)
+PAYMENT_FILTERS = {
+    "wallet": Q(method=Payment.Method.WALLET, status=Payment.Status.SUCCEEDED),
+    "manual": Q(method=Payment.Method.MANUAL, status=Payment.Status.SUCCEEDED),
+    "reported": Q(method=Payment.Method.MANUAL, status=Payment.Status.PENDING),
+}
+
+
+def console_page(perm):
+    """community_page(perm), with the community's timezone active: forms parse and pages show local time."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def in_community_time(request, community, membership, *args, **kwargs):
+            with timezone.override(community.timezone):
+                return view(request, community, membership, *args, **kwargs)
+
+        return community_page(perm)(in_community_time)
+
+    return decorator
+
+
+def _ctx(community, membership, section, **extra):
+    perms = {perm.value: has_perm(membership, perm) for perm in Perm}
+    return {"community": community, "membership": membership, "console_perms": perms, "section": section, **extra}
+
+
+def _back(request, fallback: str) -> str:
+    """The page the form came from (``next``), if it is a path on this site."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+def _int(value, default=None):
+    """A positive id from user input, else ``default`` (ASCII digits only: "²".isdigit() is True)."""
+    value = str(value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else default
+
+
+def _detail_url(community, group_buy_id) -> str:
+    return reverse("orders_console:group_buy", kwargs={"slug": community.slug, "pk": group_buy_id})
+
+
+# Group-buys --------------------------------------------------------------------------------------
+
+@require_safe
+@console_page(Perm.MANAGE_GROUP_BUYS)
+def group_buys(request, community, membership):
+    status = request.GET.get("status", "")
+    rounds = community.group_buys.annotate(
+        live_orders=Count("orders", filter=Q(orders__status__in=services.LIVE_STATUSES)),
+        paid_orders=Count("orders", filter=Q(orders__status__in=services.PAID_STATUSES)),
+    ).order_by("-opens_at", "-id")
+    if status in GroupBuy.Status.values:
+        rounds = rounds.filter(status=status)
+    page = Paginator(rounds, 20).get_page(request.GET.get("page"))
+    # Two small aggregate queries per round on a page of 20 (the service is the one definition of progress).
+    progress = services.group_buy_progress_many(page.object_list)
+    rows = [{"group_buy": g, "progress": progress[g.pk]} for g in page.object_list]
+    counts = dict(community.group_buys.values_list("status").annotate(n=Count("id")).order_by())
+    tiles = [(value, label, counts.get(value, 0)) for value, label in GroupBuy.Status.choices
+             if value in (GroupBuy.Status.DRAFT, GroupBuy.Status.SCHEDULED, GroupBuy.Status.OPEN,
+                          GroupBuy.Status.SUCCEEDED)]
+    return render(request, "orders/console/group_buys.html", _ctx(
+        community, membership, "group_buys", page=page, rows=rows, tiles=tiles, status=status,
+        statuses=GroupBuy.Status.choices, filters={"status": status}))
+
+
+def _place_errors(error: DomainError, form, formset, rows: list[int]) -> list[str]:
+    """Put a service error next to its field or item row ("items.2" is the third filled row)."""
+    items_errors, placed = [], False
+    product_id = getattr(error, "product_id", None)  # catalog's InsufficientStock names the product
+    if product_id is not None:
+        for index in rows:
+            product = formset.forms[index].cleaned_data.get("product")
+            if product is not None and product.pk == product_id:
+                formset.forms[index].add_error(None, error.message)
+                placed = True
+    for key, messages_ in (error.fields or {}).items():
+        if key in form.fields:
+            for message in messages_:
+                form.add_error(key, message)
+            placed = True
+        elif key.startswith("items.") and (spec := _int(key.partition(".")[2])) is not None and spec < len(rows):
+            for message in messages_:
+                formset.forms[rows[spec]].add_error(None, message)
+            placed = True
+        elif key == "items":
+            items_errors.extend(messages_)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+    return items_errors
+
+
+@console_page(Perm.MANAGE_GROUP_BUYS)
+def group_buy_new(request, community, membership):
+    products = community.products.filter(is_active=True).order_by("name", "id")
+    extra = _int(request.GET.get("rows"), 5)
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    initial = {"opens_at": now, "closes_at": (now + timedelta(days=1)).replace(hour=20, minute=0),
+               "expected_pickup_at": (now + timedelta(days=2)).replace(hour=16, minute=0)}
+    form = GroupBuyForm(request.POST or None, community=community, initial=initial)
+    formset = item_formset_class(extra)(request.POST or None, products=products, prefix="items")
+    items_errors = []
+    if request.method == "POST":
+        valid = form.is_valid()
+        valid = formset.is_valid() and valid
+        if valid:
+            filled = formset.filled()
+            specs = [services.ItemSpec(product_id=row["product"].pk, group_price=row["group_price"],
+                                       quantity_on_offer=row["quantity_on_offer"],
+                                       per_member_limit=row["per_member_limit"], tiers=row["tiers"])
+                     for _index, row in filled]
+            try:
+                group_buy = services.group_buy_create(actor=membership, items=specs, **form.service_kwargs())
+            except DomainError as error:
+                items_errors = _place_errors(error, form, formset, [index for index, _row in filled])
+            else:
+                messages.success(request, _("“%(title)s” was created (%(status)s).") % {
+                    "title": group_buy.title, "status": group_buy.get_status_display()})
+                return redirect(_detail_url(community, group_buy.pk))
+        else:
+            items_errors = list(formset.non_form_errors())
+    return render(request, "orders/console/group_buy_new.html", _ctx(
+        community, membership, "group_buys", form=form, formset=formset, items_errors=items_errors,
+        has_products=products.exists(), has_points=community.pickup_points.filter(is_active=True).exists(),
+        more_rows=min(len(formset.forms) + 5, 50)))
+
+
+@require_safe
+@console_page(Perm.MANAGE_GROUP_BUYS)
+def group_buy(request, community, membership, pk):
+    try:
+        round_ = selectors.group_buy_detail(community, pk)
+    except GroupBuy.DoesNotExist:
+        raise Http404
+    progress = services.group_buy_progress(round_)
+    sold = selectors.sold_by_item(round_)
+    items = []
+    for item in round_.items.all():
+        paid = sold.get(item.pk, 0)
+        items.append({"item": item, "paid": paid, "price_now": services.current_tier_price(item, paid),
+                      "tiers": list(item.tiers.all())})
+    status = request.GET.get("status", "")
+    orders = (community.orders.filter(group_buy=round_)
+              .select_related("member", "branch", "pickup_point").prefetch_related("lines", "payments")
+              .order_by("-created_at", "-id"))
+    if status in Order.Status.values:
+        orders = orders.filter(status=status)
+    page = Paginator(orders, 100).get_page(request.GET.get("page"))
+    status_counts = dict(community.orders.filter(group_buy=round_).values_list("status").annotate(n=Count("id"))
+                         .order_by())
+    waiting = dict(community.orders.filter(group_buy=round_, status=Order.Status.CONFIRMED,
+                                           fulfilment=Order.Fulfilment.PICKUP)
+                   .values_list("pickup_point").annotate(n=Count("id")).order_by())
+    points = [{"point": p, "waiting": waiting.get(p.pk, 0)} for p in round_.pickup_points.all()]
+    return render(request, "orders/console/group_buy.html", _ctx(
+        community, membership, "group_buys", group_buy=round_, progress=progress, items=items, page=page,
+        commission_percent=round_.commission_rate * 100,
+        status=status, filters={"status": status}, statuses=Order.Status.choices,
+        status_counts=[(value, label, status_counts[value]) for value, label in Order.Status.choices
+                       if status_counts.get(value)],
+        points=points, waiting_total=sum(waiting.values()),
+        can_publish=round_.status == GroupBuy.Status.DRAFT, can_cancel=round_.status in CANCELLABLE,
+        can_arrive=round_.status in ARRIVABLE and bool(waiting), paid_statuses=services.PAID_STATUSES))
+
+
+def _round_action(request, community, pk, act, success):
+    group_buy = get_object_or_404(community.group_buys, pk=pk)
+    try:
+        result = act(group_buy)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success(result) if callable(success) else success)
+    return redirect(_detail_url(community, group_buy.pk))
+
+
+@require_POST
+@console_page(Perm.MANAGE_GROUP_BUYS)
+def group_buy_publish(request, community, membership, pk):
+    return _round_action(request, community, pk,
+                         lambda g: services.group_buy_publish(actor=membership, group_buy=g),
+                         lambda g: _("Published: the group-buy is %(status)s.") % {"status": g.get_status_display()})
+
+
+@require_POST
+@console_page(Perm.MANAGE_GROUP_BUYS)
+def group_buy_cancel(request, community, membership, pk):
+    reason = request.POST.get("reason", "").strip()[:200]
+    return _round_action(request, community, pk,
+                         lambda g: services.group_buy_cancel(actor=membership, group_buy=g, reason=reason),
+                         _("The group-buy was cancelled; every order in it was cancelled and refunded."))
+
+
+@require_POST
+@console_page(Perm.MANAGE_GROUP_BUYS)
+def group_buy_arrived(request, community, membership, pk):
+    point_id = request.POST.get("pickup_point", "")
+    point = get_object_or_404(community.pickup_points, pk=_int(point_id, -1)) if point_id else None
+
+    def success(count):
+        return ngettext("%(n)s order is ready for pickup; the member was notified.",
+                        "%(n)s orders are ready for pickup; the members were notified.", count) % {"n": count}
+
+    return _round_action(request, community, pk,
+                         lambda g: services.group_buy_mark_arrived(actor=membership, group_buy=g, pickup_point=point),
+                         success)
+
+
+def _order_action(request, community, pk, act, success):
+    order = get_object_or_404(community.orders, pk=pk)
+    try:
+        act(order)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success % {"id": order.pk, "name": order.member.display_name})
+    return redirect(_back(request, _detail_url(community, order.group_buy_id)))
+
+
+@require_POST
+@console_page(Perm.MANAGE_ORDERS)
+def order_ship(request, community, membership, pk):
+    tracking = request.POST.get("tracking", "").strip()[:100]
+    return _order_action(request, community, pk,
+                         lambda o: services.order_ship(actor=membership, order=o, tracking=tracking),
+                         _("Order #%(id)s for %(name)s is on its way."))
+
+
+@require_POST
+@console_page(Perm.MANAGE_ORDERS)
+def order_refund(request, community, membership, pk):
+    reason = request.POST.get("reason", "").strip()[:200]
+    return _order_action(request, community, pk,
+                         lambda o: services.order_refund(actor=membership, order=o, reason=reason),
+                         _("Order #%(id)s of %(name)s was refunded."))
+
+
+# Sheets ------------------------------------------------------------------------------------------
+
+@require_safe
+@console_page(Perm.MANAGE_GROUP_BUYS)
+def purchase_sheet(request, community, membership, pk):
+    group_buy = get_object_or_404(community.group_buys, pk=pk)
+    blocks = exports.purchase_sheet(group_buy)
+    if request.GET.get("format") == "csv":
+        return exports.purchase_sheet_csv(group_buy, blocks)
+    return render(request, "orders/console/purchase_sheet.html", _ctx(
+        community, membership, "group_buys", group_buy=group_buy, blocks=blocks,
+        total_quantity=sum(line.quantity for block in blocks for line in block.lines),
+        total_amount=sum(block.amount for block in blocks), printed_at=timezone.now()))
+
+
+@require_safe
+@console_page(Perm.CONFIRM_PICKUP)
+def pickup_sheet(request, community, membership, pk, point_pk):
+    group_buy = get_object_or_404(community.group_buys, pk=pk)
+    point = get_object_or_404(community.pickup_points.select_related("leader"), pk=point_pk)
+    orders = list(exports.pickup_sheet_orders(community, group_buy, point))
+    if request.GET.get("format") == "csv":
+        return exports.pickup_sheet_csv(group_buy, point, orders)
+    for order in orders:
+        order.lines_text = exports.lines_text(order)
+    return render(request, "orders/console/pickup_sheet.html", _ctx(
+        community, membership, "group_buys", group_buy=group_buy, point=point, orders=orders,
+        printed_at=timezone.now()))
+
+
+# Orders and payments -----------------------------------------------------------------------------
+
+@require_safe
+@console_page(Perm.MANAGE_ORDERS)
+def orders(request, community, membership):
+    filters = {key: request.GET.get(key, "").strip() for key in ("group_buy", "status", "method", "q")}
+    qs = (community.orders.select_related("member", "group_buy", "pickup_point", "branch")
+          .prefetch_related("lines", Prefetch("payments", queryset=Payment.objects.order_by("-created_at", "-id")))
+          .order_by("-created_at", "-id"))
+    if (group_buy_id := _int(filters["group_buy"])) is not None:
+        qs = qs.filter(group_buy_id=group_buy_id)
+    if filters["status"] in Order.Status.values:
+        qs = qs.filter(status=filters["status"])
+    if filters["method"] in PAYMENT_FILTERS:
+        qs = qs.filter(Exists(Payment.objects.filter(PAYMENT_FILTERS[filters["method"]], order=OuterRef("pk"))))
+    if filters["q"]:
+        q = filters["q"]
+        match = Q(member__display_name__icontains=q) | Q(member__phone__icontains=q)
+        if (order_id := _int(q.lstrip("#"))) is not None:
+            match |= Q(pk=order_id)
+        qs = qs.filter(match)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    for order in page.object_list:
+        payments = list(order.payments.all())
+        order.reported = [p for p in payments if p.method == Payment.Method.MANUAL
+                          and p.status == Payment.Status.PENDING]
+        order.received = next((p for p in payments if p.status == Payment.Status.SUCCEEDED), None)
+    waiting = community.orders.aggregate(
+        unpaid=Count("id", filter=Q(status=Order.Status.PENDING_PAYMENT)),
+        reported=Count("id", filter=Q(status=Order.Status.PENDING_PAYMENT) & Exists(
+            Payment.objects.filter(order=OuterRef("pk"), method=Payment.Method.MANUAL,
+                                   status=Payment.Status.PENDING))))
+    return render(request, "orders/console/orders.html", _ctx(
+        community, membership, "orders", page=page, filters=filters, waiting=waiting,
+        group_buys=community.group_buys.only("id", "title").order_by("-opens_at", "-id")[:200],
+        statuses=Order.Status.choices,
+        methods=[("wallet", _("Paid from wallet")), ("manual", _("Paid by transfer or cash")),
+                 ("reported", _("Transfer reported, not confirmed"))]))
+
+
+@require_POST
+@console_page(Perm.MANAGE_ORDERS)
+def orders_mark_paid(request, community, membership):
+    back = _back(request, reverse("orders_console:orders", kwargs={"slug": community.slug}))
+    raw = [request.POST["only"]] if request.POST.get("only") else request.POST.getlist("order")
+    ids = {_int(value, -1) for value in raw}
+    if not ids:
+        messages.error(request, _("Tick the orders whose payment you received."))
+        return redirect(back)
+    chosen = list(community.orders.filter(pk__in=ids))
+    if len(chosen) != len(ids):
+        raise Http404
+    try:
+        marked = services.payments_mark_received(actor=membership, orders=chosen,
+                                                 reference=request.POST.get("reference", "").strip())
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(back)
+    if marked:
+        messages.success(request, ngettext("%(n)s order marked as paid.", "%(n)s orders marked as paid.",
+                                           len(marked)) % {"n": len(marked)})
+    skipped = len(chosen) - len(marked)
+    if skipped:
+        messages.warning(request, ngettext("%(n)s order was not waiting for payment and was left as it is.",
+                                           "%(n)s orders were not waiting for payment and were left as they are.",
+                                           skipped) % {"n": skipped})
+    return redirect(back)
+
+
+# Pickup desk -------------------------------------------------------------------------------------
+
+@require_safe
+@console_page(Perm.CONFIRM_PICKUP)
+def pickup(request, community, membership):
+    code = request.GET.get("code", "").strip()
+    found, code_error = [], ""
+    if code:
+        try:
+            found = services.pickup_find(actor=membership, code=code)
+        except DomainError as error:
+            code_error = error.message
+        else:
+            if not found:
+                code_error = _("No order ready for pickup has this code. Check the digits, or whether the goods "
+                               "have arrived at the pickup point.")
+    shipped = list(community.orders.filter(status=Order.Status.SHIPPED, fulfilment=Order.Fulfilment.DELIVERY)
+                   .select_related("member", "group_buy").prefetch_related("lines").order_by("created_at", "id")[:100])
+    recent = list(community.orders.filter(status=Order.Status.COMPLETED, completed_at__isnull=False)
+                  .select_related("member", "pickup_point").order_by("-completed_at", "-id")[:10])
+    return render(request, "orders/console/pickup.html", _ctx(
+        community, membership, "pickup", code=code, found=found, code_error=code_error, shipped=shipped,
+        recent=recent))
+
+
+@require_POST
+@console_page(Perm.CONFIRM_PICKUP)
+def pickup_complete(request, community, membership, pk):
+    order = get_object_or_404(community.orders.select_related("member"), pk=pk)
+    desk = reverse("orders_console:pickup", kwargs={"slug": community.slug})
+    # A pickup is always checked against the code typed at the desk; only a delivery has none.
+    code = None if order.fulfilment == Order.Fulfilment.DELIVERY else request.POST.get("code", "")
+    try:
+        services.order_complete(actor=membership, order=order, code=code)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(f"{desk}?code={''.join(ch for ch in code if ch.isdigit())[:6]}" if code else desk)
+    if code is None:
+        messages.success(request, _("Order #%(id)s for %(name)s is delivered.") % {
+            "id": order.pk, "name": order.member.display_name})
+    else:
+        messages.success(request, _("Handed over: order #%(id)s to %(name)s.") % {
+            "id": order.pk, "name": order.member.display_name})
+    return redirect(desk)
+
+
+# Wallets -----------------------------------------------------------------------------------------
+
+@console_page(Perm.MANAGE_WALLETS)
+def wallets(request, community, membership):
+    # The token is the top-up's key: a double submit (or a reload of the POST) records it once.
+    form = TopUpForm(request.POST or None, community=community, initial={"token": uuid.uuid4().hex,
+                                                                          "member": request.GET.get("member", "")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = services.wallet_top_up(actor=membership, member_user=data["member"], amount=data["amount"],
+                                           note=data["note"], key=data["token"])
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, _("Recorded %(amount)s for %(name)s; the balance is now %(balance)s.") % {
+                "amount": entry.amount, "name": data["member"].display_name, "balance": entry.balance_after})
+            return redirect("orders_console:wallets", slug=community.slug)
+    q = request.GET.get("q", "").strip()
+    balances = community.wallets.select_related("member").order_by("member__display_name", "id")
+    if q:
+        balances = balances.filter(Q(member__display_name__icontains=q) | Q(member__phone__icontains=q))
+    page = Paginator(balances, PAGE_SIZE).get_page(request.GET.get("page"))
+    entries = (WalletEntry.objects.filter(community=community)
+               .select_related("wallet__member", "created_by").order_by("-created_at", "-id")[:20])
+    return render(request, "orders/console/wallets.html", _ctx(
+        community, membership, "wallets", form=form, page=page, entries=entries, filters={"q": q},
+        total=community.wallets.aggregate(t=Sum("balance"))["t"] or 0))
+
+
+# Commissions -------------------------------------------------------------------------------------
+
+@require_safe
+@console_page(Perm.VIEW_COMMISSIONS)
+def commissions(request, community, membership):
+    everyone = has_perm(membership, Perm.EXPORT_COMMISSIONS)
+    if request.GET.get("format") == "csv":
+        if not everyone:
+            raise Forbidden(_("Only admins export everyone's commissions."))
+        return exports.commissions_csv(community, selectors.commission_statement(community))
+    lines = selectors.commission_statement(community, leader=None if everyone else request.user)
+    leader_id = _int(request.GET.get("leader")) if everyone else None
+    if leader_id is not None:
+        lines = lines.filter(leader_id=leader_id)
+    per_leader = []
+    if everyone:
+        per_leader = list(community.commissions.values("leader_id", "leader__display_name", "leader__phone")
+                          .annotate(earned=Sum("amount", filter=Q(kind="earned")),
+                                    reversed=Sum("amount", filter=Q(kind="reversed")),
+                                    total=Sum("amount"), orders=Count("order", distinct=True))
+                          .order_by("-total", "leader__display_name"))
+    page = Paginator(lines, PAGE_SIZE).get_page(request.GET.get("page"))
+    for line in page.object_list:
+        line.percent = line.rate * 100
+    return render(request, "orders/console/commissions.html", _ctx(
+        community, membership, "commissions", page=page, everyone=everyone, per_leader=per_leader,
+        total=selectors.commission_total(lines), leader_id=leader_id,
+        filters={"leader": leader_id or ""}))
+
+
+# Pickup points -----------------------------------------------------------------------------------
+
+def _save_point(request, community, membership, form, point=None):
+    try:
+        saved = services.pickup_point_save(actor=membership, pickup_point=point, **form.cleaned_data)
+    except DomainError as error:
+        add_domain_error(form, error)
+        return None
+    messages.success(request, _("Pickup point “%(name)s” saved.") % {"name": saved.name})
+    return redirect("orders_console:pickup_points", slug=community.slug)
+
+
+@console_page(Perm.MANAGE_GROUP_BUYS)
+def pickup_points(request, community, membership):
+    form = PickupPointForm(request.POST or None, community=community)
+    if request.method == "POST" and form.is_valid():
+        if response := _save_point(request, community, membership, form):
+            return response
+    points = (community.pickup_points.select_related("leader", "branch")
+              .annotate(rounds=Count("group_buys", distinct=True)).order_by("-is_active", "name"))
+    return render(request, "orders/console/pickup_points.html", _ctx(
+        community, membership, "pickup_points", form=form, points=points))
+
+
+@console_page(Perm.MANAGE_GROUP_BUYS)
+def pickup_point_edit(request, community, membership, pk):
+    point = get_object_or_404(community.pickup_points, pk=pk)
+    initial = {"name": point.name, "address": point.address, "hours": point.hours, "is_active": point.is_active,
+               "leader": str(point.leader_id or ""), "branch": str(point.branch_id or "")}
+    form = PickupPointForm(request.POST or None, community=community, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        if response := _save_point(request, community, membership, form, point):
+            return response
+    return render(request, "orders/console/pickup_point_edit.html", _ctx(
+        community, membership, "pickup_points", form=form, point=point))

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from orders import console
+
+app_name = "orders_console"
+
+urlpatterns = [
+    path("<slug:slug>/group-buys/", console.group_buys, name="group_buys"),
+    path("<slug:slug>/group-buys/new/", console.group_buy_new, name="group_buy_new"),
+    path("<slug:slug>/group-buys/<int:pk>/", console.group_buy, name="group_buy"),
+    path("<slug:slug>/group-buys/<int:pk>/publish/", console.group_buy_publish, name="group_buy_publish"),
+    path("<slug:slug>/group-buys/<int:pk>/cancel/", console.group_buy_cancel, name="group_buy_cancel"),
+    path("<slug:slug>/group-buys/<int:pk>/arrived/", console.group_buy_arrived, name="group_buy_arrived"),
+    path("<slug:slug>/group-buys/<int:pk>/purchase-sheet/", console.purchase_sheet, name="purchase_sheet"),
+    path("<slug:slug>/group-buys/<int:pk>/pickup-sheet/<int:point_pk>/", console.pickup_sheet,
+         name="pickup_sheet"),
+    path("<slug:slug>/orders/", console.orders, name="orders"),
+    path("<slug:slug>/orders/mark-paid/", console.orders_mark_paid, name="orders_mark_paid"),
+    path("<slug:slug>/orders/<int:pk>/ship/", console.order_ship, name="order_ship"),
+    path("<slug:slug>/orders/<int:pk>/refund/", console.order_refund, name="order_refund"),
+    path("<slug:slug>/pickup/", console.pickup, name="pickup"),
+    path("<slug:slug>/pickup/<int:pk>/complete/", console.pickup_complete, name="pickup_complete"),
+    path("<slug:slug>/wallets/", console.wallets, name="wallets"),
+    path("<slug:slug>/commissions/", console.commissions, name="commissions"),
+    path("<slug:slug>/pickup-points/", console.pickup_points, name="pickup_points"),
+    path("<slug:slug>/pickup-points/<int:pk>/", console.pickup_point_edit, name="pickup_point_edit"),
+]

@@ -1,0 +1,1091 @@
+"""Writes for group-buys, teams, orders, payments, wallets, refunds and commissions.
+
+Lock order, everywhere: group-buy row → item rows (by id) → team row → order rows (by id) →
+wallet rows. Counters change by guarded updates; ledgers (wallet entries, refunds, commissions)
+carry unique keys so that a retried settlement writes nothing twice. Notices and e-mails go
+through core.notifications (e-mail sent on commit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from communities.models import Community, Membership
+from communities.permissions import Perm, check_perm
+from core.audit import audit_record
+from core.exceptions import Conflict, DomainError, NotFound, Unprocessable, ValidationFailed
+from core.notifications import in_language_of, notify
+from orders.models import (
+    Commission,
+    GroupBuy,
+    GroupBuyItem,
+    MemberAllowance,
+    Order,
+    OrderLine,
+    Payment,
+    PickupPoint,
+    PriceTier,
+    Refund,
+    Team,
+    Wallet,
+    WalletEntry,
+    new_team_code,
+)
+
+CENT = Decimal("0.01")
+LIVE_STATUSES = (Order.Status.PENDING_PAYMENT, Order.Status.PAID, Order.Status.CONFIRMED, Order.Status.READY,
+                 Order.Status.SHIPPED, Order.Status.COMPLETED)
+PAID_STATUSES = (Order.Status.PAID, Order.Status.CONFIRMED, Order.Status.READY, Order.Status.SHIPPED,
+                 Order.Status.COMPLETED)
+MAX_LINES = 50
+MAX_QUANTITY = 9999
+
+
+def money(value) -> Decimal:
+    """The one place amounts are rounded: to the cent, half up."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def parse_money(value, *, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed(_("Enter an amount such as 12.50."), fields={field: [_("Not an amount.")]})
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT) or amount >= Decimal("1e10"):
+        raise ValidationFailed(_("Enter an amount of at most two decimals, not negative."),
+                               fields={field: [_("Not a valid amount.")]})
+    return amount
+
+
+def _transition(obj, to: str, *, actor=None, community=None, note: str = "", **data) -> None:
+    """Record a state change (who, when, from, to) in the audit log."""
+    audit_record(community=community or obj.community, actor=actor, action=f"{obj._meta.model_name}.{to}",
+                 target_user=getattr(obj, "member", None), obj=obj,
+                 **{"from": data.pop("from_status", None), "to": to, "note": note, **data})
+
+
+# Pickup points -------------------------------------------------------------------------------
+
+def pickup_point_save(*, actor: Membership, pickup_point: PickupPoint | None = None, name: str, address: str,
+                      hours: str = "", leader=None, branch: Community | None = None,
+                      is_active: bool = True) -> PickupPoint:
+    check_perm(actor, Perm.MANAGE_GROUP_BUYS)
+    community = actor.community
+    errors = {}
+    if not (name or "").strip():
+        errors["name"] = [_("This field is required.")]
+    if not (address or "").strip():
+        errors["address"] = [_("This field is required.")]
+    if branch is not None and branch.parent_id != community.pk:
+        errors["branch"] = [_("Choose a branch of this community.")]
+    if leader is not None and not community.memberships.filter(user=leader, status="active",
+                                                              role__in=["owner", "admin", "leader"]).exists():
+        errors["leader"] = [_("The person in charge must be a leader or admin of the community.")]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
+    point = pickup_point or PickupPoint(community=community)
+    if point.community_id != community.pk:
+        raise NotFound()
+    point.name, point.address, point.hours = name.strip(), address.strip(), (hours or "").strip()
+    point.leader, point.branch, point.is_active = leader, branch, is_active
+    try:
+        with transaction.atomic():
+            point.save()
+    except IntegrityError:
+        raise Conflict(_("A pickup point with this name exists."), fields={"name": [_("Already used.")]})
+    return point
+
+
+# Group-buys ----------------------------------------------------------------------------------
+
+@dataclass
+class ItemSpec:
+    product_id: int
+    group_price: Decimal
+    quantity_on_offer: int
+    per_member_limit: int | None = None
+    tiers: tuple[tuple[int, Decimal], ...] = ()
+
+
+def group_buy_create(*, actor: Membership, title: str, opens_at: datetime, closes_at: datetime,
+                     items: list[ItemSpec], description: str = "", mode: str = GroupBuy.Mode.NORMAL,
+                     team_size: int | None = None, team_window_hours: int = 24,
+                     expected_pickup_at: datetime | None = None, pickup_point_ids: list[int] = (),
+                     allows_delivery: bool = False, delivery_fee: Decimal = Decimal("0"),
+                     success_rule: str = GroupBuy.SuccessRule.NONE, success_threshold: Decimal = Decimal("0"),
+                     commission_rate: Decimal = Decimal("0"), branch_ids: list[int] = (),
+                     publish: bool = True) -> GroupBuy:
+    """Create a round with its items and tiers; published at once unless ``publish`` is False."""
+    check_perm(actor, Perm.MANAGE_GROUP_BUYS)
+    community = actor.community
+    errors: dict[str, list] = {}
+    title = (title or "").strip()
+    if not title:
+        errors["title"] = [_("Give the group-buy a title.")]
+    if opens_at is None or closes_at is None or closes_at <= opens_at:
+        errors["closes_at"] = [_("The closing time must be after the opening time.")]
+    elif closes_at <= timezone.now():
+        errors["closes_at"] = [_("The closing time must be in the future.")]
+    if mode not in GroupBuy.Mode.values:
+        errors["mode"] = [_("Unknown mode.")]
+    if mode == GroupBuy.Mode.TEAM and (team_size is None or not 2 <= team_size <= 100):
+        errors["team_size"] = [_("A team needs 2 to 100 members.")]
+    if not 1 <= (team_window_hours or 0) <= 720:
+        errors["team_window_hours"] = [_("Between 1 and 720 hours.")]
+    if success_rule not in GroupBuy.SuccessRule.values:
+        errors["success_rule"] = [_("Unknown rule.")]
+    elif success_rule != GroupBuy.SuccessRule.NONE and not success_threshold > 0:
+        errors["success_threshold"] = [_("Set the threshold the group-buy must reach.")]
+    if not Decimal("0") <= commission_rate <= Decimal("0.5"):
+        errors["commission_rate"] = [_("The commission rate must be between 0 and 50%.")]
+    points = list(community.pickup_points.filter(pk__in=list(pickup_point_ids), is_active=True))
+    if len(points) != len(set(pickup_point_ids)):
+        errors["pickup_points"] = [_("Choose pickup points of this community.")]
+    if not points and not allows_delivery:
+        errors["pickup_points"] = [_("Offer at least one pickup point or delivery.")]
+    branches = list(community.branches.filter(pk__in=list(branch_ids)))
+    if len(branches) != len(set(branch_ids)):
+        errors["branches"] = [_("Choose branches of this community.")]
+    if not items:
+        errors["items"] = [_("Add at least one product.")]
+    products = {p.pk: p for p in community.products.filter(pk__in=[i.product_id for i in items])}
+    seen = set()
+    for index, spec in enumerate(items):
+        where = f"items.{index}"
+        if spec.product_id not in products:
+            errors[where] = [_("Choose a product of this community.")]
+        elif spec.product_id in seen:
+            errors[where] = [_("Each product only once.")]
+        elif spec.quantity_on_offer is None or not 1 <= spec.quantity_on_offer <= 1_000_000:
+            errors[where] = [_("The quantity on offer must be between 1 and 1,000,000.")]
+        elif spec.per_member_limit is not None and spec.per_member_limit < 1:
+            errors[where] = [_("The limit per member must be at least 1.")]
+        elif spec.group_price is None or spec.group_price < 0:
+            errors[where] = [_("The group price cannot be negative.")]
+        else:
+            previous_price = spec.group_price
+            for min_quantity, price in sorted(spec.tiers):
+                if min_quantity < 1 or price >= previous_price or price < 0:
+                    errors[where] = [_("Each price tier needs a larger quantity and a lower price than the one before.")]
+                    break
+                previous_price = price
+        seen.add(spec.product_id)
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
+    with transaction.atomic():
+        group_buy = GroupBuy.objects.create(
+            community=community, title=title, description=(description or "").strip(), mode=mode,
+            team_size=team_size if mode == GroupBuy.Mode.TEAM else None, team_window_hours=team_window_hours,
+            opens_at=opens_at, closes_at=closes_at, expected_pickup_at=expected_pickup_at,
+            allows_delivery=allows_delivery, delivery_fee=money(delivery_fee), success_rule=success_rule,
+            success_threshold=success_threshold, commission_rate=commission_rate, created_by=actor.user,
+        )
+        group_buy.pickup_points.set(points)
+        group_buy.branches.set(branches)
+        for position, spec in enumerate(items):
+            item = GroupBuyItem.objects.create(
+                community=community, group_buy=group_buy, product_id=spec.product_id, group_price=money(spec.group_price),
+                quantity_on_offer=spec.quantity_on_offer, per_member_limit=spec.per_member_limit, position=position)
+            PriceTier.objects.bulk_create([PriceTier(community=community, item=item, min_quantity=q, price=money(p))
+                                           for q, p in spec.tiers])
+        audit_record(community=community, actor=actor.user, action="groupbuy.created", obj=group_buy, title=title)
+        if publish:
+            _publish(actor=actor, group_buy=group_buy)
+    return group_buy
+
+
+def group_buy_publish(*, actor: Membership, group_buy: GroupBuy) -> GroupBuy:
+    check_perm(actor, Perm.MANAGE_GROUP_BUYS)
+    with transaction.atomic():
+        locked = GroupBuy.objects.select_for_update().get(pk=group_buy.pk, community=actor.community)
+        if locked.status != GroupBuy.Status.DRAFT:
+            raise Conflict(_("Only a draft can be published."), code="not_draft")
+        if locked.closes_at <= timezone.now():
+            raise Conflict(_("The closing time has passed; change it before publishing."), code="closed")
+        _publish(actor=actor, group_buy=locked)
+    group_buy.refresh_from_db()
+    return group_buy
+
+
+def _publish(*, actor: Membership, group_buy: GroupBuy) -> None:
+    """Reserve each product's stock for the quantity on offer, then schedule or open the round."""
+    from catalog.services import product_reserve_stock
+
+    for item in group_buy.items.order_by("product_id"):
+        product_reserve_stock(product_id=item.product_id, quantity=item.quantity_on_offer)
+    now = timezone.now()
+    status = GroupBuy.Status.OPEN if group_buy.opens_at <= now else GroupBuy.Status.SCHEDULED
+    GroupBuy.objects.filter(pk=group_buy.pk).update(status=status)
+    if status == GroupBuy.Status.OPEN:
+        group_buy.items.update(is_open=True)
+    group_buy.status = status
+    _transition(group_buy, status, actor=actor.user, from_status=GroupBuy.Status.DRAFT)
+
+
+def group_buy_open_due(*, now: datetime | None = None) -> int:
+    """Sweep: open the scheduled rounds whose time has come."""
+    now = now or timezone.now()
+    opened = 0
+    while True:
+        with transaction.atomic():
+            group_buy = (GroupBuy.objects.select_for_update(skip_locked=True)
+                         .filter(status=GroupBuy.Status.SCHEDULED, opens_at__lte=now).order_by("opens_at").first())
+            if group_buy is None:
+                return opened
+            group_buy.status = GroupBuy.Status.OPEN
+            group_buy.save(update_fields=["status"])
+            group_buy.items.update(is_open=True)
+            _transition(group_buy, GroupBuy.Status.OPEN, from_status=GroupBuy.Status.SCHEDULED)
+            opened += 1
+
+
+@dataclass
+class Progress:
+    quantity: int
+    amount: Decimal
+    buyers: int
+    target: Decimal
+    reached: bool
+    ratio: float
+
+
+def group_buy_progress(group_buy: GroupBuy) -> Progress:
+    return group_buy_progress_many([group_buy])[group_buy.pk]
+
+
+def group_buy_progress_many(group_buys) -> dict[int, Progress]:
+    """Live progress toward each round's success rule, counting paid orders (two queries in all)."""
+    group_buys = list(group_buys)
+    ids = [g.pk for g in group_buys]
+    per_round = {row["group_buy_id"]: row for row in
+                 Order.objects.filter(group_buy_id__in=ids, status__in=PAID_STATUSES).values("group_buy_id")
+                 .annotate(amount=Sum("total"), buyers=Count("member_id", distinct=True))}
+    quantities = dict(OrderLine.objects.filter(order__group_buy_id__in=ids, order__status__in=PAID_STATUSES)
+                      .values("order__group_buy_id").annotate(q=Sum("quantity"))
+                      .values_list("order__group_buy_id", "q"))
+    result = {}
+    for group_buy in group_buys:
+        row = per_round.get(group_buy.pk, {})
+        quantity, amount, buyers = quantities.get(group_buy.pk, 0), row.get("amount") or Decimal("0"), row.get("buyers", 0)
+        rule = group_buy.success_rule
+        value = {GroupBuy.SuccessRule.MIN_QUANTITY: Decimal(quantity), GroupBuy.SuccessRule.MIN_AMOUNT: amount,
+                 GroupBuy.SuccessRule.MIN_BUYERS: Decimal(buyers)}.get(rule, Decimal("1"))
+        target = group_buy.success_threshold if rule != GroupBuy.SuccessRule.NONE else Decimal("0")
+        reached = rule == GroupBuy.SuccessRule.NONE or value >= target
+        ratio = 1.0 if not target else min(1.0, float(value / target))
+        result[group_buy.pk] = Progress(quantity=quantity, amount=amount, buyers=buyers, target=target,
+                                        reached=reached, ratio=ratio)
+    return result
+
+
+def current_tier_price(item: GroupBuyItem, sold: int) -> Decimal:
+    """The price everyone pays for ``item`` once ``sold`` units are sold (tiers must be prefetched or cheap)."""
+    price = item.group_price
+    for tier in item.tiers.all():
+        if sold >= tier.min_quantity and tier.price < price:
+            price = tier.price
+    return price
+
+
+# Placing orders ------------------------------------------------------------------------------
+
+def _fingerprint(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def order_place(*, member: Membership, group_buy: GroupBuy, lines: list[tuple[int, int]], idempotency_key: str,
+                fulfilment: str = Order.Fulfilment.PICKUP, pickup_point_id: int | None = None,
+                delivery_address: str = "", note: str = "", team_code: str | None = None,
+                open_team: bool = False) -> tuple[Order, bool]:
+    """Place an order; returns (order, created). Never oversells; a retry returns the first order.
+
+    One short transaction: a guarded update per item takes the units (``quantity_sold`` can never
+    pass ``quantity_on_offer``: the update's WHERE and a CHECK constraint both say so), an upsert
+    takes the member's allowance when the item has a per-member limit, then the order and its lines
+    are inserted. The same idempotency key with a different request is refused with 422.
+    """
+    check_perm(member, Perm.VIEW)
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 100:
+        raise ValidationFailed(_("A request key (Idempotency-Key) of 1 to 100 characters is required."),
+                               code="idempotency_key_required", fields={"idempotency_key": [_("Required.")]})
+    merged: dict[int, int] = {}
+    for item_id, quantity in lines:
+        merged[int(item_id)] = merged.get(int(item_id), 0) + int(quantity)
+    fingerprint = _fingerprint({"group_buy": group_buy.pk, "lines": sorted(merged.items()), "fulfilment": fulfilment,
+                                "pickup_point": pickup_point_id, "address": (delivery_address or "").strip(),
+                                "team": team_code or "", "open_team": bool(open_team)})
+    try:
+        return _place(member, group_buy, merged, key, fingerprint, fulfilment=fulfilment,
+                      pickup_point_id=pickup_point_id, delivery_address=delivery_address, note=note,
+                      team_code=team_code, open_team=open_team), True
+    except IntegrityError:
+        # The same key was used by a concurrent request that committed first: theirs is the answer.
+        existing = _order_for_key(member, key, fingerprint)
+        if existing is None:
+            raise
+        return existing, False
+    except DomainError:
+        # A retry of an order that went through answers with that order, even if the round has
+        # since sold out or closed. Looked up only here, so the first try costs no extra query.
+        existing = _order_for_key(member, key, fingerprint)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _place(member, group_buy, merged, key, fingerprint, *, fulfilment, pickup_point_id, delivery_address, note,
+           team_code, open_team) -> Order:
+    # Check: everything that needs no lock.
+    if group_buy.community_id != member.community_id:
+        raise NotFound()
+    now = timezone.now()
+    if group_buy.status != GroupBuy.Status.OPEN or not group_buy.opens_at <= now < group_buy.closes_at:
+        raise Conflict(_("This group-buy is not taking orders."), code="group_buy_closed")
+    if not merged or len(merged) > MAX_LINES or any(not 1 <= q <= MAX_QUANTITY for q in merged.values()):
+        raise ValidationFailed(_("Choose at least one product, with quantities from 1 to %(max)s.") % {
+            "max": MAX_QUANTITY}, fields={"lines": [_("Invalid quantities.")]})
+    items = {i.pk: i for i in group_buy.items.select_related("product").filter(pk__in=list(merged))}
+    if len(items) != len(merged):
+        raise ValidationFailed(_("One of the products is not in this group-buy."), fields={"lines": [_("Unknown item.")]})
+    for item_id, quantity in merged.items():
+        limit = items[item_id].per_member_limit
+        if limit is not None and quantity > limit:
+            raise Conflict(_("You can buy at most %(limit)s of %(name)s.") % {
+                "limit": limit, "name": items[item_id].product.name}, code="member_limit",
+                fields={"lines": [_("Over the limit per member.")]})
+    pickup_point = None
+    if fulfilment == Order.Fulfilment.PICKUP:
+        pickup_point = _check_pickup_point(group_buy, pickup_point_id)
+    elif fulfilment == Order.Fulfilment.DELIVERY:
+        if not group_buy.allows_delivery:
+            raise ValidationFailed(_("This group-buy has no delivery: choose a pickup point."),
+                                   fields={"fulfilment": [_("Delivery is not offered.")]})
+        if not (delivery_address or "").strip():
+            raise ValidationFailed(_("Enter the delivery address."), fields={"delivery_address": [_("Required.")]})
+    else:
+        raise ValidationFailed(_("Choose pickup or delivery."), fields={"fulfilment": [_("Unknown choice.")]})
+    is_team = group_buy.mode == GroupBuy.Mode.TEAM
+    if is_team and not (open_team or team_code):
+        raise ValidationFailed(_("Open a team or join one to buy in a team purchase."), code="team_required")
+    if not is_team and (open_team or team_code):
+        raise ValidationFailed(_("This group-buy is not a team purchase."), code="not_team")
+    total = money(sum(items[i].group_price * q for i, q in merged.items()))
+    if fulfilment == Order.Fulfilment.DELIVERY:
+        total = money(total + group_buy.delivery_fee)
+    window = timedelta(minutes=member.community.payment_window_minutes)
+
+    for item_id, quantity in merged.items():
+        if items[item_id].remaining < quantity or not items[item_id].is_open:  # fail fast, no transaction
+            raise _sold_out(items[item_id])
+
+    with transaction.atomic():
+        for item_id in sorted(merged):
+            if items[item_id].per_member_limit is not None:
+                _take_allowance(items[item_id], merged[item_id], member.user_id)
+        team = _team_for_order(member, group_buy, team_code, open_team, now) if is_team else None
+        order = Order.objects.create(
+            community_id=group_buy.community_id, group_buy=group_buy, member_id=member.user_id,
+            branch_id=member.branch_id, team=team, fulfilment=fulfilment, pickup_point=pickup_point,
+            delivery_address=(delivery_address or "").strip()[:300], note=(note or "").strip()[:200],
+            currency=member.community.currency, total=total, idempotency_key=key,
+            request_fingerprint=fingerprint, expires_at=min(now + window, group_buy.closes_at),
+        )
+        OrderLine.objects.bulk_create([
+            OrderLine(community_id=group_buy.community_id, order=order, item_id=item_id,
+                      product_id=items[item_id].product_id, name=items[item_id].product.name,
+                      unit=items[item_id].product.unit, unit_price=items[item_id].group_price,
+                      quantity=quantity, line_total=money(items[item_id].group_price * quantity))
+            for item_id, quantity in sorted(merged.items())
+        ])
+        # Last, so the hot item row stays locked only from this update to the commit. Items in a
+        # fixed order: two multi-line orders cannot deadlock.
+        for item_id in sorted(merged):
+            _take_units(items[item_id], merged[item_id])
+    return order
+
+
+def _order_for_key(member: Membership, key: str, fingerprint: str) -> Order | None:
+    order = Order.objects.filter(community_id=member.community_id, member_id=member.user_id,
+                                 idempotency_key=key).first()
+    if order is not None and order.request_fingerprint != fingerprint:
+        raise Unprocessable(_("This request key was already used for a different order."),
+                            code="idempotency_key_reused")
+    return order
+
+
+def _check_pickup_point(group_buy: GroupBuy, pickup_point_id) -> PickupPoint:
+    point = group_buy.pickup_points.filter(pk=pickup_point_id, is_active=True).first() if pickup_point_id else None
+    if point is None:
+        raise ValidationFailed(_("Choose one of the group-buy's pickup points."),
+                               fields={"pickup_point": [_("Choose a pickup point.")]})
+    return point
+
+
+def _sold_out(item: GroupBuyItem) -> Conflict:
+    return Conflict(_("Sorry, %(name)s is sold out (or fewer units are left than you asked for).") % {
+        "name": item.product.name}, code="sold_out", fields={"lines": [_("Sold out.")]})
+
+
+def _take_units(item: GroupBuyItem, quantity: int) -> None:
+    taken = GroupBuyItem.objects.filter(
+        pk=item.pk, is_open=True, quantity_sold__lte=F("quantity_on_offer") - quantity,
+    ).update(quantity_sold=F("quantity_sold") + quantity)
+    if not taken:
+        raise _sold_out(item)
+
+
+def _take_allowance(item: GroupBuyItem, quantity: int, member_id: int) -> None:
+    """Count the units against the member's limit; the row's CHECK and the WHERE refuse more."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {MemberAllowance._meta.db_table} (community_id, item_id, member_id, quantity, "limit")
+                VALUES (%s, %s, %s, %s, %s)
+                ON CONFLICT (item_id, member_id) DO UPDATE
+                SET quantity = {MemberAllowance._meta.db_table}.quantity + EXCLUDED.quantity
+                WHERE {MemberAllowance._meta.db_table}.quantity + EXCLUDED.quantity
+                      <= {MemberAllowance._meta.db_table}."limit"
+                RETURNING id""",
+            [item.community_id, item.pk, member_id, quantity, item.per_member_limit],
+        )
+        if cursor.fetchone() is None:
+            raise Conflict(_("You can buy at most %(limit)s of %(name)s in this group-buy.") % {
+                "limit": item.per_member_limit, "name": item.product.name}, code="member_limit",
+                fields={"lines": [_("Over the limit per member.")]})
+
+
+def _give_back_units(order: Order) -> None:
+    """Return an order's units to the items and the member's allowances (under the caller's lock)."""
+    for line in order.lines.order_by("item_id"):
+        GroupBuyItem.objects.filter(pk=line.item_id).update(quantity_sold=F("quantity_sold") - line.quantity)
+        MemberAllowance.objects.filter(item_id=line.item_id, member_id=order.member_id).update(
+            quantity=F("quantity") - line.quantity)
+
+
+# Teams (拼团) --------------------------------------------------------------------------------
+
+def _team_for_order(member: Membership, group_buy: GroupBuy, team_code, open_team, now) -> Team:
+    if open_team:
+        expires = min(now + timedelta(hours=group_buy.team_window_hours), group_buy.closes_at)
+        return Team.objects.create(community_id=group_buy.community_id, group_buy=group_buy, leader_id=member.user_id,
+                                   code=new_team_code(), size=group_buy.team_size, member_count=1, expires_at=expires)
+    team = Team.objects.filter(code=team_code, group_buy=group_buy).first()
+    if team is None:
+        raise NotFound(_("This team does not exist."), code="team_not_found")
+    if Order.objects.filter(team=team, member_id=member.user_id, status__in=LIVE_STATUSES).exists():
+        raise Conflict(_("You are already in this team."), code="already_in_team")
+    joined = Team.objects.filter(pk=team.pk, status=Team.Status.FORMING, expires_at__gt=now,
+                                 member_count__lt=F("size")).update(member_count=F("member_count") + 1)
+    if not joined:
+        raise Conflict(_("This team is full or no longer forming. Open a new team instead."), code="team_full")
+    return team
+
+
+def _team_leave(order: Order, *, was_paid: bool) -> None:
+    """An order leaves its team (cancelled or expired): counts drop; the next member leads."""
+    team = Team.objects.select_for_update().get(pk=order.team_id)
+    team.member_count -= 1
+    if was_paid:
+        team.paid_count -= 1
+    fields = ["member_count", "paid_count"]
+    if team.status == Team.Status.FORMING:
+        if team.member_count == 0:
+            team.status, team.settled_at = Team.Status.CANCELLED, timezone.now()
+            fields += ["status", "settled_at"]
+        elif team.leader_id == order.member_id:
+            successor = (Order.objects.filter(team=team, status__in=LIVE_STATUSES).exclude(pk=order.pk)
+                         .order_by("created_at", "id").first())
+            if successor is not None:
+                team.leader_id = successor.member_id
+                fields.append("leader")
+    team.save(update_fields=fields)
+
+
+def team_settle_due(*, now: datetime | None = None) -> int:
+    """Sweep: forming teams whose window has ended fail, and every order in them is refunded."""
+    now = now or timezone.now()
+    settled = 0
+    while True:
+        with transaction.atomic():
+            team = (Team.objects.select_for_update(skip_locked=True)
+                    .filter(status=Team.Status.FORMING, expires_at__lte=now).order_by("expires_at").first())
+            if team is None:
+                return settled
+            team.status, team.settled_at = Team.Status.FAILED, now
+            team.save(update_fields=["status", "settled_at"])
+            for order in Order.objects.select_for_update().filter(team=team, status__in=LIVE_STATUSES).order_by("pk"):
+                _cancel_and_refund(order, reason="team_failed", actor=None)
+            audit_record(community=team.community, actor=None, action="team.failed", obj=team)
+            settled += 1
+
+
+# Paying --------------------------------------------------------------------------------------
+
+def _lock_order(order: Order) -> Order:
+    return Order.objects.select_for_update(of=("self",)).select_related("group_buy", "community").get(pk=order.pk)
+
+
+def order_pay_with_wallet(*, member: Membership, order: Order) -> Order:
+    """Pay an unpaid order from the member's wallet balance in one transaction."""
+    if order.member_id != member.user_id or order.community_id != member.community_id:
+        raise NotFound()
+    with transaction.atomic():
+        locked = _lock_order(order)
+        if locked.status != Order.Status.PENDING_PAYMENT:
+            raise Conflict(_("This order is not waiting for payment."), code="not_payable")
+        amount = locked.total - locked.paid_amount
+        if amount > 0:
+            balance = _wallet_move(community_id=locked.community_id, member_id=locked.member_id, amount=-amount,
+                                   kind=WalletEntry.Kind.PAYMENT, key=f"pay:order:{locked.pk}", order=locked,
+                                   actor=member.user)
+            if balance is None:
+                raise Conflict(_("Your balance is not enough for this order. Top up with an admin or pay by transfer."),
+                               code="insufficient_balance")
+        Payment.objects.create(community_id=locked.community_id, order=locked, method=Payment.Method.WALLET,
+                               status=Payment.Status.SUCCEEDED, amount=max(amount, CENT), confirmed_at=timezone.now())
+        _mark_paid(locked, actor=member.user)
+    order.refresh_from_db()
+    return order
+
+
+def order_report_transfer(*, member: Membership, order: Order, reference: str = "") -> Payment:
+    """The member says they paid by transfer; an admin confirms it on receipt."""
+    if order.member_id != member.user_id or order.community_id != member.community_id:
+        raise NotFound()
+    if order.status != Order.Status.PENDING_PAYMENT:
+        raise Conflict(_("This order is not waiting for payment."), code="not_payable")
+    payment, _created = Payment.objects.get_or_create(
+        community_id=order.community_id, order=order, method=Payment.Method.MANUAL, status=Payment.Status.PENDING,
+        defaults={"amount": order.total - order.paid_amount, "reference": (reference or "").strip()[:100]})
+    return payment
+
+
+def payments_mark_received(*, actor: Membership, orders: list[Order], reference: str = "") -> list[Order]:
+    """Admins confirm transfers or cash, one order or many at once. Orders already paid are skipped."""
+    check_perm(actor, Perm.MANAGE_ORDERS)
+    ids = sorted({o.pk for o in orders if o.community_id == actor.community_id})
+    if len(ids) != len({o.pk for o in orders}):
+        raise NotFound()
+    marked = []
+    with transaction.atomic():
+        for order in (Order.objects.select_for_update(of=("self",)).select_related("group_buy")
+                      .filter(pk__in=ids).order_by("pk")):
+            if order.status != Order.Status.PENDING_PAYMENT:
+                continue
+            amount = order.total - order.paid_amount
+            pending = Payment.objects.filter(order=order, method=Payment.Method.MANUAL,
+                                             status=Payment.Status.PENDING).first()
+            if pending is None:
+                pending = Payment(community_id=order.community_id, order=order, method=Payment.Method.MANUAL,
+                                  amount=max(amount, CENT))
+            pending.status, pending.confirmed_by, pending.confirmed_at = Payment.Status.SUCCEEDED, actor.user, timezone.now()
+            pending.reference = pending.reference or (reference or "")[:100]
+            pending.save()
+            _mark_paid(order, actor=actor.user)
+            marked.append(order)
+    return marked
+
+
+def _mark_paid(order: Order, *, actor) -> None:
+    order.status = Order.Status.PAID
+    order.paid_amount = order.total
+    order.paid_at = timezone.now()
+    order.expires_at = None
+    order.save(update_fields=["status", "paid_amount", "paid_at", "expires_at"])
+    _transition(order, Order.Status.PAID, actor=actor, from_status=Order.Status.PENDING_PAYMENT)
+    if order.team_id:
+        team = Team.objects.select_for_update().get(pk=order.team_id)
+        team.paid_count += 1
+        team.save(update_fields=["paid_count"])
+        if team.status == Team.Status.FORMING and team.paid_count >= team.size:
+            team.status, team.settled_at = Team.Status.SUCCEEDED, timezone.now()
+            team.save(update_fields=["status", "settled_at"])
+            audit_record(community=order.community, actor=None, action="team.succeeded", obj=team)
+
+
+def _wallet_move(*, community_id: int, member_id: int, amount: Decimal, kind: str, key: str, order=None,
+                 actor=None, note: str = "") -> Decimal | None:
+    """Credit (amount > 0) or debit (amount < 0) a wallet with a ledger line; None if the balance is short.
+
+    The key is unique per community: writing the same movement twice raises IntegrityError, which
+    callers treat as "already done".
+    """
+    table = Wallet._meta.db_table
+    with connection.cursor() as cursor:
+        if amount > 0:
+            cursor.execute(
+                f"""INSERT INTO {table} (community_id, member_id, balance, currency)
+                    VALUES (%s, %s, %s, (SELECT currency FROM communities_community WHERE id = %s))
+                    ON CONFLICT (community_id, member_id) DO UPDATE SET balance = {table}.balance + EXCLUDED.balance
+                    RETURNING id, balance""",
+                [community_id, member_id, amount, community_id])
+        else:
+            cursor.execute(
+                f"""UPDATE {table} SET balance = balance + %s
+                    WHERE community_id = %s AND member_id = %s AND balance + %s >= 0 RETURNING id, balance""",
+                [amount, community_id, member_id, amount])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    wallet_id, balance = row
+    with transaction.atomic():  # savepoint: a duplicate key undoes the balance change too
+        WalletEntry.objects.create(community_id=community_id, wallet_id=wallet_id, kind=kind, amount=amount,
+                                   balance_after=balance, key=key, order=order, created_by=actor, note=note[:200])
+    return balance
+
+
+def wallet_top_up(*, actor: Membership, member_user, amount, note: str = "", key: str | None = None) -> WalletEntry:
+    """An admin records money a member handed over; ``key`` (e.g. a form token) makes a retry harmless."""
+    check_perm(actor, Perm.MANAGE_WALLETS)
+    amount = parse_money(amount, field="amount")
+    if amount <= 0:
+        raise ValidationFailed(_("The amount must be more than zero."), fields={"amount": [_("Must be positive.")]})
+    if not actor.community.memberships.filter(user=member_user, status="active").exists():
+        raise ValidationFailed(_("Top up active members only."), fields={"member": [_("Not an active member.")]})
+    entry_key = f"topup:{key}" if key else f"topup:{timezone.now().timestamp()}:{member_user.pk}"
+    try:
+        with transaction.atomic():
+            _wallet_move(community_id=actor.community_id, member_id=member_user.pk, amount=amount,
+                         kind=WalletEntry.Kind.TOP_UP, key=entry_key, actor=actor.user, note=note or _("Top-up"))
+            audit_record(community=actor.community, actor=actor.user, action="wallet.top_up",
+                         target_user=member_user, amount=str(amount))
+    except IntegrityError:
+        pass  # the same top-up was recorded already (double submit)
+    return WalletEntry.objects.get(community_id=actor.community_id, key=entry_key)
+
+
+# Refunds, cancellation, expiry -----------------------------------------------------------------
+
+def _refund(order: Order, *, amount: Decimal, reason: str, key: str, actor=None) -> Refund | None:
+    """Give ``amount`` back once per key: to the wallet if paid from it, else recorded to pay back by hand."""
+    amount = money(min(amount, order.paid_amount - order.refunded_amount))
+    if amount <= 0:
+        return None
+    paid_by_wallet = order.payments.filter(method=Payment.Method.WALLET, status=Payment.Status.SUCCEEDED).exists()
+    try:
+        with transaction.atomic():
+            refund = Refund.objects.create(
+                community_id=order.community_id, order=order, amount=amount, reason=reason, key=key,
+                method=Payment.Method.WALLET if paid_by_wallet else Payment.Method.MANUAL,
+                status=Refund.Status.DONE if paid_by_wallet else Refund.Status.TO_PAY_BACK, created_by=actor)
+            if paid_by_wallet:
+                _wallet_move(community_id=order.community_id, member_id=order.member_id, amount=amount,
+                             kind=WalletEntry.Kind.REFUND, key=f"refund:{key}", order=order, actor=actor)
+    except IntegrityError:
+        return None  # this refund was written before
+    Order.objects.filter(pk=order.pk).update(refunded_amount=F("refunded_amount") + amount)
+    order.refunded_amount += amount
+    _reverse_commission(order)
+    return refund
+
+
+def _cancel_and_refund(order: Order, *, reason: str, actor=None) -> None:
+    """Cancel a live order (locked by the caller): give back its units, refund what was paid."""
+    was_paid = order.status in PAID_STATUSES
+    previous = order.status
+    _give_back_units(order)
+    if order.team_id:
+        _team_leave(order, was_paid=was_paid)
+    if was_paid:
+        _refund(order, amount=order.paid_amount, reason=reason, key=f"{reason}:order:{order.pk}", actor=actor)
+        order.status = Order.Status.REFUNDED
+    else:
+        order.status = Order.Status.CANCELLED
+        order.payments.filter(status=Payment.Status.PENDING).update(status=Payment.Status.CANCELLED)
+    order.cancelled_at = timezone.now()
+    order.expires_at = None
+    order.save(update_fields=["status", "cancelled_at", "expires_at"])
+    _transition(order, order.status, actor=actor, from_status=previous, reason=reason)
+
+
+def order_cancel(*, member: Membership, order: Order) -> Order:
+    """A member cancels their own order before the group-buy closes; what they paid comes back."""
+    if order.member_id != member.user_id or order.community_id != member.community_id:
+        raise NotFound()
+    with transaction.atomic():
+        locked = _lock_order(order)
+        if locked.status not in (Order.Status.PENDING_PAYMENT, Order.Status.PAID):
+            raise Conflict(_("This order can no longer be cancelled."), code="not_cancellable")
+        if locked.group_buy.status != GroupBuy.Status.OPEN or timezone.now() >= locked.group_buy.closes_at:
+            raise Conflict(_("The group-buy has closed: ask an admin for a refund."), code="group_buy_closed")
+        if locked.team_id and Team.objects.filter(pk=locked.team_id, status=Team.Status.SUCCEEDED).exists():
+            raise Conflict(_("Your team has already succeeded: ask an admin for a refund."), code="team_succeeded")
+        _cancel_and_refund(locked, reason="cancelled", actor=member.user)
+    order.refresh_from_db()
+    return order
+
+
+def order_expire_due(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Sweep: unpaid orders past their payment window are cancelled and give their units back."""
+    now = now or timezone.now()
+    expired = 0
+    while True:
+        with transaction.atomic():
+            due = list(Order.objects.select_for_update(skip_locked=True)
+                       .filter(status=Order.Status.PENDING_PAYMENT, expires_at__lte=now).order_by("pk")[:batch])
+            for order in due:
+                _cancel_and_refund(order, reason="expired")
+            expired += len(due)
+        if len(due) < batch:
+            return expired
+
+
+def order_refund(*, actor: Membership, order: Order, reason: str = "") -> Order:
+    """An admin refunds a paid order in full (before or after pickup); commission is reversed."""
+    check_perm(actor, Perm.MANAGE_ORDERS)
+    if order.community_id != actor.community_id:
+        raise NotFound()
+    with transaction.atomic():
+        locked = _lock_order(order)
+        if locked.status not in PAID_STATUSES:
+            raise Conflict(_("Only paid orders can be refunded."), code="not_refundable")
+        previous = locked.status
+        if locked.group_buy.status == GroupBuy.Status.OPEN:
+            _give_back_units(locked)
+        if locked.team_id and previous == Order.Status.PAID:
+            _team_leave(locked, was_paid=True)
+        _refund(locked, amount=locked.paid_amount, reason="admin", key=f"admin:order:{locked.pk}", actor=actor.user)
+        locked.status = Order.Status.REFUNDED
+        locked.save(update_fields=["status"])
+        _transition(locked, Order.Status.REFUNDED, actor=actor.user, from_status=previous, note=reason[:200])
+    order.refresh_from_db()
+    return order
+
+
+def refund_mark_paid_back(*, actor: Membership, refund: Refund) -> Refund:
+    check_perm(actor, Perm.MANAGE_ORDERS)
+    if refund.community_id != actor.community_id:
+        raise NotFound()
+    Refund.objects.filter(pk=refund.pk, status=Refund.Status.TO_PAY_BACK).update(
+        status=Refund.Status.DONE, paid_back_at=timezone.now())
+    refund.refresh_from_db()
+    return refund
+
+
+# Closing a round -------------------------------------------------------------------------------
+
+def group_buy_close_due(*, now: datetime | None = None) -> int:
+    """Sweep: settle every open round whose closing time has passed. Safe with two workers at once."""
+    now = now or timezone.now()
+    closed = 0
+    while True:
+        with transaction.atomic():
+            group_buy = (GroupBuy.objects.select_for_update(skip_locked=True, of=("self",)).select_related("community")
+                         .filter(status=GroupBuy.Status.OPEN, closes_at__lte=now).order_by("closes_at").first())
+            if group_buy is None:
+                return closed
+            _settle(group_buy)
+            closed += 1
+
+
+def _settle(group_buy: GroupBuy) -> None:
+    """Close a round (locked by the caller): succeed or fail it and settle every order."""
+    from catalog.services import product_release_stock
+
+    # Flipping is_open takes each item's row lock: orders in flight finish first, later ones fail.
+    items = list(GroupBuyItem.objects.select_for_update().filter(group_buy=group_buy).order_by("pk"))
+    GroupBuyItem.objects.filter(group_buy=group_buy).update(is_open=False)
+    orders = list(Order.objects.select_for_update().filter(group_buy=group_buy, status__in=LIVE_STATUSES)
+                  .order_by("pk"))
+    for order in orders:
+        if order.status == Order.Status.PENDING_PAYMENT:
+            _cancel_and_refund(order, reason="unpaid_at_close")
+    if group_buy.mode == GroupBuy.Mode.TEAM:
+        for team in Team.objects.select_for_update().filter(group_buy=group_buy, status=Team.Status.FORMING):
+            team.status, team.settled_at = Team.Status.FAILED, timezone.now()
+            team.save(update_fields=["status", "settled_at"])
+    paid = [o for o in orders if o.status in PAID_STATUSES]
+    if group_buy.mode == GroupBuy.Mode.TEAM:
+        succeeded_teams = set(Team.objects.filter(group_buy=group_buy, status=Team.Status.SUCCEEDED)
+                              .values_list("pk", flat=True))
+        for order in paid:
+            if order.team_id not in succeeded_teams:
+                _cancel_and_refund(order, reason="team_failed")
+        paid = [o for o in paid if o.team_id in succeeded_teams]
+    _transition(group_buy, GroupBuy.Status.CLOSED, from_status=GroupBuy.Status.OPEN)
+    progress = group_buy_progress(group_buy)
+    succeeded = progress.reached and (group_buy.mode != GroupBuy.Mode.TEAM or bool(paid))
+    if succeeded:
+        _apply_tiers(group_buy, items, paid)
+        Order.objects.filter(pk__in=[o.pk for o in paid], status=Order.Status.PAID).update(
+            status=Order.Status.CONFIRMED)
+        for order in paid:
+            _transition(order, Order.Status.CONFIRMED, from_status=Order.Status.PAID)
+    else:
+        for order in paid:
+            _cancel_and_refund(order, reason="group_buy_failed")
+            with in_language_of(order.member):
+                notify(recipient=order.member, community=group_buy.community, kind="group_buy_failed",
+                       title=_("%(title)s did not reach its goal") % {"title": group_buy.title},
+                       body=_("Your order was cancelled and %(amount)s %(currency)s was refunded.") % {
+                           "amount": order.paid_amount, "currency": order.currency},
+                       url=order.get_absolute_url(), dedupe_key=f"failed:{order.pk}")
+    status = GroupBuy.Status.SUCCEEDED if succeeded else GroupBuy.Status.FAILED
+    group_buy.status, group_buy.settled_at = status, timezone.now()
+    group_buy.save(update_fields=["status", "settled_at"])
+    _transition(group_buy, status, from_status=GroupBuy.Status.CLOSED, quantity=progress.quantity,
+                amount=str(progress.amount), buyers=progress.buyers)
+    sold = dict(GroupBuyItem.objects.filter(group_buy=group_buy).values_list("pk", "quantity_sold"))
+    for item in sorted(items, key=lambda i: i.product_id):
+        unsold = item.quantity_on_offer - sold[item.pk]
+        if unsold > 0:
+            product_release_stock(product_id=item.product_id, quantity=unsold)
+
+
+def _apply_tiers(group_buy: GroupBuy, items: list[GroupBuyItem], paid: list[Order]) -> None:
+    """阶梯价: reprice every paid line at the tier its item reached; refund each order the difference."""
+    sold = {row["item_id"]: row["q"] for row in OrderLine.objects.filter(order__in=[o.pk for o in paid])
+            .values("item_id").annotate(q=Sum("quantity"))}
+    prices = {}
+    for item in items:
+        final = current_tier_price(item, sold.get(item.pk, 0))
+        if final < item.group_price:
+            prices[item.pk] = final
+    if not prices:
+        return
+    by_order = {o.pk: o for o in paid}
+    for line in OrderLine.objects.filter(order__in=list(by_order), item_id__in=list(prices)).order_by("pk"):
+        line.unit_price = prices[line.item_id]
+        line.line_total = money(line.unit_price * line.quantity)
+        line.save(update_fields=["unit_price", "line_total"])
+    for order in paid:
+        new_total = money((OrderLine.objects.filter(order=order).aggregate(t=Sum("line_total"))["t"] or 0)
+                          + (group_buy.delivery_fee if order.fulfilment == Order.Fulfilment.DELIVERY else 0))
+        difference = order.paid_amount - order.refunded_amount - new_total
+        Order.objects.filter(pk=order.pk).update(total=new_total)
+        order.total = new_total
+        if difference > 0:
+            _refund(order, amount=difference, reason="tier_price", key=f"tier:order:{order.pk}")
+
+
+def group_buy_cancel(*, actor: Membership, group_buy: GroupBuy, reason: str = "") -> GroupBuy:
+    """Cancel a round that has not been settled: every order is cancelled and refunded."""
+    from catalog.services import product_release_stock
+
+    check_perm(actor, Perm.MANAGE_GROUP_BUYS)
+    if group_buy.community_id != actor.community_id:
+        raise NotFound()
+    with transaction.atomic():
+        locked = GroupBuy.objects.select_for_update().get(pk=group_buy.pk)
+        if locked.status not in (GroupBuy.Status.DRAFT, GroupBuy.Status.SCHEDULED, GroupBuy.Status.OPEN):
+            raise Conflict(_("Only a draft, scheduled or open group-buy can be cancelled."), code="not_cancellable")
+        previous = locked.status
+        items = list(GroupBuyItem.objects.select_for_update().filter(group_buy=locked).order_by("pk"))
+        GroupBuyItem.objects.filter(group_buy=locked).update(is_open=False)
+        for order in (Order.objects.select_for_update(of=("self",)).select_related("member")
+                      .filter(group_buy=locked, status__in=LIVE_STATUSES).order_by("pk")):
+            _cancel_and_refund(order, reason="group_buy_cancelled", actor=actor.user)
+            with in_language_of(order.member):
+                notify(recipient=order.member, community=actor.community, kind="group_buy_cancelled",
+                       title=_("%(title)s was cancelled") % {"title": locked.title},
+                       body=(_("Your order was cancelled and what you paid is refunded.")
+                             + (f"\n{reason.strip()[:200]}" if reason.strip() else "")),
+                       url=order.get_absolute_url(), dedupe_key=f"cancelled:{order.pk}")
+        Team.objects.filter(group_buy=locked, status=Team.Status.FORMING).update(
+            status=Team.Status.CANCELLED, settled_at=timezone.now())
+        if previous != GroupBuy.Status.DRAFT:
+            for item in sorted(items, key=lambda i: i.product_id):
+                product_release_stock(product_id=item.product_id, quantity=item.quantity_on_offer)
+        locked.status = GroupBuy.Status.CANCELLED
+        locked.save(update_fields=["status"])
+        _transition(locked, GroupBuy.Status.CANCELLED, actor=actor.user, from_status=previous, note=reason[:200])
+    group_buy.refresh_from_db()
+    return group_buy
+
+
+# Fulfilment ------------------------------------------------------------------------------------
+
+def group_buy_mark_arrived(*, actor: Membership, group_buy: GroupBuy,
+                           pickup_point: PickupPoint | None = None) -> int:
+    """The goods arrived (at one pickup point, or everywhere): confirmed pickup orders become ready."""
+    check_perm(actor, Perm.MANAGE_GROUP_BUYS)
+    if group_buy.community_id != actor.community_id:
+        raise NotFound()
+    with transaction.atomic():
+        group_buy = GroupBuy.objects.select_for_update(of=("self",)).select_related("community").get(pk=group_buy.pk)
+        if group_buy.status not in (GroupBuy.Status.SUCCEEDED, GroupBuy.Status.FULFILLED):
+            raise Conflict(_("Goods can arrive only for a group-buy that succeeded."), code="not_succeeded")
+        orders = Order.objects.select_for_update(of=("self",)).select_related("member").filter(
+            group_buy=group_buy, status=Order.Status.CONFIRMED, fulfilment=Order.Fulfilment.PICKUP)
+        if pickup_point is not None:
+            orders = orders.filter(pickup_point=pickup_point)
+        orders = list(orders.select_related("pickup_point").order_by("pk"))
+        now = timezone.now()
+        Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=Order.Status.READY)
+        GroupBuy.objects.filter(pk=group_buy.pk, arrived_at__isnull=True).update(arrived_at=now)
+        for order in orders:
+            _transition(order, Order.Status.READY, actor=actor.user, from_status=Order.Status.CONFIRMED)
+            with in_language_of(order.member):
+                notify(recipient=order.member, community=group_buy.community, kind="order_ready",
+                       title=_("Your order from %(title)s is ready") % {"title": group_buy.title},
+                       body=_("Pick it up at %(point)s (%(address)s) and show your pickup code %(code)s.") % {
+                           "point": order.pickup_point.name, "address": order.pickup_point.address,
+                           "code": order.pickup_code},
+                       url=order.get_absolute_url(), dedupe_key=f"ready:{order.pk}")
+    return len(orders)
+
+
+def pickup_find(*, actor: Membership, code: str) -> list[Order]:
+    """Ready orders with this pickup code (usually one) that the actor may hand over."""
+    check_perm(actor, Perm.CONFIRM_PICKUP)
+    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    if len(code) != 6:
+        raise ValidationFailed(_("A pickup code has 6 digits."), fields={"code": [_("6 digits.")]})
+    return list(actor.community.orders.filter(pickup_code=code, status=Order.Status.READY)
+                .select_related("member", "pickup_point", "group_buy").prefetch_related("lines"))
+
+
+def order_complete(*, actor: Membership, order: Order, code: str | None = None) -> Order:
+    """Hand over a ready order (pickup, checked against its code) or confirm a delivery arrived."""
+    check_perm(actor, Perm.CONFIRM_PICKUP)
+    if order.community_id != actor.community_id:
+        raise NotFound()
+    with transaction.atomic():
+        locked = _lock_order(order)
+        if locked.fulfilment == Order.Fulfilment.PICKUP:
+            if locked.status != Order.Status.READY:
+                raise Conflict(_("This order is not ready for pickup (%(status)s).") % {
+                    "status": locked.get_status_display()}, code="not_ready")
+            if code is not None and code.strip() != locked.pickup_code:
+                raise ValidationFailed(_("The pickup code does not match this order."), code="wrong_code",
+                                       fields={"code": [_("Wrong code.")]})
+        elif locked.status != Order.Status.SHIPPED:
+            raise Conflict(_("This order has not been shipped."), code="not_shipped")
+        previous = locked.status
+        locked.status, locked.completed_at = Order.Status.COMPLETED, timezone.now()
+        locked.save(update_fields=["status", "completed_at"])
+        _transition(locked, Order.Status.COMPLETED, actor=actor.user, from_status=previous)
+        _earn_commission(locked)
+        _fulfil_if_done(locked.group_buy)
+    order.refresh_from_db()
+    return order
+
+
+def order_ship(*, actor: Membership, order: Order, tracking: str = "") -> Order:
+    check_perm(actor, Perm.MANAGE_ORDERS)
+    if order.community_id != actor.community_id:
+        raise NotFound()
+    with transaction.atomic():
+        locked = _lock_order(order)
+        if locked.fulfilment != Order.Fulfilment.DELIVERY or locked.status != Order.Status.CONFIRMED:
+            raise Conflict(_("Only confirmed delivery orders can be shipped."), code="not_shippable")
+        locked.status = Order.Status.SHIPPED
+        locked.save(update_fields=["status"])
+        _transition(locked, Order.Status.SHIPPED, actor=actor.user, from_status=Order.Status.CONFIRMED,
+                    tracking=tracking[:100])
+    order.refresh_from_db()
+    return order
+
+
+def _fulfil_if_done(group_buy: GroupBuy) -> None:
+    waiting = Order.objects.filter(group_buy=group_buy, status__in=[
+        Order.Status.CONFIRMED, Order.Status.READY, Order.Status.SHIPPED]).exists()
+    if not waiting and group_buy.status == GroupBuy.Status.SUCCEEDED:
+        GroupBuy.objects.filter(pk=group_buy.pk, status=GroupBuy.Status.SUCCEEDED).update(
+            status=GroupBuy.Status.FULFILLED)
+        _transition(group_buy, GroupBuy.Status.FULFILLED, from_status=GroupBuy.Status.SUCCEEDED)
+
+
+# Commission ------------------------------------------------------------------------------------
+
+def _commission_recipient(order: Order):
+    community = order.community
+    if community.commission_recipient == Community.CommissionRecipient.REFERRER:
+        membership = Membership.objects.filter(community=community, user_id=order.member_id).first()
+        return membership.invited_by if membership else None
+    if order.branch_id:
+        return Community.objects.filter(pk=order.branch_id).values_list("leader", flat=True).first()
+    return None
+
+
+def _earn_commission(order: Order) -> None:
+    rate = order.group_buy.commission_rate
+    recipient = _commission_recipient(order)
+    recipient_id = getattr(recipient, "pk", recipient)
+    if not rate or recipient_id is None or recipient_id == order.member_id:
+        return
+    base = order.total - order.refunded_amount
+    amount = money(base * rate)
+    if amount <= 0:
+        return
+    with transaction.atomic():
+        Commission.objects.get_or_create(order=order, kind=Commission.Kind.EARNED, defaults={
+            "community_id": order.community_id, "leader_id": recipient_id, "rate": rate, "base_amount": base,
+            "amount": amount})
+
+
+def _reverse_commission(order: Order) -> None:
+    earned = Commission.objects.filter(order=order, kind=Commission.Kind.EARNED).first()
+    if earned is None:
+        return
+    Commission.objects.get_or_create(order=order, kind=Commission.Kind.REVERSED, defaults={
+        "community_id": order.community_id, "leader_id": earned.leader_id, "rate": earned.rate,
+        "base_amount": earned.base_amount, "amount": -earned.amount})
+
+
+# Reminders ---------------------------------------------------------------------------------------
+
+CLOSING_SOON = timedelta(hours=3)
+EXPIRY_SOON = timedelta(minutes=10)
+
+
+def remind_closing_soon(*, now: datetime | None = None) -> int:
+    """Once per round: members who have not ordered hear that it closes within three hours."""
+    now = now or timezone.now()
+    sent = 0
+    while True:
+        with transaction.atomic():
+            group_buy = (GroupBuy.objects.select_for_update(skip_locked=True, of=("self",)).select_related("community")
+                         .filter(status=GroupBuy.Status.OPEN, closing_reminder_sent_at__isnull=True,
+                                 closes_at__gt=now, closes_at__lte=now + CLOSING_SOON).first())
+            if group_buy is None:
+                return sent
+            group_buy.closing_reminder_sent_at = now
+            group_buy.save(update_fields=["closing_reminder_sent_at"])
+            audience = Membership.objects.filter(community=group_buy.community, status="active").exclude(
+                user__orders__group_buy=group_buy).select_related("user")
+            branch_ids = list(group_buy.branches.values_list("pk", flat=True))
+            if branch_ids:
+                audience = audience.filter(Q(branch_id__in=branch_ids) | Q(role__in=["owner", "admin"]))
+            for membership in audience:
+                with in_language_of(membership.user):
+                    sent += notify(recipient=membership.user, community=group_buy.community, kind="group_buy_closing",
+                                   title=_("%(title)s closes soon") % {"title": group_buy.title},
+                                   body=_("Order before %(time)s if you want to join.") % {
+                                       "time": timezone.localtime(group_buy.closes_at, _tz(group_buy)).strftime("%H:%M")},
+                                   url=group_buy.get_absolute_url(),
+                                   dedupe_key=f"closing:{group_buy.pk}:{membership.user_id}") is not None
+
+
+def remind_unpaid(*, now: datetime | None = None) -> int:
+    """Members whose unpaid order expires within ten minutes are told once."""
+    now = now or timezone.now()
+    sent = 0
+    with transaction.atomic():
+        due = list(Order.objects.select_for_update(skip_locked=True, of=("self",))
+                   .select_related("member", "group_buy", "community")
+                   .filter(status=Order.Status.PENDING_PAYMENT, expiry_reminder_sent=False,
+                           expires_at__gt=now, expires_at__lte=now + EXPIRY_SOON).order_by("pk")[:500])
+        Order.objects.filter(pk__in=[o.pk for o in due]).update(expiry_reminder_sent=True)
+        for order in due:
+            with in_language_of(order.member):
+                sent += notify(recipient=order.member, community=order.community, kind="order_unpaid",
+                               title=_("Pay your order for %(title)s") % {"title": order.group_buy.title},
+                               body=_("It is cancelled if unpaid in a few minutes."),
+                               url=order.get_absolute_url(), dedupe_key=f"unpaid:{order.pk}") is not None
+    return sent
+
+
+def _tz(group_buy: GroupBuy):
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(group_buy.community.timezone)
