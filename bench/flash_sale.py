@@ -58,10 +58,11 @@ LOG_FILE = BASE_DIR / "var" / "bench-gunicorn.log"
 # Measured on the 2-core target machine (bench --sweep): with PostgreSQL and the buyers on the
 # same two cores, a few sync workers beat threads (no GIL contention, no keep-alive bookkeeping).
 DEFAULT_WORKER_CLASS = "sync"
-DEFAULT_WORKERS = 4
+DEFAULT_WORKERS = 3
 DEFAULT_THREADS = 1
 SWEEP = [("sync", 3, 1), ("sync", 4, 1), ("sync", 6, 1), ("sync", 8, 1), ("gthread", 2, 4), ("gthread", 4, 4)]
 
+TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT)\b", re.IGNORECASE)
 TARGET_RATIO = 0.25
 TARGET_P99_MS = 150.0
 TARGET_QUERIES = 8
@@ -75,10 +76,13 @@ def parse_args(argv=None):
     parser.add_argument("--max-requests", "--requests-per-buyer", dest="max_requests", type=int, default=None,
                         help="at most this many orders per buyer (default: enough to sell out many times over)")
     parser.add_argument("--port", type=int, default=0, help="port for gunicorn (default: a free one)")
-    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
-    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
-    parser.add_argument("--worker-class", choices=["sync", "gthread"], default=DEFAULT_WORKER_CLASS)
-    parser.add_argument("--pgbench-seconds", type=int, default=PGBENCH_SECONDS)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                        help=f"gunicorn workers (default {DEFAULT_WORKERS})")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="threads per gthread worker")
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default=DEFAULT_WORKER_CLASS,
+                        help=f"gunicorn worker class (default {DEFAULT_WORKER_CLASS})")
+    parser.add_argument("--pgbench-seconds", type=int, default=PGBENCH_SECONDS,
+                        help=f"length of the pgbench baseline (default {PGBENCH_SECONDS})")
     parser.add_argument("--profile", type=int, default=0, metavar="K",
                         help="also profile K in-process order placements and print the top costs")
     parser.add_argument("--sweep", action="store_true", help="try each gunicorn configuration of SWEEP")
@@ -254,7 +258,7 @@ def profile(data: Seed, count: int) -> str:
     out.write(f"\nProfile of {count} in-process order placements (Django test client, Token auth, cProfile on):\n")
     out.write(f"  wall per order          {wall / count * 1000:7.2f} ms  (cProfile inflates Python time)\n")
     out.write(f"  SQL per order           {sql_seconds / count * 1000:7.2f} ms  over "
-              f"{statements / count:.1f} statements (+ BEGIN/COMMIT round trips)\n")
+              f"{statements / count:.1f} statements (BEGIN and COMMIT included)\n")
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("tottime").print_stats(25)
     stats.sort_stats("cumulative").print_stats(40)
@@ -335,6 +339,33 @@ def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 60) -> N
     raise RuntimeError("gunicorn did not answer /healthz in time")
 
 
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(gunicorn_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by gunicorn (master and workers), PostgreSQL and this process (Linux)."""
+    totals = {"gunicorn": 0.0, "postgres": 0.0, "buyers": _cpu_seconds(os.getpid())}
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else []:
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if int(entry.name) == gunicorn_pid or ppid == gunicorn_pid:
+            totals["gunicorn"] += _cpu_seconds(int(entry.name))
+        elif cmdline.startswith(b"postgres"):
+            totals["postgres"] += _cpu_seconds(int(entry.name))
+    return totals
+
+
 # The sale ----------------------------------------------------------------------------------------
 
 class Buyer:
@@ -375,12 +406,14 @@ class SaleResult:
     errors: int = 0
     error_samples: list = field(default_factory=list)
     latencies: list = field(default_factory=list)
+    cpu: dict = field(default_factory=dict)
     started: float = 0.0
     last_created: float = 0.0
     finished: float = 0.0
 
 
-def flash_sale(port: int, data: Seed, round_: Round, buyers: int, max_requests: int) -> SaleResult:
+def flash_sale(port: int, data: Seed, round_: Round, buyers: int, max_requests: int,
+               snapshot=lambda: {}) -> SaleResult:
     result = SaleResult()
     lock = threading.Lock()
     body = order_body(data, round_)
@@ -389,6 +422,7 @@ def flash_sale(port: int, data: Seed, round_: Round, buyers: int, max_requests: 
     run_id = secrets.token_hex(4)
 
     def start():
+        result.cpu = snapshot()
         result.started = time.perf_counter()
 
     barrier = threading.Barrier(buyers, action=start)
@@ -440,6 +474,8 @@ def flash_sale(port: int, data: Seed, round_: Round, buyers: int, max_requests: 
     for thread in threads:
         thread.join()
     result.finished = time.perf_counter()
+    end = snapshot()
+    result.cpu = {name: end[name] - result.cpu.get(name, 0.0) for name in end}
     return result
 
 
@@ -470,7 +506,8 @@ def run_config(env, args, data: Seed, worker_class: str, workers: int, threads: 
     process = start_gunicorn(env, port, worker_class, workers, threads)
     try:
         wait_healthy(port, process)
-        sale = flash_sale(port, data, round_, args.buyers, args.max_requests)
+        sale = flash_sale(port, data, round_, args.buyers, args.max_requests,
+                          snapshot=lambda: cpu_snapshot(process.pid))
     finally:
         stop_gunicorn(process)
     checks = verify(round_)
@@ -488,7 +525,8 @@ def mark(ok: bool) -> str:
 def report(args, run: dict, tps: float, statements: list[str]) -> bool:
     sale, checks = run["sale"], run["checks"]
     ratio = run["orders_per_s"] / tps if tps else float("nan")
-    queries = len(statements)
+    control = [sql for sql in statements if TRANSACTION_CONTROL.match(sql)]
+    queries = len(statements) - len(control)
     sold_out_reached = checks["sold_by_lines"] == checks["offered"]
     consistent = checks["sold_by_lines"] == checks["quantity_sold"] and checks["orders"] == sale.created
     say("")
@@ -506,7 +544,13 @@ def report(args, run: dict, tps: float, statements: list[str]) -> bool:
         f"{checks['quantity_sold']}   orders={checks['orders']}   "
         f"{'consistent' if consistent else 'INCONSISTENT'}{'' if sold_out_reached else '   (did not sell out)'}")
     say(f"  oversold units           {checks['oversold']}")
-    say(f"  SQL per order            {queries} statements (+ BEGIN and COMMIT), Token auth included")
+    if sale.cpu and sale.latencies:
+        per = {name: seconds / len(sale.latencies) * 1000 for name, seconds in sale.cpu.items()}
+        busy = sum(sale.cpu.values()) / (sale.finished - sale.started) / (os.cpu_count() or 1)
+        say(f"  CPU per answer           gunicorn {per['gunicorn']:.2f} ms, PostgreSQL {per['postgres']:.2f} ms, "
+            f"buyers {per['buyers']:.2f} ms   ({busy:.0%} of {os.cpu_count()} cores busy)")
+    say(f"  SQL per order            {queries} statements, Token auth included (+ {len(control)} for the "
+        f"transaction: {', '.join(control)})")
     say(f"  pgbench hot-row TPS      {tps:9.1f}   (-c {args.buyers} -j 2 -T {args.pgbench_seconds}, same server)")
     say(f"  orders/s / pgbench TPS   {ratio:9.3f}")
     say("")

@@ -9,10 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from communities.models import Community, Role
+from communities.models import Role
 from orders import services
-from orders.models import GroupBuy, GroupBuyItem, Order, PickupPoint, Refund, Team, Wallet, WalletEntry
-from tests.factories import CommunityFactory, MembershipFactory, ProductFactory, UserFactory, make_group_buy
+from orders.models import GroupBuy, GroupBuyItem, Order, Refund, Team, Wallet, WalletEntry
+from tests.factories import CommunityFactory, MembershipFactory, ProductFactory, make_group_buy
 
 pytestmark = pytest.mark.django_db
 
