@@ -8,7 +8,9 @@ without the right gets 403.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from communities.models import ROLE_RANK, Community, Membership, Role
@@ -75,13 +77,41 @@ def resolve_community(user, slug: str, perm: Perm = Perm.VIEW) -> tuple[Communit
     """The community at ``slug`` and the user's active membership, or NotFound / Forbidden."""
     if not getattr(user, "is_authenticated", False):
         raise NotFound(_("Community not found."), code="community_not_found")
-    membership = (
-        Membership.objects.select_related("community", "branch")
-        .filter(community__slug=slug, community__parent__isnull=True, user=user, status=Membership.Status.ACTIVE)
-        .first()
-    )
+    membership = _active_membership(user.pk, slug)
     check_perm(membership, perm)
+    membership.user = user
     return membership.community, membership
+
+
+@lru_cache(maxsize=1)
+def _membership_sql() -> tuple[str, list[str], list[str]]:
+    m, c = Membership._meta, Community._meta
+    m_fields = [f.attname for f in m.concrete_fields]
+    c_fields = [f.attname for f in c.concrete_fields]
+    columns = [f'm."{m.get_field(n).column}"' for n in m_fields] + [f'c."{c.get_field(n).column}"' for n in c_fields] \
+        + [f'b."{c.get_field(n).column}"' for n in c_fields]
+    sql = (f'SELECT {", ".join(columns)} FROM "{m.db_table}" m '
+           f'JOIN "{c.db_table}" c ON c."id" = m."community_id" '
+           f'LEFT JOIN "{c.db_table}" b ON b."id" = m."branch_id" '
+           'WHERE c."slug" = %s AND c."parent_id" IS NULL AND m."user_id" = %s AND m."status" = %s')
+    return sql, m_fields, c_fields
+
+
+def _active_membership(user_id: int, slug: str) -> Membership | None:
+    """One hand-written query (every page and API call starts here; the ORM's query building cost
+    more than PostgreSQL's answer): the membership with its community and branch."""
+    sql, m_fields, c_fields = _membership_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [slug, user_id, Membership.Status.ACTIVE])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    alias, nm, nc = connection.alias, len(m_fields), len(c_fields)
+    membership = Membership.from_db(alias, m_fields, row[:nm])
+    membership.community = Community.from_db(alias, c_fields, row[nm:nm + nc])
+    branch_row = row[nm + nc:]
+    membership.branch = Community.from_db(alias, c_fields, branch_row) if branch_row[0] is not None else None
+    return membership
 
 
 def check_can_manage(actor: Membership, target: Membership) -> None:

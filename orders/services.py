@@ -305,13 +305,15 @@ def _fingerprint(payload: dict) -> str:
 def order_place(*, member: Membership, group_buy: GroupBuy, lines: list[tuple[int, int]], idempotency_key: str,
                 fulfilment: str = Order.Fulfilment.PICKUP, pickup_point_id: int | None = None,
                 delivery_address: str = "", note: str = "", team_code: str | None = None,
-                open_team: bool = False) -> tuple[Order, bool]:
+                open_team: bool = False, items: list[GroupBuyItem] | None = None) -> tuple[Order, bool]:
     """Place an order; returns (order, created). Never oversells; a retry returns the first order.
 
     One short transaction: a guarded update per item takes the units (``quantity_sold`` can never
     pass ``quantity_on_offer``: the update's WHERE and a CHECK constraint both say so), an upsert
     takes the member's allowance when the item has a per-member limit, then the order and its lines
     are inserted. The same idempotency key with a different request is refused with 422.
+    ``items`` may carry the round's items with their products when the caller has read them already
+    (the API's one-query round read); otherwise they are read here.
     """
     check_perm(member, Perm.VIEW)
     key = (idempotency_key or "").strip()
@@ -327,7 +329,7 @@ def order_place(*, member: Membership, group_buy: GroupBuy, lines: list[tuple[in
     try:
         return _place(member, group_buy, merged, key, fingerprint, fulfilment=fulfilment,
                       pickup_point_id=pickup_point_id, delivery_address=delivery_address, note=note,
-                      team_code=team_code, open_team=open_team), True
+                      team_code=team_code, open_team=open_team, known_items=items), True
     except IntegrityError:
         # The same key was used by a concurrent request that committed first: theirs is the answer.
         existing = _order_for_key(member, key, fingerprint)
@@ -344,7 +346,7 @@ def order_place(*, member: Membership, group_buy: GroupBuy, lines: list[tuple[in
 
 
 def _place(member, group_buy, merged, key, fingerprint, *, fulfilment, pickup_point_id, delivery_address, note,
-           team_code, open_team) -> Order:
+           team_code, open_team, known_items) -> Order:
     # Check: everything that needs no lock.
     if group_buy.community_id != member.community_id:
         raise NotFound()
@@ -354,7 +356,10 @@ def _place(member, group_buy, merged, key, fingerprint, *, fulfilment, pickup_po
     if not merged or len(merged) > MAX_LINES or any(not 1 <= q <= MAX_QUANTITY for q in merged.values()):
         raise ValidationFailed(_("Choose at least one product, with quantities from 1 to %(max)s.") % {
             "max": MAX_QUANTITY}, fields={"lines": [_("Invalid quantities.")]})
-    items = {i.pk: i for i in group_buy.items.select_related("product").filter(pk__in=list(merged))}
+    if known_items is not None:
+        items = {i.pk: i for i in known_items if i.pk in merged and i.group_buy_id == group_buy.pk}
+    else:
+        items = {i.pk: i for i in group_buy.items.select_related("product").filter(pk__in=list(merged))}
     if len(items) != len(merged):
         raise ValidationFailed(_("One of the products is not in this group-buy."), fields={"lines": [_("Unknown item.")]})
     for item_id, quantity in merged.items():
@@ -424,7 +429,10 @@ def _order_for_key(member: Membership, key: str, fingerprint: str) -> Order | No
 
 
 def _check_pickup_point(group_buy: GroupBuy, pickup_point_id) -> PickupPoint:
-    point = group_buy.pickup_points.filter(pk=pickup_point_id, is_active=True).first() if pickup_point_id else None
+    point = None
+    if pickup_point_id:
+        # No ORDER BY (``.first()`` would add one): this runs for every order of a flash sale.
+        point = next(iter(group_buy.pickup_points.filter(pk=pickup_point_id, is_active=True).order_by()[:1]), None)
     if point is None:
         raise ValidationFailed(_("Choose one of the group-buy's pickup points."),
                                fields={"pickup_point": [_("Choose a pickup point.")]})

@@ -10,11 +10,7 @@ come along, to render the answer without reading the order back), and the rest i
 
 from __future__ import annotations
 
-from decimal import Decimal
-from functools import lru_cache
-from typing import NamedTuple
 
-from django.db import connection
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -30,7 +26,7 @@ from core.api import error_responses as errors
 from core.exceptions import Conflict, NotFound, ValidationFailed
 from orders import selectors, services
 from orders.api import serializers as s
-from orders.models import GroupBuy, GroupBuyItem, Order, OrderLine, Team
+from orders.models import GroupBuy, GroupBuyItem, Order, OrderLine
 
 TAG_ROUNDS = "group-buys"
 TAG_ORDERS = "orders"
@@ -95,76 +91,9 @@ def _visible_rounds(membership: Membership):
     qs = membership.community.group_buys.all()
     if not has_perm(membership, Perm.MANAGE_GROUP_BUYS):
         qs = qs.filter(status__in=selectors.MEMBER_VISIBLE)
-    if _branch_scoped(membership):
+    if selectors.branch_scoped(membership):
         qs = qs.filter(Q(branches__isnull=True) | Q(branches=membership.branch_id))
     return qs
-
-
-def _branch_scoped(membership: Membership) -> bool:
-    # As selectors.group_buys_for_member: members and leaders see the rounds of their branch.
-    return membership.role in ("member", "leader")
-
-
-class ItemRow(NamedTuple):
-    pk: int
-    product_id: int
-    group_price: Decimal
-    name: str
-    unit: str
-
-
-_ROUND_FIELDS = GroupBuy._meta.concrete_fields
-
-
-@lru_cache(maxsize=8)
-def _round_sql(*, by_team: bool, visible_only: bool, branch_scoped: bool) -> str:
-    branches = GroupBuy.branches.through._meta
-    branch_round = branches.get_field("groupbuy").column
-    branch_community = branches.get_field("community").column
-    item = GroupBuyItem._meta
-    sql = [
-        "SELECT " + ", ".join(f'g."{f.column}"' for f in _ROUND_FIELDS),
-        '     , i."id", i."product_id", i."group_price", p."name", p."unit"',
-        f'FROM "{GroupBuy._meta.db_table}" g',
-        f'JOIN "{item.db_table}" i ON i."group_buy_id" = g."id" AND i."community_id" = g."community_id"',
-        f'JOIN "{item.get_field("product").related_model._meta.db_table}" p ON p."id" = i."product_id"',
-        'WHERE g."community_id" = %(community)s',
-    ]
-    if by_team:
-        sql.append(f'AND g."id" = (SELECT t."group_buy_id" FROM "{Team._meta.db_table}" t '
-                   'WHERE t."code" = %(code)s AND t."community_id" = %(community)s)')
-    else:
-        sql.append('AND g."id" = %(pk)s')
-    if visible_only:
-        sql.append('AND g."status" = ANY(%(statuses)s)')
-    if branch_scoped:
-        sql.append(f'AND (NOT EXISTS (SELECT 1 FROM "{branches.db_table}" b WHERE b."{branch_round}" = g."id") '
-                   f'OR EXISTS (SELECT 1 FROM "{branches.db_table}" b WHERE b."{branch_round}" = g."id" '
-                   f'AND b."{branch_community}" = %(branch)s))')
-    return "\n".join(sql + ['ORDER BY i."position", i."id"'])
-
-
-def _round_for_order(membership: Membership, *, pk: int | None = None,
-                     team_code: str | None = None) -> tuple[GroupBuy, list[ItemRow]]:
-    """The round to order from (visible to the member) and its items' names and prices, in one query.
-
-    The hot path of a flash sale: compiling the equivalent ORM query (three tables, the branch
-    rule) costs about ten times what PostgreSQL spends answering it, so it is written out once
-    here. The same rules as _visible_rounds, which the tests check through both.
-    """
-    visible_only = not has_perm(membership, Perm.MANAGE_GROUP_BUYS)
-    branch_scoped = _branch_scoped(membership)
-    sql = _round_sql(by_team=team_code is not None, visible_only=visible_only, branch_scoped=branch_scoped)
-    params = {"community": membership.community_id, "pk": pk, "code": team_code, "branch": membership.branch_id,
-              "statuses": list(selectors.MEMBER_VISIBLE)}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if not rows:
-        raise NotFound(_("This group-buy does not exist."), code="group_buy_not_found")
-    width = len(_ROUND_FIELDS)
-    group_buy = GroupBuy.from_db(connection.alias, [f.attname for f in _ROUND_FIELDS], rows[0][:width])
-    return group_buy, [ItemRow(*row[width:]) for row in rows]
 
 
 def _prefetched(manager, rows: list):
@@ -174,19 +103,21 @@ def _prefetched(manager, rows: list):
     return qs
 
 
-def _known_lines(order: Order, group_buy: GroupBuy, items: list[ItemRow], lines: list[dict]) -> None:
+def _known_lines(order: Order, group_buy: GroupBuy, items: list[GroupBuyItem], lines: list[dict]) -> None:
     """Attach the lines the service just wrote, from the request and the items read before it.
 
     They are the service's snapshots (product name and unit, group price) of the rows this request
     read a moment before; if an admin changed a price in between the totals disagree and the lines
     are read back instead.
     """
+    if "lines" in getattr(order, "_prefetched_objects_cache", {}):
+        return  # the service attached them already
     by_pk = {item.pk: item for item in items}
     merged: dict[int, int] = {}
     for line in lines:
         merged[line["item"]] = merged.get(line["item"], 0) + line["quantity"]
-    known = [OrderLine(order=order, item_id=pk, product_id=by_pk[pk].product_id, name=by_pk[pk].name,
-                       unit=by_pk[pk].unit, unit_price=by_pk[pk].group_price, quantity=quantity,
+    known = [OrderLine(order=order, item_id=pk, product_id=by_pk[pk].product_id, name=by_pk[pk].product.name,
+                       unit=by_pk[pk].product.unit, unit_price=by_pk[pk].group_price, quantity=quantity,
                        line_total=services.money(by_pk[pk].group_price * quantity))
              for pk, quantity in sorted(merged.items()) if pk in by_pk]
     total = sum((line.line_total for line in known), services.money(0))
@@ -196,13 +127,13 @@ def _known_lines(order: Order, group_buy: GroupBuy, items: list[ItemRow], lines:
         order._prefetched_objects_cache = {"lines": _prefetched(order.lines, known)}
 
 
-def _place_order(view: CommunityAPIView, round_: tuple[GroupBuy, list[ItemRow]], data: dict, key: str,
+def _place_order(view: CommunityAPIView, round_: tuple[GroupBuy, list[GroupBuyItem]], data: dict, key: str,
                  **team) -> Response:
     group_buy, items = round_
     order, created = services.order_place(
         member=view.membership, group_buy=group_buy, lines=[(line["item"], line["quantity"]) for line in data["lines"]],
         idempotency_key=key, fulfilment=data["fulfilment"], pickup_point_id=data.get("pickup_point"),
-        delivery_address=data["delivery_address"], note=data["note"], **team)
+        delivery_address=data["delivery_address"], note=data["note"], items=items, **team)
     if created:
         _known_lines(order, group_buy, items, data["lines"])
         if "lines" not in getattr(order, "_prefetched_objects_cache", {}):
@@ -293,7 +224,7 @@ class TeamOpenView(CommunityAPIView):
     def post(self, request, slug, pk):
         key = _idempotency_key(request)
         data = _valid(s.OrderDetailsInputSerializer, request.data)
-        return _place_order(self, _round_for_order(self.membership, pk=pk), data, key, open_team=True)
+        return _place_order(self, selectors.round_for_order(self.membership, pk=pk), data, key, open_team=True)
 
 
 class TeamJoinView(CommunityAPIView):
@@ -307,7 +238,7 @@ class TeamJoinView(CommunityAPIView):
         key = _idempotency_key(request)
         data = _valid(s.OrderDetailsInputSerializer, request.data)
         try:
-            round_ = _round_for_order(self.membership, team_code=code)
+            round_ = selectors.round_for_order(self.membership, team_code=code)
         except NotFound:
             raise NotFound(_("This team does not exist."), code="team_not_found")
         return _place_order(self, round_, data, key, team_code=code)
@@ -357,7 +288,7 @@ class OrderListView(CommunityAPIView):
     def post(self, request, slug):
         key = _idempotency_key(request)
         data = _valid(s.OrderCreateSerializer, request.data)
-        return _place_order(self, _round_for_order(self.membership, pk=data["group_buy"]), data, key)
+        return _place_order(self, selectors.round_for_order(self.membership, pk=data["group_buy"]), data, key)
 
 
 class OrderDetailView(CommunityAPIView):

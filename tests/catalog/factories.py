@@ -2,8 +2,9 @@ from decimal import Decimal
 
 import factory
 
-from catalog.models import Category, Product, Supplier
+from catalog.models import Category, Supplier
 from tests.factories import CommunityFactory
+from tests.factories import ProductFactory as BaseProductFactory
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):
@@ -22,12 +23,8 @@ class SupplierFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Farm {n}")
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Product
+class ProductFactory(BaseProductFactory):
+    """The shared product factory with the catalog tests' defaults."""
 
-    community = factory.SubFactory(CommunityFactory)
-    name = factory.Sequence(lambda n: f"Product {n}")
     unit = "斤"
     list_price = Decimal("12.50")
-    stock = None

@@ -1,39 +1,15 @@
 """Reserving stock under real concurrency (threads on PostgreSQL): never below zero, never oversold."""
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 
 from catalog import services
 from catalog.models import Product
 from core.exceptions import Conflict
 from tests.catalog.factories import ProductFactory
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_at_once(n, work):
-    """Run work(i) in n threads released together by a barrier; return results (or exceptions)."""
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def target(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # the test inspects what each thread got
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    close_old_connections()
-    return results
 
 
 @pytest.mark.parametrize("units, quantity, threads", [(10, 3, 12), (25, 4, 16), (7, 7, 10)])

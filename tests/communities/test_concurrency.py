@@ -1,39 +1,14 @@
 """Races on PostgreSQL with real threads: the invite limit and the one-membership rule hold."""
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection
 
 from communities import services
 from communities.models import Invite, Membership
 from core.exceptions import DomainError
 from tests.factories import CommunityFactory, MembershipFactory, UserFactory
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_at_once(n, work):
-    """Run work(i) in n threads released together by a barrier; return results (or exceptions)."""
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def target(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # the test inspects what each thread got
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    close_old_connections()
-    return results
 
 
 def test_last_uses_of_an_invite_are_granted_exactly_up_to_the_limit():
