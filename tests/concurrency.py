@@ -24,5 +24,6 @@ def run_at_once(n, work, *, timeout=60):
         thread.start()
     for thread in threads:
         thread.join(timeout)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
     close_old_connections()
     return results

@@ -1,12 +1,10 @@
 """Races on PostgreSQL with real threads: no overselling, one order per key, one refund per order,
 per-member limits and team sizes hold when requests arrive at the same moment."""
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections, connection
 from django.db.models import Sum
 from rest_framework.test import APIClient
 
@@ -17,31 +15,9 @@ from orders import services
 from orders.models import GroupBuy, GroupBuyItem, MemberAllowance, Order, OrderLine, Refund, Team, Wallet, WalletEntry
 from tests.factories import CommunityFactory, MembershipFactory, make_group_buy
 
+from tests.concurrency import run_at_once
+
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_at_once(n, work):
-    """Run work(i) in n threads released together by a barrier; return results (or exceptions)."""
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def target(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # the test inspects what each thread got
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    close_old_connections()
-    return results
 
 
 def membership(community, role=Role.MEMBER):
