@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from communities import selectors, services
-from communities.forms import BanForm, BranchForm, CommunityForm, InviteForm, RoleForm
+from communities.forms import BanForm, BranchForm, CommunitySettingsForm, InviteForm, RoleForm
 from communities.models import Community, Membership, Role
 from communities.permissions import Perm, has_perm
 from core.exceptions import DomainError
@@ -32,12 +32,13 @@ def dashboard(request, community, membership):
 @community_page(Perm.MANAGE_SETTINGS)
 def settings_page(request, community, membership):
     initial = {field: getattr(community, field) for field in services.COMMUNITY_FIELDS}
-    form = CommunityForm(request.POST or None, request.FILES or None, initial=initial)
+    form = CommunitySettingsForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        cover = data.pop("cover")
+        cover, payment_qr = data.pop("cover"), data.pop("payment_qr")
         try:
-            services.community_update(actor=membership, cover=cover or None, remove_cover=cover is False, **data)
+            services.community_update(actor=membership, cover=cover or None, remove_cover=cover is False,
+                                      payment_qr=payment_qr or None, remove_payment_qr=payment_qr is False, **data)
         except DomainError as error:
             add_domain_error(form, error)
         else:

@@ -24,6 +24,21 @@ class CommunityForm(forms.Form):
                             widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
 
 
+class CommunitySettingsForm(CommunityForm):
+    """The console's settings page: the community plus how members pay and who earns commission."""
+
+    payment_instructions = forms.CharField(
+        label=_("Payment instructions"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown on every unpaid order: whom to pay by WeChat/Alipay transfer and what to write in the note."))
+    payment_qr = forms.FileField(label=_("Receiving QR code"), required=False,
+                                 help_text=_("Your WeChat or Alipay receiving code, shown with the instructions."),
+                                 widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+    payment_window_minutes = forms.IntegerField(
+        label=_("Payment window (minutes)"), min_value=5, max_value=10080, initial=30,
+        help_text=_("Unpaid orders are cancelled after this long and give their stock back."))
+    commission_recipient = forms.ChoiceField(label=_("Commission goes to"), choices=Community.CommissionRecipient.choices)
+
+
 class JoinRequestForm(forms.Form):
     message = forms.CharField(label=_("Message to the admins"), required=False, max_length=500,
                               widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Who are you, and why do you want to join?")}))

@@ -23,7 +23,8 @@ from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from core.images import clean_image
 from core.notifications import in_language_of, notify
 
-COMMUNITY_FIELDS = ("name", "description", "rules", "kind", "purpose", "join_policy", "timezone", "currency")
+COMMUNITY_FIELDS = ("name", "description", "rules", "kind", "purpose", "join_policy", "timezone", "currency",
+                    "payment_instructions", "payment_window_minutes", "commission_recipient")
 
 
 def _new_slug() -> str:
@@ -41,8 +42,9 @@ def _full_clean(instance, exclude=None):
 # Communities ---------------------------------------------------------------------------------
 
 def community_create(*, owner, cover=None, **fields) -> Community:
-    community = Community(slug=_new_slug(), **{k: v for k, v in fields.items() if k in COMMUNITY_FIELDS})
-    _full_clean(community, exclude=["slug", "cover"])
+    community = Community(slug=_new_slug(), **{k: v for k, v in fields.items()
+                                                if k in COMMUNITY_FIELDS and v not in (None, "")})
+    _full_clean(community, exclude=["slug", "cover", "payment_qr"])
     if cover:
         community.cover = clean_image(cover, field="cover")
     with transaction.atomic():
@@ -52,7 +54,8 @@ def community_create(*, owner, cover=None, **fields) -> Community:
     return community
 
 
-def community_update(*, actor: Membership, cover=None, remove_cover: bool = False, **fields) -> Community:
+def community_update(*, actor: Membership, cover=None, remove_cover: bool = False, payment_qr=None,
+                     remove_payment_qr: bool = False, **fields) -> Community:
     check_perm(actor, Perm.MANAGE_SETTINGS)
     community = actor.community
     changed = {}
@@ -60,13 +63,17 @@ def community_update(*, actor: Membership, cover=None, remove_cover: bool = Fals
         if key in COMMUNITY_FIELDS and getattr(community, key) != value:
             changed[key] = [str(getattr(community, key)), str(value)]
             setattr(community, key, value)
-    _full_clean(community, exclude=["slug", "cover"])
-    if cover:
-        community.cover = clean_image(cover, field="cover")
-        changed["cover"] = ["", community.cover.name]
-    elif remove_cover and community.cover:
-        community.cover = ""
-        changed["cover"] = ["removed", ""]
+    _full_clean(community, exclude=["slug", "cover", "payment_qr"])
+    if not 5 <= community.payment_window_minutes <= 10080:
+        raise ValidationFailed(_("The payment window must be between 5 minutes and 7 days."),
+                               fields={"payment_window_minutes": [_("Between 5 and 10080 minutes.")]})
+    for field, upload, remove in (("cover", cover, remove_cover), ("payment_qr", payment_qr, remove_payment_qr)):
+        if upload:
+            setattr(community, field, clean_image(upload, field=field, max_side=1200))
+            changed[field] = ["", getattr(community, field).name]
+        elif remove and getattr(community, field):
+            setattr(community, field, "")
+            changed[field] = ["removed", ""]
     with transaction.atomic():
         community.save()
         if changed:

@@ -31,6 +31,12 @@ KINDS: dict[str, str] = {
 }
 
 
+# Frequency caps: at most one notice of these kinds per user in the period, whatever asks.
+DEFAULT_CAPS: dict[str, timedelta] = {
+    "group_buy_closing": timedelta(hours=6),
+}
+
+
 def in_language_of(user):
     """Write a notice in the recipient's language (their profile's, else the site default)."""
     return translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE)
@@ -51,6 +57,7 @@ def notify(
     opt_outs = set(NotificationOptOut.objects.filter(user=recipient, kind=kind).values_list("channel", flat=True))
     if NotificationOptOut.Channel.ALL in opt_outs:
         return None
+    cap = cap if cap is not None else DEFAULT_CAPS.get(kind)
     if cap is not None:
         since = timezone.now() - cap
         if Notification.objects.filter(recipient=recipient, kind=kind, created_at__gte=since).exists():

@@ -15,6 +15,9 @@ from tests.factories import PASSWORD, InviteFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
+PAYMENT_SETTINGS = {"payment_window_minutes": 30, "commission_recipient": "branch_leader"}
+
+
 def image_bytes(fmt="JPEG", size=(800, 600), exif=False, noise=False):
     buffer = io.BytesIO()
     if noise:  # incompressible: the file is as large as its pixels
@@ -148,7 +151,7 @@ def test_cover_upload_refuses_non_images(client, community, owner, upload, messa
     file.name = getattr(file, "name", "file.pdf")
     response = client.post(reverse("console:settings", args=[community.slug]), {
         "name": "Renamed", "kind": "interest", "join_policy": "approval", "timezone": "Asia/Shanghai",
-        "currency": "CNY", "cover": file,
+        "currency": "CNY", "cover": file, **PAYMENT_SETTINGS,
     }, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors["cover"])
@@ -161,7 +164,7 @@ def test_cover_upload_refuses_oversized_files(client, community, owner, settings
     client.force_login(owner.user)
     response = client.post(reverse("console:settings", args=[community.slug]), {
         "name": community.name, "kind": "interest", "join_policy": "approval", "timezone": "Asia/Shanghai",
-        "currency": "CNY", "cover": image_bytes(fmt="PNG", size=(300, 300), noise=True),
+        "currency": "CNY", "cover": image_bytes(fmt="PNG", size=(300, 300), noise=True), **PAYMENT_SETTINGS,
     }, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200 and "too large" in " ".join(response.context["form"].errors["cover"])
 
@@ -244,3 +247,25 @@ def test_member_page_queries_do_not_grow_with_communities(client, django_assert_
     with django_assert_max_num_queries(8):
         response = client.get(reverse("communities:mine"))
     assert len(response.context["memberships"]) == 12
+
+
+def test_settings_page_sets_how_members_pay(client, community, owner):
+    client.force_login(owner.user)
+    url = reverse("console:settings", args=[community.slug])
+    response = client.post(url, {
+        "name": community.name, "kind": "interest", "join_policy": "approval", "timezone": "Asia/Shanghai",
+        "currency": "CNY", "payment_instructions": "WeChat transfer to Wang, note your building",
+        "payment_window_minutes": 45, "commission_recipient": "referrer", "payment_qr": image_bytes(exif=True),
+    })
+    assert response.status_code == 302
+    community.refresh_from_db()
+    assert community.payment_window_minutes == 45 and community.commission_recipient == "referrer"
+    assert "WeChat" in community.payment_instructions
+    with Image.open(community.payment_qr.path) as saved:
+        assert not saved.getexif()
+    bad = client.post(url, {"name": community.name, "kind": "interest", "join_policy": "approval",
+                            "timezone": "Asia/Shanghai", "currency": "CNY", "payment_window_minutes": 1,
+                            "commission_recipient": "referrer"})
+    assert bad.status_code == 200 and "payment_window_minutes" in bad.context["form"].errors
+    community.refresh_from_db()
+    assert community.payment_window_minutes == 45

@@ -310,3 +310,12 @@ def test_unpaid_reminder_is_sent_once(owner, member, place):
     with time_machine.travel(timezone.now() + timedelta(minutes=25)):
         assert services.remind_unpaid() == 1
         assert services.remind_unpaid() == 0
+
+
+def test_closing_reminders_are_capped_per_member(owner, member):
+    soon = timezone.now() + timedelta(hours=2)
+    make_group_buy(owner, closes_at=soon, title="Round A")
+    make_group_buy(owner, closes_at=soon, title="Round B", products=[ProductFactory(community=owner.community)])
+    services.remind_closing_soon()
+    # Two rounds close soon, but a member hears about it once in six hours.
+    assert Notification.objects.filter(kind="group_buy_closing", recipient=member.user).count() == 1
