@@ -1,7 +1,8 @@
 """Writes for group-buys, teams, orders, payments, wallets, refunds and commissions.
 
-Lock order, everywhere: group-buy row → item rows (by id) → team row → order rows (by id) →
-wallet rows. Counters change by guarded updates; ledgers (wallet entries, refunds, commissions)
+Lock order, everywhere: group-buy row (FOR SHARE for one order's change, FOR UPDATE for a
+sweep or an action on the whole round) → team rows (by id) → order rows (by id) → item rows (by id)
+→ wallet rows. Placing an order takes no round lock: it may lock one team, then items last. Counters change by guarded updates; ledgers (wallet entries, refunds, commissions)
 carry unique keys so that a retried settlement writes nothing twice. Notices and e-mails go
 through core.notifications (e-mail sent on commit).
 """
@@ -486,7 +487,8 @@ def _team_for_order(member: Membership, group_buy: GroupBuy, team_code, open_tea
         expires = min(now + timedelta(hours=group_buy.team_window_hours), group_buy.closes_at)
         return Team.objects.create(community_id=group_buy.community_id, group_buy=group_buy, leader_id=member.user_id,
                                    code=new_team_code(), size=group_buy.team_size, member_count=1, expires_at=expires)
-    team = Team.objects.filter(code=team_code, group_buy=group_buy).first()
+    # The team row is locked first, so one member's two taps cannot both pass the "already in" check.
+    team = Team.objects.select_for_update().filter(code=team_code, group_buy=group_buy).first()
     if team is None:
         raise NotFound(_("This team does not exist."), code="team_not_found")
     if Order.objects.filter(team=team, member_id=member.user_id, status__in=LIVE_STATUSES).exists():
@@ -522,21 +524,37 @@ def team_settle_due(*, now: datetime | None = None) -> int:
     """Sweep: forming teams whose window has ended fail, and every order in them is refunded."""
     now = now or timezone.now()
     settled = 0
-    while True:
+    due = list(Team.objects.filter(status=Team.Status.FORMING, expires_at__lte=now).order_by("expires_at")
+               .values_list("pk", "group_buy_id")[:500])
+    for team_id, group_buy_id in due:
         with transaction.atomic():
-            team = (Team.objects.select_for_update(skip_locked=True)
-                    .filter(status=Team.Status.FORMING, expires_at__lte=now).order_by("expires_at").first())
+            _lock_round(group_buy_id, share=False)
+            team = Team.objects.select_for_update(skip_locked=True).filter(
+                pk=team_id, status=Team.Status.FORMING).first()
             if team is None:
-                return settled
+                continue  # another worker settled it, or it filled up meanwhile
             team.status, team.settled_at = Team.Status.FAILED, now
             team.save(update_fields=["status", "settled_at"])
             for order in Order.objects.select_for_update().filter(team=team, status__in=LIVE_STATUSES).order_by("pk"):
                 _cancel_and_refund(order, reason="team_failed", actor=None)
             audit_record(community=team.community, actor=None, action="team.failed", obj=team)
             settled += 1
+    return settled
 
 
 # Paying --------------------------------------------------------------------------------------
+
+def _lock_round(group_buy_id: int, *, share: bool) -> None:
+    """First lock of every change to a round's orders: shared by per-order changes, exclusive for
+    sweeps and round-wide actions, so the two kinds never interleave (and cannot deadlock)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT 1 FROM "{GroupBuy._meta.db_table}" WHERE id = %s FOR {"SHARE" if share else "UPDATE"}',
+                       [group_buy_id])
+
+
+def _lock_team(team_id: int | None) -> Team | None:
+    return Team.objects.select_for_update().get(pk=team_id) if team_id else None
+
 
 def _lock_order(order: Order) -> Order:
     return Order.objects.select_for_update(of=("self",)).select_related("group_buy", "community").get(pk=order.pk)
@@ -547,6 +565,8 @@ def order_pay_with_wallet(*, member: Membership, order: Order) -> Order:
     if order.member_id != member.user_id or order.community_id != member.community_id:
         raise NotFound()
     with transaction.atomic():
+        _lock_round(order.group_buy_id, share=True)
+        _lock_team(order.team_id)
         locked = _lock_order(order)
         if locked.status != Order.Status.PENDING_PAYMENT:
             raise Conflict(_("This order is not waiting for payment."), code="not_payable")
@@ -571,6 +591,9 @@ def order_report_transfer(*, member: Membership, order: Order, reference: str = 
         raise NotFound()
     if order.status != Order.Status.PENDING_PAYMENT:
         raise Conflict(_("This order is not waiting for payment."), code="not_payable")
+    if order.total - order.paid_amount <= 0:
+        raise Conflict(_("There is nothing to pay: pay with the wallet button to confirm the order."),
+                       code="nothing_to_pay")
     payment, _created = Payment.objects.get_or_create(
         community_id=order.community_id, order=order, method=Payment.Method.MANUAL, status=Payment.Status.PENDING,
         defaults={"amount": order.total - order.paid_amount, "reference": (reference or "").strip()[:100]})
@@ -585,6 +608,11 @@ def payments_mark_received(*, actor: Membership, orders: list[Order], reference:
         raise NotFound()
     marked = []
     with transaction.atomic():
+        heads = list(Order.objects.filter(pk__in=ids).values_list("group_buy_id", "team_id"))
+        for group_buy_id in sorted({g for g, _t in heads}):
+            _lock_round(group_buy_id, share=True)
+        for team_id in sorted({t for _g, t in heads if t}):
+            _lock_team(team_id)
         for order in (Order.objects.select_for_update(of=("self",)).select_related("group_buy")
                       .filter(pk__in=ids).order_by("pk")):
             if order.status != Order.Status.PENDING_PAYMENT:
@@ -700,9 +728,9 @@ def _cancel_and_refund(order: Order, *, reason: str, actor=None) -> None:
     """Cancel a live order (locked by the caller): give back its units, refund what was paid."""
     was_paid = order.status in PAID_STATUSES
     previous = order.status
-    _give_back_units(order)
     if order.team_id:
         _team_leave(order, was_paid=was_paid)
+    _give_back_units(order)
     if was_paid:
         _refund(order, amount=order.paid_amount, reason=reason, key=f"{reason}:order:{order.pk}", actor=actor)
         order.status = Order.Status.REFUNDED
@@ -720,12 +748,14 @@ def order_cancel(*, member: Membership, order: Order) -> Order:
     if order.member_id != member.user_id or order.community_id != member.community_id:
         raise NotFound()
     with transaction.atomic():
+        _lock_round(order.group_buy_id, share=True)
+        team = _lock_team(order.team_id)
         locked = _lock_order(order)
         if locked.status not in (Order.Status.PENDING_PAYMENT, Order.Status.PAID):
             raise Conflict(_("This order can no longer be cancelled."), code="not_cancellable")
         if locked.group_buy.status != GroupBuy.Status.OPEN or timezone.now() >= locked.group_buy.closes_at:
             raise Conflict(_("The group-buy has closed: ask an admin for a refund."), code="group_buy_closed")
-        if locked.team_id and Team.objects.filter(pk=locked.team_id, status=Team.Status.SUCCEEDED).exists():
+        if team is not None and team.status == Team.Status.SUCCEEDED:
             raise Conflict(_("Your team has already succeeded: ask an admin for a refund."), code="team_succeeded")
         _cancel_and_refund(locked, reason="cancelled", actor=member.user)
     order.refresh_from_db()
@@ -736,15 +766,20 @@ def order_expire_due(*, now: datetime | None = None, batch: int = 200) -> int:
     """Sweep: unpaid orders past their payment window are cancelled and give their units back."""
     now = now or timezone.now()
     expired = 0
-    while True:
-        with transaction.atomic():
-            due = list(Order.objects.select_for_update(skip_locked=True)
-                       .filter(status=Order.Status.PENDING_PAYMENT, expires_at__lte=now).order_by("pk")[:batch])
-            for order in due:
+    # Orders of rounds past their close are left to the closing sweep, which cancels them anyway.
+    due = list(Order.objects.filter(status=Order.Status.PENDING_PAYMENT, expires_at__lte=now,
+                                    group_buy__closes_at__gt=now).order_by("pk")
+               .values_list("pk", "group_buy_id", "team_id")[:batch])
+    for order_id, group_buy_id, team_id in due:
+        with transaction.atomic():  # one order each: the lock order stays round → team → order → items
+            _lock_round(group_buy_id, share=True)
+            _lock_team(team_id)
+            order = Order.objects.select_for_update(skip_locked=True).filter(
+                pk=order_id, status=Order.Status.PENDING_PAYMENT, expires_at__lte=now).first()
+            if order is not None:
                 _cancel_and_refund(order, reason="expired")
-            expired += len(due)
-        if len(due) < batch:
-            return expired
+                expired += 1
+    return expired
 
 
 def order_refund(*, actor: Membership, order: Order, reason: str = "") -> Order:
@@ -753,18 +788,21 @@ def order_refund(*, actor: Membership, order: Order, reason: str = "") -> Order:
     if order.community_id != actor.community_id:
         raise NotFound()
     with transaction.atomic():
+        _lock_round(order.group_buy_id, share=False)
+        _lock_team(order.team_id)
         locked = _lock_order(order)
         if locked.status not in PAID_STATUSES:
             raise Conflict(_("Only paid orders can be refunded."), code="not_refundable")
         previous = locked.status
-        if locked.group_buy.status == GroupBuy.Status.OPEN:
-            _give_back_units(locked)
         if locked.team_id and previous == Order.Status.PAID:
             _team_leave(locked, was_paid=True)
+        if locked.group_buy.status == GroupBuy.Status.OPEN:
+            _give_back_units(locked)
         _refund(locked, amount=locked.paid_amount, reason="admin", key=f"admin:order:{locked.pk}", actor=actor.user)
         locked.status = Order.Status.REFUNDED
         locked.save(update_fields=["status"])
         _transition(locked, Order.Status.REFUNDED, actor=actor.user, from_status=previous, note=reason[:200])
+        _fulfil_if_done(locked.group_buy)
     order.refresh_from_db()
     return order
 
@@ -799,6 +837,8 @@ def _settle(group_buy: GroupBuy) -> None:
     """Close a round (locked by the caller): succeed or fail it and settle every order."""
     from catalog.services import product_release_stock
 
+    # Teams before items (an order joining a team holds the team, then wants the items).
+    list(Team.objects.select_for_update().filter(group_buy=group_buy).order_by("pk").values_list("pk", flat=True))
     # Flipping is_open takes each item's row lock: orders in flight finish first, later ones fail.
     items = list(GroupBuyItem.objects.select_for_update().filter(group_buy=group_buy).order_by("pk"))
     GroupBuyItem.objects.filter(group_buy=group_buy).update(is_open=False)
@@ -887,6 +927,7 @@ def group_buy_cancel(*, actor: Membership, group_buy: GroupBuy, reason: str = ""
         if locked.status not in (GroupBuy.Status.DRAFT, GroupBuy.Status.SCHEDULED, GroupBuy.Status.OPEN):
             raise Conflict(_("Only a draft, scheduled or open group-buy can be cancelled."), code="not_cancellable")
         previous = locked.status
+        list(Team.objects.select_for_update().filter(group_buy=locked).order_by("pk").values_list("pk", flat=True))
         items = list(GroupBuyItem.objects.select_for_update().filter(group_buy=locked).order_by("pk"))
         GroupBuyItem.objects.filter(group_buy=locked).update(is_open=False)
         for order in (Order.objects.select_for_update(of=("self",)).select_related("member")
@@ -958,6 +999,7 @@ def order_complete(*, actor: Membership, order: Order, code: str | None = None) 
     if order.community_id != actor.community_id:
         raise NotFound()
     with transaction.atomic():
+        _lock_round(order.group_buy_id, share=False)
         locked = _lock_order(order)
         if locked.fulfilment == Order.Fulfilment.PICKUP:
             if locked.status != Order.Status.READY:
@@ -1021,7 +1063,7 @@ def _earn_commission(order: Order) -> None:
     recipient_id = getattr(recipient, "pk", recipient)
     if not rate or recipient_id is None or recipient_id == order.member_id:
         return
-    base = order.total - order.refunded_amount
+    base = order.total  # after tier repricing: what the member finally paid for the order
     amount = money(base * rate)
     if amount <= 0:
         return
