@@ -142,3 +142,17 @@ def test_rounds_for_other_branches_are_hidden(client, owner, member):
     client.force_login(member.user)
     response = client.get(reverse("orders:group_buys", args=[owner.community.slug]))
     assert group_buy not in response.context["open_rounds"]
+
+
+def test_member_pages_stay_light(client, owner, member):
+    """DESIGN: at most 60 KB transferred for a member page (HTML, CSS, JS; images excluded)."""
+    from django.contrib.staticfiles import finders
+
+    group_buy = make_group_buy(owner)
+    client.force_login(member.user)
+    css = len(open(finders.find("css/app.css"), "rb").read())
+    for url in (reverse("orders:group_buy", args=[owner.community.slug, group_buy.pk]),
+                reverse("communities:home", args=[owner.community.slug]),
+                reverse("orders:group_buys", args=[owner.community.slug])):
+        html = client.get(url).content
+        assert len(html) + css < 60 * 1024, (url, len(html), css)
