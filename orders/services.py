@@ -695,7 +695,8 @@ def wallet_top_up(*, actor: Membership, member_user, amount, note: str = "", key
             audit_record(community=actor.community, actor=actor.user, action="wallet.top_up",
                          target_user=member_user, amount=str(amount))
     except IntegrityError:
-        pass  # the same top-up was recorded already (double submit)
+        # The same top-up was recorded already (a double submit): answer with that entry.
+        return WalletEntry.objects.get(community_id=actor.community_id, key=entry_key)
     return WalletEntry.objects.get(community_id=actor.community_id, key=entry_key)
 
 

@@ -12,26 +12,9 @@ from catalog.models import Product
 from tests.catalog.conftest import image_bytes, pdf_named_jpg
 from tests.catalog.factories import CategoryFactory, ProductFactory, SupplierFactory
 
+from tests.api import assert_error, url
+
 pytestmark = pytest.mark.django_db
-
-ERROR_KEYS = {"code", "message", "fields"}
-
-
-def url(slug, *parts):
-    tail = "".join(f"{part}/" for part in parts)
-    return f"/api/v1/communities/{slug}/{tail}"
-
-
-def assert_error(response, status, code=None, fields=()):
-    assert response.status_code == status, (response.status_code, response.content)
-    body = response.json()
-    assert set(body) == ERROR_KEYS, body
-    assert body["message"]
-    if code is not None:
-        assert body["code"] == code, body
-    for field in fields:
-        assert body["fields"].get(field), body
-    return body
 
 
 @pytest.fixture

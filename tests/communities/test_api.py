@@ -12,26 +12,9 @@ from django.utils import timezone
 from communities.models import Community, Invite, JoinRequest, Membership, Role
 from tests.factories import PASSWORD, CommunityFactory, InviteFactory, MembershipFactory, UserFactory
 
+from tests.api import ERROR_KEYS, assert_error, url
+
 pytestmark = pytest.mark.django_db
-
-ERROR_KEYS = {"code", "message", "fields"}
-
-
-def url(slug, *parts):
-    tail = "".join(f"{part}/" for part in parts)
-    return f"/api/v1/communities/{slug}/{tail}"
-
-
-def assert_error(response, status, code=None, fields=()):
-    assert response.status_code == status, (response.status_code, response.content)
-    body = response.json()
-    assert set(body) == ERROR_KEYS, body
-    assert body["message"]
-    if code is not None:
-        assert body["code"] == code, body
-    for field in fields:
-        assert body["fields"].get(field), body
-    return body
 
 
 def some_ip():

@@ -14,27 +14,9 @@ from orders import services
 from orders.models import GroupBuy, GroupBuyItem, Order, Refund, Team, Wallet, WalletEntry
 from tests.factories import CommunityFactory, MembershipFactory, ProductFactory, make_group_buy
 
+from tests.api import ERROR_KEYS, assert_error, url
+
 pytestmark = pytest.mark.django_db
-
-ERROR_KEYS = {"code", "message", "fields"}
-
-
-def url(slug, *parts):
-    tail = "".join(f"{part}/" for part in parts)
-    return f"/api/v1/communities/{slug}/{tail}"
-
-
-def assert_error(response, status, code=None, fields=()):
-    assert response.status_code == status, (response.status_code, response.content)
-    body = response.json()
-    assert set(body) == ERROR_KEYS, body
-    assert body["message"]
-    assert all(isinstance(v, list) and all(isinstance(m, str) for m in v) for v in body["fields"].values()), body
-    if code is not None:
-        assert body["code"] == code, body
-    for field in fields:
-        assert body["fields"].get(field), body
-    return body
 
 
 def order_body(round_, qty=1, **extra):
