@@ -1,42 +1,14 @@
 """Django admin for superusers: read-mostly.
 
-Money and state change only through orders.services (locks, ledgers, audit rows), so payments,
-wallets, ledger lines, refunds, commissions, orders and teams are view-only here. Pickup points and
+State changes only through orders.services (locks, ledgers, audit rows), so commissions, orders
+and teams are view-only here (money is in payments/admin.py, view-only too). Pickup points and
 a round's wording may be corrected; a round's times, rules and items may not.
 """
 
 from django.contrib import admin
 
-from orders.models import (
-    Commission,
-    GroupBuy,
-    GroupBuyItem,
-    Order,
-    OrderLine,
-    Payment,
-    PickupPoint,
-    PriceTier,
-    Refund,
-    Team,
-    Wallet,
-    WalletEntry,
-)
-
-
-class ViewOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ViewOnlyInline(ViewOnlyMixin, admin.TabularInline):
-    extra = 0
-    show_change_link = False
+from core.admin import ViewOnlyInline, ViewOnlyMixin
+from orders.models import Commission, GroupBuy, GroupBuyItem, Order, OrderLine, PickupPoint, PriceTier, Team
 
 
 @admin.register(PickupPoint)
@@ -89,36 +61,15 @@ class OrderLineInline(ViewOnlyInline):
     readonly_fields = fields
 
 
-class PaymentInline(ViewOnlyInline):
-    model = Payment
-    fields = ["method", "status", "amount", "reference", "confirmed_by", "created_at", "confirmed_at"]
-    readonly_fields = fields
-
-
-class RefundInline(ViewOnlyInline):
-    model = Refund
-    fields = ["amount", "method", "status", "reason", "created_by", "created_at", "paid_back_at"]
-    readonly_fields = fields
-
-
 @admin.register(Order)
 class OrderAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    list_display = ["id", "community", "group_buy", "member", "status", "fulfilment", "total", "paid_amount",
-                    "refunded_amount", "created_at"]
+    list_display = ["id", "community", "group_buy", "member", "status", "fulfilment", "total", "created_at"]
     list_filter = ["status", "fulfilment"]
     search_fields = ["=id", "member__display_name", "member__phone", "group_buy__title", "community__name"]
     list_select_related = ["community", "group_buy", "member"]
     date_hierarchy = "created_at"
-    raw_id_fields = ["community", "group_buy", "member", "branch", "team", "pickup_point"]
-    inlines = [OrderLineInline, PaymentInline, RefundInline]
-
-
-@admin.register(Payment)
-class PaymentAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    list_display = ["id", "order", "community", "method", "status", "amount", "reference", "created_at"]
-    list_filter = ["method", "status"]
-    search_fields = ["=order__id", "reference"]
-    list_select_related = ["order", "community"]
+    raw_id_fields = ["community", "group_buy", "member", "branch", "team", "pickup_point", "charge"]
+    inlines = [OrderLineInline]
 
 
 @admin.register(Team)
@@ -127,37 +78,6 @@ class TeamAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["code", "group_buy__title"]
     list_select_related = ["group_buy", "leader"]
-
-
-class WalletEntryInline(ViewOnlyInline):
-    model = WalletEntry
-    fields = ["created_at", "kind", "amount", "balance_after", "order", "note", "created_by"]
-    readonly_fields = fields
-    ordering = ["-created_at", "-id"]
-
-
-@admin.register(Wallet)
-class WalletAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    list_display = ["member", "community", "balance", "currency"]
-    search_fields = ["member__display_name", "member__phone", "community__name"]
-    list_select_related = ["member", "community"]
-    inlines = [WalletEntryInline]
-
-
-@admin.register(WalletEntry)
-class WalletEntryAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    list_display = ["created_at", "wallet", "kind", "amount", "balance_after", "key", "order"]
-    list_filter = ["kind"]
-    search_fields = ["key", "wallet__member__display_name"]
-    list_select_related = ["wallet", "wallet__member"]
-
-
-@admin.register(Refund)
-class RefundAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    list_display = ["id", "order", "community", "amount", "method", "status", "reason", "created_at"]
-    list_filter = ["status", "method", "reason"]
-    search_fields = ["=order__id", "key"]
-    list_select_related = ["order", "community"]
 
 
 @admin.register(Commission)

@@ -30,7 +30,9 @@ from core.forms import add_domain_error
 from core.pages import community_page
 from orders import exports, selectors, services
 from orders.console_forms import GroupBuyForm, PickupPointForm, TopUpForm, item_formset_class
-from orders.models import GroupBuy, Order, Payment, WalletEntry
+from orders.models import GroupBuy, Order
+from payments import services as payments
+from payments.models import Payment, Refund, WalletEntry
 
 PAGE_SIZE = 50
 CANCELLABLE = (GroupBuy.Status.DRAFT, GroupBuy.Status.SCHEDULED, GroupBuy.Status.OPEN)
@@ -182,7 +184,7 @@ def group_buy(request, community, membership, pk):
                       "tiers": list(item.tiers.all())})
     status = request.GET.get("status", "")
     orders = (community.orders.filter(group_buy=round_)
-              .select_related("member", "branch", "pickup_point").prefetch_related("lines", "payments")
+              .select_related("member", "branch", "pickup_point", "charge").prefetch_related("lines", "charge__payments")
               .order_by("-created_at", "-id"))
     if status in Order.Status.values:
         orders = orders.filter(status=status)
@@ -312,15 +314,15 @@ def pickup_sheet(request, community, membership, pk, point_pk):
 @console_page(Perm.MANAGE_ORDERS)
 def orders(request, community, membership):
     filters = {key: request.GET.get(key, "").strip() for key in ("group_buy", "status", "method", "q")}
-    qs = (community.orders.select_related("member", "group_buy", "pickup_point", "branch")
-          .prefetch_related("lines", Prefetch("payments", queryset=Payment.objects.order_by("-created_at", "-id")))
+    qs = (community.orders.select_related("member", "group_buy", "pickup_point", "branch", "charge")
+          .prefetch_related("lines", Prefetch("charge__payments", queryset=Payment.objects.order_by("-created_at", "-id")))
           .order_by("-created_at", "-id"))
     if (group_buy_id := _int(filters["group_buy"])) is not None:
         qs = qs.filter(group_buy_id=group_buy_id)
     if filters["status"] in Order.Status.values:
         qs = qs.filter(status=filters["status"])
     if filters["method"] in PAYMENT_FILTERS:
-        qs = qs.filter(Exists(Payment.objects.filter(PAYMENT_FILTERS[filters["method"]], order=OuterRef("pk"))))
+        qs = qs.filter(Exists(Payment.objects.filter(PAYMENT_FILTERS[filters["method"]], charge_id=OuterRef("charge_id"))))
     if filters["q"]:
         q = filters["q"]
         match = Q(member__display_name__icontains=q) | Q(member__phone__icontains=q)
@@ -329,15 +331,14 @@ def orders(request, community, membership):
         qs = qs.filter(match)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     for order in page.object_list:
-        payments = list(order.payments.all())
+        payments = list(order.charge.payments.all())
         order.reported = [p for p in payments if p.method == Payment.Method.MANUAL
                           and p.status == Payment.Status.PENDING]
         order.received = next((p for p in payments if p.status == Payment.Status.SUCCEEDED), None)
-    waiting = community.orders.aggregate(
-        unpaid=Count("id", filter=Q(status=Order.Status.PENDING_PAYMENT)),
-        reported=Count("id", filter=Q(status=Order.Status.PENDING_PAYMENT) & Exists(
-            Payment.objects.filter(order=OuterRef("pk"), method=Payment.Method.MANUAL,
-                                   status=Payment.Status.PENDING))))
+    waiting = community.orders.aggregate(unpaid=Count("id", filter=Q(status=Order.Status.PENDING_PAYMENT)))
+    # Every report waiting, whatever became of its order: money that arrives must be recorded.
+    waiting["reported"] = community.payments.filter(status=Payment.Status.PENDING).count()
+    waiting["owed"] = community.refunds.filter(status=Refund.Status.TO_PAY_BACK).count()
     return render(request, "orders/console/orders.html", _ctx(
         community, membership, "orders", page=page, filters=filters, waiting=waiting,
         group_buys=community.group_buys.only("id", "title").order_by("-opens_at", "-id")[:200],
@@ -358,6 +359,7 @@ def orders_mark_paid(request, community, membership):
     chosen = list(community.orders.filter(pk__in=ids))
     if len(chosen) != len(ids):
         raise Http404
+    started = timezone.now()
     try:
         marked = services.payments_mark_received(actor=membership, orders=chosen,
                                                  reference=request.POST.get("reference", "").strip())
@@ -367,12 +369,76 @@ def orders_mark_paid(request, community, membership):
     if marked:
         messages.success(request, ngettext("%(n)s order marked as paid.", "%(n)s orders marked as paid.",
                                            len(marked)) % {"n": len(marked)})
-    skipped = len(chosen) - len(marked)
+    late = community.refunds.filter(charge_id__in=[o.charge_id for o in chosen],
+                                    reason="cancelled_before_confirmed", created_at__gte=started).count()
+    if late:
+        messages.warning(request, ngettext(
+            "%(n)s transfer arrived for an order already cancelled: it is recorded and listed under refunds owed.",
+            "%(n)s transfers arrived for orders already cancelled: they are recorded and listed under refunds owed.",
+            late) % {"n": late})
+    skipped = len(chosen) - len(marked) - late
     if skipped:
         messages.warning(request, ngettext("%(n)s order was not waiting for payment and was left as it is.",
                                            "%(n)s orders were not waiting for payment and were left as they are.",
                                            skipped) % {"n": skipped})
     return redirect(back)
+
+
+@require_POST
+@console_page(Perm.MANAGE_ORDERS)
+def order_transfer_decline(request, community, membership, pk):
+    note = request.POST.get("note", "").strip()[:200]
+    return _order_action(request, community, pk,
+                         lambda o: services.order_transfer_decline(actor=membership, order=o, note=note),
+                         _("The transfer reported for order #%(id)s of %(name)s was marked not received."))
+
+
+# Refunds owed ------------------------------------------------------------------------------------
+
+@console_page(Perm.MANAGE_ORDERS)
+def refunds(request, community, membership):
+    """Refunds owed to members who paid by transfer: pay them back by hand, then record it here."""
+    filters = {key: request.GET.get(key, "").strip() for key in ("status", "group_buy", "q")}
+    filters["status"] = filters["status"] if filters["status"] in Refund.Status.values + ["all"] else "to_pay_back"
+    back = request.get_full_path()
+    if request.method == "POST":
+        ids = {_int(v, -1) for v in request.POST.getlist("refund")}
+        chosen = list(community.refunds.filter(pk__in=ids))
+        if not ids:
+            messages.error(request, _("Tick the refunds you paid back."))
+        elif len(chosen) != len(ids):
+            raise Http404
+        else:
+            try:
+                changed = services.refunds_mark_paid_back(actor=membership, refunds=chosen,
+                                                          reference=request.POST.get("reference", ""))
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, ngettext("%(n)s refund recorded as paid back; the member was told.",
+                                                   "%(n)s refunds recorded as paid back; the members were told.",
+                                                   len(changed)) % {"n": len(changed)})
+        return redirect(_back(request, back))
+    qs = (community.refunds.select_related("charge__member", "charge__order__group_buy", "paid_back_by")
+          .order_by("created_at", "id"))
+    if filters["status"] != "all":
+        qs = qs.filter(status=filters["status"])
+    if filters["status"] == "done":
+        qs = qs.filter(method=Payment.Method.MANUAL).order_by("-paid_back_at", "-id")
+    if (group_buy_id := _int(filters["group_buy"])) is not None:
+        qs = qs.filter(charge__order__group_buy_id=group_buy_id)
+    if filters["q"]:
+        q = filters["q"]
+        match = Q(charge__member__display_name__icontains=q) | Q(charge__member__phone__icontains=q)
+        if (order_id := _int(q.lstrip("#"))) is not None:
+            match |= Q(charge__order__pk=order_id)
+        qs = qs.filter(match)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    owed = community.refunds.filter(status=Refund.Status.TO_PAY_BACK).aggregate(n=Count("id"), total=Sum("amount"))
+    return render(request, "orders/console/refunds.html", _ctx(
+        community, membership, "refunds", page=page, filters=filters, owed=owed,
+        group_buys=community.group_buys.only("id", "title").order_by("-opens_at", "-id")[:200],
+        statuses=[("to_pay_back", _("To pay back")), ("done", _("Paid back")), ("all", _("All"))]))
 
 
 # Pickup desk -------------------------------------------------------------------------------------
@@ -431,7 +497,7 @@ def wallets(request, community, membership):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            entry = services.wallet_top_up(actor=membership, member_user=data["member"], amount=data["amount"],
+            entry = payments.wallet_top_up(actor=membership, member_user=data["member"], amount=data["amount"],
                                            note=data["note"], key=data["token"])
         except DomainError as error:
             add_domain_error(form, error)
@@ -445,7 +511,7 @@ def wallets(request, community, membership):
         balances = balances.filter(Q(member__display_name__icontains=q) | Q(member__phone__icontains=q))
     page = Paginator(balances, PAGE_SIZE).get_page(request.GET.get("page"))
     entries = (WalletEntry.objects.filter(community=community)
-               .select_related("wallet__member", "created_by").order_by("-created_at", "-id")[:20])
+               .select_related("wallet__member", "created_by", "charge").order_by("-created_at", "-id")[:20])
     return render(request, "orders/console/wallets.html", _ctx(
         community, membership, "wallets", form=form, page=page, entries=entries, filters={"q": q},
         total=community.wallets.aggregate(t=Sum("balance"))["t"] or 0))

@@ -11,6 +11,7 @@ from catalog.models import Category, Product, Supplier
 from communities.models import Membership
 from orders import services
 from orders.models import GroupBuy
+from payments import services as payments
 
 
 def load_selling_demo(community) -> bool:
@@ -58,7 +59,7 @@ def load_selling_demo(community) -> bool:
             mode=GroupBuy.Mode.TEAM, team_size=3, commission_rate=Decimal("0.03"),
             items=[services.ItemSpec(product_id=products[2].pk, group_price=Decimal("6.90"), quantity_on_offer=300)])
         for index, membership in enumerate(members + ([leader] if leader else [])):
-            services.wallet_top_up(actor=owner, member_user=membership.user, amount=Decimal("200.00"),
+            payments.wallet_top_up(actor=owner, member_user=membership.user, amount=Decimal("200.00"),
                                    note="演示充值", key=f"demo-{membership.user_id}")
             if index < 2:
                 order, _created = services.order_place(

@@ -1,7 +1,9 @@
-"""Group-buys (团购/接龙), team purchases (拼团), orders, payments, wallets, refunds, commissions.
+"""Group-buys (团购/接龙), team purchases (拼团), orders, pickup points, commissions.
+
+What a member pays for an order is a charge in payments/ (payments, wallet, refunds live there).
 
 Every table carries its own community_id (the tenant). Counters that a race could break
-(quantity sold, per-member quantities, wallet balances, team sizes) change only by guarded
+(quantity sold, per-member quantities, team sizes) change only by guarded
 updates in orders.services, and database constraints back each of them.
 """
 
@@ -201,7 +203,9 @@ class Team(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(member_count__lte=F("size")), name="team_never_overfull"),
+            # Unpaid orders may wait beside the paid ones (at most twice the size in all); paid never pass it.
+            models.CheckConstraint(condition=Q(paid_count__lte=F("size")), name="team_paid_never_overfull"),
+            models.CheckConstraint(condition=Q(member_count__lte=F("size") * 2), name="team_seats_bounded"),
             models.CheckConstraint(condition=Q(paid_count__lte=F("member_count")), name="team_paid_within_members"),
         ]
         indexes = [models.Index(fields=["status", "expires_at"], name="team_due")]
@@ -249,8 +253,8 @@ class Order(models.Model):
     note = models.CharField(_("note"), max_length=200, blank=True)
     currency = models.CharField(max_length=3, default="CNY")
     total = models.DecimalField(_("total"), **MONEY)
-    paid_amount = models.DecimalField(default=0, **MONEY)
-    refunded_amount = models.DecimalField(default=0, **MONEY)
+    # What the member owes for it, and what came in and went back (payments/).
+    charge = models.OneToOneField("payments.Charge", on_delete=models.PROTECT, related_name="order")
     pickup_code = models.CharField(max_length=6, default=new_pickup_code)
     idempotency_key = models.CharField(max_length=100)
     request_fingerprint = models.CharField(max_length=64)
@@ -267,9 +271,7 @@ class Order(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["community", "member", "idempotency_key"], name="uniq_order_idempotency"),
-            models.CheckConstraint(condition=Q(total__gte=0) & Q(paid_amount__gte=0) & Q(refunded_amount__gte=0),
-                                   name="order_amounts_not_negative"),
-            models.CheckConstraint(condition=Q(refunded_amount__lte=F("paid_amount")), name="order_refund_within_paid"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
             models.CheckConstraint(condition=~Q(fulfilment="pickup") | Q(pickup_point__isnull=False),
                                    name="pickup_order_has_point"),
         ]
@@ -289,8 +291,16 @@ class Order(models.Model):
         return reverse("orders:order", kwargs={"slug": self.community.slug, "pk": self.pk})
 
     @property
+    def paid_amount(self):
+        return self.charge.paid_amount
+
+    @property
+    def refunded_amount(self):
+        return self.charge.refunded_amount
+
+    @property
     def balance_due(self):
-        return self.total - self.paid_amount
+        return self.total - self.charge.paid_amount
 
 
 class OrderLine(models.Model):
@@ -312,109 +322,6 @@ class OrderLine(models.Model):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
         ]
         indexes = [models.Index(fields=["community", "item"])]
-
-
-class Payment(models.Model):
-    class Method(models.TextChoices):
-        WALLET = "wallet", _("Wallet balance")
-        MANUAL = "manual", _("Transfer or cash (confirmed by an admin)")
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting for confirmation")
-        SUCCEEDED = "succeeded", _("Received")
-        CANCELLED = "cancelled", _("Cancelled")
-
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="payments")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
-    method = models.CharField(max_length=10, choices=Method.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    amount = models.DecimalField(**MONEY)
-    reference = models.CharField(_("reference"), max_length=100, blank=True)
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
-            # At most one successful payment per order: a double "mark paid" cannot charge twice.
-            models.UniqueConstraint(fields=["order"], condition=Q(status="succeeded"), name="one_successful_payment"),
-        ]
-        indexes = [models.Index(fields=["community", "status"])]
-
-
-class Wallet(models.Model):
-    """储值: a member's prepaid balance in one community. The ledger explains every cent of it."""
-
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="wallets")
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallets")
-    balance = models.DecimalField(default=0, **MONEY)
-    currency = models.CharField(max_length=3, default="CNY")
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["community", "member"], name="uniq_wallet"),
-            models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_never_negative"),
-        ]
-
-
-class WalletEntry(models.Model):
-    """Append-only ledger line. ``key`` makes each business event writable once (refunds above all)."""
-
-    class Kind(models.TextChoices):
-        TOP_UP = "top_up", _("Top-up")
-        PAYMENT = "payment", _("Order payment")
-        REFUND = "refund", _("Refund")
-        ADJUSTMENT = "adjustment", _("Adjustment")
-
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
-    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    amount = models.DecimalField(**MONEY)  # signed: credits positive, debits negative
-    balance_after = models.DecimalField(**MONEY)
-    key = models.CharField(max_length=120)
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="wallet_entries")
-    note = models.CharField(max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["community", "key"], name="uniq_wallet_entry_key"),
-            models.CheckConstraint(condition=~Q(amount=0), name="wallet_entry_not_zero"),
-        ]
-        indexes = [models.Index(fields=["community", "wallet", "-created_at"])]
-
-
-class Refund(models.Model):
-    """Money going back to a member. Written once per key (failed round, tier difference, team...)."""
-
-    class Status(models.TextChoices):
-        DONE = "done", _("Refunded")
-        TO_PAY_BACK = "to_pay_back", _("To pay back by hand")
-
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="refunds")
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
-    amount = models.DecimalField(**MONEY)
-    method = models.CharField(max_length=10, choices=Payment.Method.choices)
-    status = models.CharField(max_length=12, choices=Status.choices)
-    reason = models.CharField(max_length=40)
-    key = models.CharField(max_length=120)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    paid_back_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["community", "key"], name="uniq_refund_key"),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
-        ]
 
 
 class Commission(models.Model):

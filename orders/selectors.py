@@ -12,7 +12,8 @@ from catalog.models import Product
 from communities.models import Community, Membership
 from communities.permissions import Perm, has_perm
 from core.exceptions import NotFound
-from orders.models import Commission, GroupBuy, GroupBuyItem, Order, PriceTier, Team, Wallet, WalletEntry
+from orders.models import Commission, GroupBuy, GroupBuyItem, Order, PriceTier, Team
+from payments.models import Payment, Refund, Wallet, WalletEntry
 
 MEMBER_VISIBLE = (GroupBuy.Status.SCHEDULED, GroupBuy.Status.OPEN, GroupBuy.Status.CLOSED,
                   GroupBuy.Status.SUCCEEDED, GroupBuy.Status.FAILED, GroupBuy.Status.FULFILLED)
@@ -39,13 +40,15 @@ def group_buy_detail(community: Community, pk: int) -> GroupBuy:
 
 def my_orders(membership: Membership) -> QuerySet[Order]:
     return (membership.community.orders.filter(member_id=membership.user_id)
-            .select_related("group_buy", "pickup_point", "team").prefetch_related("lines"))
+            .select_related("group_buy", "pickup_point", "team", "charge").prefetch_related("lines"))
 
 
 def order_for_member(membership: Membership, pk: int) -> Order:
     return (membership.community.orders.filter(member_id=membership.user_id)
-            .select_related("group_buy", "pickup_point", "team", "community").prefetch_related("lines", "payments",
-                                                                                                "refunds").get(pk=pk))
+            .select_related("group_buy", "pickup_point", "team", "community", "charge")
+            .prefetch_related("lines", Prefetch("charge__payments", queryset=Payment.objects.order_by("-created_at", "-id")),
+                              Prefetch("charge__refunds", queryset=Refund.objects.order_by("-created_at", "-id")))
+            .get(pk=pk))
 
 
 def wallet_of(membership: Membership) -> Wallet | None:
@@ -55,7 +58,7 @@ def wallet_of(membership: Membership) -> Wallet | None:
 def wallet_entries(wallet: Wallet | None) -> QuerySet[WalletEntry]:
     if wallet is None:
         return WalletEntry.objects.none()
-    return wallet.entries.select_related("order").order_by("-created_at", "-id")
+    return wallet.entries.select_related("charge__order").order_by("-created_at", "-id")
 
 
 def sold_by_item(group_buy: GroupBuy) -> dict[int, int]:

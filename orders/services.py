@@ -1,10 +1,12 @@
-"""Writes for group-buys, teams, orders, payments, wallets, refunds and commissions.
+"""Writes for group-buys, teams, orders and commissions. Money goes through payments.services.
 
-Lock order, everywhere: group-buy row (FOR SHARE for one order's change, FOR UPDATE for a
-sweep or an action on the whole round) → team rows (by id) → order rows (by id) → item rows (by id)
-→ wallet rows. Placing an order takes no round lock: it may lock one team, then items last. Counters change by guarded updates; ledgers (wallet entries, refunds, commissions)
-carry unique keys so that a retried settlement writes nothing twice. Notices and e-mails go
-through core.notifications (e-mail sent on commit).
+Lock order (the whole project's is written down in payments/services.py): group-buy row (FOR SHARE
+for one order's change, FOR UPDATE for a sweep or an action on the whole round) → team rows (by id)
+→ order rows (by id) → allowance rows → item rows (by id) → charge → wallet. Placing an order takes
+no round lock: it may lock one team, then allowances, then items last; giving units back takes them
+in the same order. Counters change by guarded updates; ledgers (wallet entries, refunds,
+commissions) carry unique keys so that a retried settlement writes nothing twice. Notices and
+e-mails go through core.notifications (e-mail sent on commit).
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +26,7 @@ from communities.models import Community, Membership
 from communities.permissions import Perm, check_perm
 from core.audit import audit_record
 from core.exceptions import Conflict, DomainError, NotFound, Unprocessable, ValidationFailed
+from core.money import CENT, money, parse_money  # noqa: F401 (callers use services.money)
 from core.notifications import in_language_of, notify
 from orders.models import (
     Commission,
@@ -32,39 +35,20 @@ from orders.models import (
     MemberAllowance,
     Order,
     OrderLine,
-    Payment,
     PickupPoint,
     PriceTier,
-    Refund,
     Team,
-    Wallet,
-    WalletEntry,
     new_team_code,
 )
+from payments import services as payments
+from payments.models import Charge, Payment, Refund
 
-CENT = Decimal("0.01")
 LIVE_STATUSES = (Order.Status.PENDING_PAYMENT, Order.Status.PAID, Order.Status.CONFIRMED, Order.Status.READY,
                  Order.Status.SHIPPED, Order.Status.COMPLETED)
 PAID_STATUSES = (Order.Status.PAID, Order.Status.CONFIRMED, Order.Status.READY, Order.Status.SHIPPED,
                  Order.Status.COMPLETED)
 MAX_LINES = 50
 MAX_QUANTITY = 9999
-
-
-def money(value) -> Decimal:
-    """The one place amounts are rounded: to the cent, half up."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def parse_money(value, *, field: str) -> Decimal:
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed(_("Enter an amount such as 12.50."), fields={field: [_("Not an amount.")]})
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT) or amount >= Decimal("1e10"):
-        raise ValidationFailed(_("Enter an amount of at most two decimals, not negative."),
-                               fields={field: [_("Not a valid amount.")]})
-    return amount
 
 
 def _transition(obj, to: str, *, actor=None, community=None, note: str = "", **data) -> None:
@@ -321,9 +305,20 @@ def order_place(*, member: Membership, group_buy: GroupBuy, lines: list[tuple[in
     if not key or len(key) > 100:
         raise ValidationFailed(_("A request key (Idempotency-Key) of 1 to 100 characters is required."),
                                code="idempotency_key_required", fields={"idempotency_key": [_("Required.")]})
+    # Bounded before any work: a huge body of +1/-1 lines is refused, not merged.
+    if len(lines) > MAX_LINES:
+        raise ValidationFailed(_("An order has at most %(max)s lines.") % {"max": MAX_LINES},
+                               fields={"lines": [_("Too many lines.")]})
     merged: dict[int, int] = {}
-    for item_id, quantity in lines:
-        merged[int(item_id)] = merged.get(int(item_id), 0) + int(quantity)
+    try:
+        for item_id, quantity in lines:
+            item_id, quantity = int(item_id), int(quantity)
+            if not (0 < item_id < 2**31 and -MAX_QUANTITY <= quantity <= MAX_QUANTITY):
+                raise ValueError
+            merged[item_id] = merged.get(item_id, 0) + quantity
+    except (TypeError, ValueError):
+        raise ValidationFailed(_("Choose at least one product, with quantities from 1 to %(max)s.") % {
+            "max": MAX_QUANTITY}, fields={"lines": [_("Invalid quantities.")]})
     fingerprint = _fingerprint({"group_buy": group_buy.pk, "lines": sorted(merged.items()), "fulfilment": fulfilment,
                                 "pickup_point": pickup_point_id, "address": (delivery_address or "").strip(),
                                 "team": team_code or "", "open_team": bool(open_team)})
@@ -399,9 +394,12 @@ def _place(member, group_buy, merged, key, fingerprint, *, fulfilment, pickup_po
             if items[item_id].per_member_limit is not None:
                 _take_allowance(items[item_id], merged[item_id], member.user_id)
         team = _team_for_order(member, group_buy, team_code, open_team, now) if is_team else None
+        charge = payments.charge_open(community_id=group_buy.community_id, member_id=member.user_id, amount=total,
+                                      currency=member.community.currency, purpose="order",
+                                      description=group_buy.title)
         order = Order.objects.create(
             community_id=group_buy.community_id, group_buy=group_buy, member_id=member.user_id,
-            branch_id=member.branch_id, team=team, fulfilment=fulfilment, pickup_point=pickup_point,
+            branch_id=member.branch_id, team=team, charge=charge, fulfilment=fulfilment, pickup_point=pickup_point,
             delivery_address=(delivery_address or "").strip()[:300], note=(note or "").strip()[:200],
             currency=member.community.currency, total=total, idempotency_key=key,
             request_fingerprint=fingerprint, expires_at=min(now + window, group_buy.closes_at),
@@ -492,14 +490,22 @@ def _take_allowance(item: GroupBuyItem, quantity: int, member_id: int) -> None:
 
 
 def _give_back_units(order: Order) -> None:
-    """Return an order's units to the items and the member's allowances (under the caller's lock)."""
-    for line in order.lines.order_by("item_id"):
-        GroupBuyItem.objects.filter(pk=line.item_id).update(quantity_sold=F("quantity_sold") - line.quantity)
-        MemberAllowance.objects.filter(item_id=line.item_id, member_id=order.member_id).update(
-            quantity=F("quantity") - line.quantity)
+    """Return an order's units to the member's allowances, then to the items (under the caller's lock).
+
+    Allowances before items, as placing takes them: a member's re-order racing the cancellation of
+    their other order of the same item then waits instead of deadlocking.
+    """
+    lines = list(order.lines.order_by("item_id").values_list("item_id", "quantity"))
+    for item_id, quantity in lines:
+        MemberAllowance.objects.filter(item_id=item_id, member_id=order.member_id).update(
+            quantity=F("quantity") - quantity)
+    for item_id, quantity in lines:
+        GroupBuyItem.objects.filter(pk=item_id).update(quantity_sold=F("quantity_sold") - quantity)
 
 
 # Teams (拼团) --------------------------------------------------------------------------------
+
+TEAM_SEATS_FACTOR = 2
 
 def _team_for_order(member: Membership, group_buy: GroupBuy, team_code, open_team, now) -> Team:
     if open_team:
@@ -512,8 +518,12 @@ def _team_for_order(member: Membership, group_buy: GroupBuy, team_code, open_tea
         raise NotFound(_("This team does not exist."), code="team_not_found")
     if Order.objects.filter(team=team, member_id=member.user_id, status__in=LIVE_STATUSES).exists():
         raise Conflict(_("You are already in this team."), code="already_in_team")
+    # Seats go to those who pay: members may join while fewer than ``size`` have paid (up to twice the
+    # size in all, so a crowd of non-payers cannot hold a team); when it fills, unpaid orders are
+    # cancelled. One member who never pays cannot keep a team of two from forming.
     joined = Team.objects.filter(pk=team.pk, status=Team.Status.FORMING, expires_at__gt=now,
-                                 member_count__lt=F("size")).update(member_count=F("member_count") + 1)
+                                 paid_count__lt=F("size"), member_count__lt=F("size") * TEAM_SEATS_FACTOR,
+                                 ).update(member_count=F("member_count") + 1)
     if not joined:
         raise Conflict(_("This team is full or no longer forming. Open a new team instead."), code="team_full")
     return team
@@ -554,7 +564,8 @@ def team_settle_due(*, now: datetime | None = None) -> int:
                 continue  # another worker settled it, or it filled up meanwhile
             team.status, team.settled_at = Team.Status.FAILED, now
             team.save(update_fields=["status", "settled_at"])
-            for order in Order.objects.select_for_update().filter(team=team, status__in=LIVE_STATUSES).order_by("pk"):
+            for order in (Order.objects.select_for_update(of=("self",)).select_related("charge")
+                          .filter(team=team, status__in=LIVE_STATUSES).order_by("pk")):
                 _cancel_and_refund(order, reason="team_failed", actor=None)
             audit_record(community=team.community, actor=None, action="team.failed", obj=team)
             settled += 1
@@ -576,86 +587,135 @@ def _lock_team(team_id: int | None) -> Team | None:
 
 
 def _lock_order(order: Order) -> Order:
-    return Order.objects.select_for_update(of=("self",)).select_related("group_buy", "community").get(pk=order.pk)
+    return (Order.objects.select_for_update(of=("self",)).select_related("group_buy", "community", "charge")
+            .get(pk=order.pk))
+
+
+def _check_team_open_for_payment(team: Team | None) -> None:
+    if team is not None and (team.status != Team.Status.FORMING or team.paid_count >= team.size):
+        raise Conflict(_("This team has filled up or closed: open a new team instead."), code="team_full")
 
 
 def order_pay_with_wallet(*, member: Membership, order: Order) -> Order:
-    """Pay an unpaid order from the member's wallet balance in one transaction."""
+    """Pay an unpaid order from the member's wallet balance in one transaction (a free order: no money moves)."""
     if order.member_id != member.user_id or order.community_id != member.community_id:
         raise NotFound()
     with transaction.atomic():
         _lock_round(order.group_buy_id, share=True)
-        _lock_team(order.team_id)
+        team = _lock_team(order.team_id)
         locked = _lock_order(order)
         if locked.status != Order.Status.PENDING_PAYMENT:
             raise Conflict(_("This order is not waiting for payment."), code="not_payable")
-        amount = locked.total - locked.paid_amount
-        if amount > 0:
-            balance = _wallet_move(community_id=locked.community_id, member_id=locked.member_id, amount=-amount,
-                                   kind=WalletEntry.Kind.PAYMENT, key=f"pay:order:{locked.pk}", order=locked,
-                                   actor=member.user)
-            if balance is None:
-                raise Conflict(_("Your balance is not enough for this order. Top up with an admin or pay by transfer."),
-                               code="insufficient_balance")
-        Payment.objects.create(community_id=locked.community_id, order=locked, method=Payment.Method.WALLET,
-                               status=Payment.Status.SUCCEEDED, amount=max(amount, CENT), confirmed_at=timezone.now())
+        if timezone.now() >= locked.group_buy.closes_at:
+            raise Conflict(_("The group-buy has closed."), code="group_buy_closed")
+        _check_team_open_for_payment(team)
+        payments.pay_with_wallet(charge=locked.charge, actor=member.user)
         _mark_paid(locked, actor=member.user)
     order.refresh_from_db()
     return order
 
 
 def order_report_transfer(*, member: Membership, order: Order, reference: str = "") -> Payment:
-    """The member says they paid by transfer; an admin confirms it on receipt."""
+    """The member says they paid by transfer; an admin confirms it on receipt. Until then the order
+    does not expire (the admins are reminded), and the round waits for it at closing time."""
     if order.member_id != member.user_id or order.community_id != member.community_id:
         raise NotFound()
-    if order.status != Order.Status.PENDING_PAYMENT:
-        raise Conflict(_("This order is not waiting for payment."), code="not_payable")
-    if order.total - order.paid_amount <= 0:
-        raise Conflict(_("There is nothing to pay: pay with the wallet button to confirm the order."),
-                       code="nothing_to_pay")
-    payment, _created = Payment.objects.get_or_create(
-        community_id=order.community_id, order=order, method=Payment.Method.MANUAL, status=Payment.Status.PENDING,
-        defaults={"amount": order.total - order.paid_amount, "reference": (reference or "").strip()[:100]})
+    with transaction.atomic():
+        _lock_round(order.group_buy_id, share=True)
+        team = _lock_team(order.team_id)
+        locked = _lock_order(order)
+        if locked.status != Order.Status.PENDING_PAYMENT:
+            raise Conflict(_("This order is not waiting for payment."), code="not_payable")
+        if timezone.now() >= locked.group_buy.closes_at:
+            raise Conflict(_("The group-buy has closed."), code="group_buy_closed")
+        _check_team_open_for_payment(team)
+        payment = payments.transfer_report(charge=locked.charge, reference=reference)
+        _transition(locked, "transfer_reported", actor=member.user, from_status=locked.status,
+                    amount=str(payment.amount))
     return payment
 
 
-def payments_mark_received(*, actor: Membership, orders: list[Order], reference: str = "") -> list[Order]:
-    """Admins confirm transfers or cash, one order or many at once. Orders already paid are skipped."""
-    check_perm(actor, Perm.MANAGE_ORDERS)
+def _lock_orders_for_payment(ids: list[int]):
+    """Round (shared) → teams → orders, each by id: the lock order of per-order changes."""
+    heads = list(Order.objects.filter(pk__in=ids).values_list("group_buy_id", "team_id"))
+    for group_buy_id in sorted({g for g, _t in heads}):
+        _lock_round(group_buy_id, share=True)
+    for team_id in sorted({t for _g, t in heads if t}):
+        _lock_team(team_id)
+    return (Order.objects.select_for_update(of=("self",)).select_related("group_buy", "charge", "member", "community")
+            .filter(pk__in=ids).order_by("pk"))
+
+
+def _scoped_ids(actor: Membership, orders: list[Order]) -> list[int]:
     ids = sorted({o.pk for o in orders if o.community_id == actor.community_id})
     if len(ids) != len({o.pk for o in orders}):
         raise NotFound()
+    return ids
+
+
+def payments_mark_received(*, actor: Membership, orders: list[Order], reference: str = "") -> list[Order]:
+    """Admins confirm transfers or cash, one order or many at once. Orders already paid are skipped.
+
+    Money reported for an order that was cancelled meanwhile (the round closed, the team filled) is
+    recorded too, and owed back to the member: nothing received is recorded nowhere.
+    """
+    check_perm(actor, Perm.MANAGE_ORDERS)
+    ids = _scoped_ids(actor, orders)
     marked = []
     with transaction.atomic():
-        heads = list(Order.objects.filter(pk__in=ids).values_list("group_buy_id", "team_id"))
-        for group_buy_id in sorted({g for g, _t in heads}):
-            _lock_round(group_buy_id, share=True)
-        for team_id in sorted({t for _g, t in heads if t}):
-            _lock_team(team_id)
-        for order in (Order.objects.select_for_update(of=("self",)).select_related("group_buy")
-                      .filter(pk__in=ids).order_by("pk")):
-            if order.status != Order.Status.PENDING_PAYMENT:
-                continue
-            amount = order.total - order.paid_amount
-            pending = Payment.objects.filter(order=order, method=Payment.Method.MANUAL,
-                                             status=Payment.Status.PENDING).first()
-            if pending is None:
-                pending = Payment(community_id=order.community_id, order=order, method=Payment.Method.MANUAL,
-                                  amount=max(amount, CENT))
-            pending.status, pending.confirmed_by, pending.confirmed_at = Payment.Status.SUCCEEDED, actor.user, timezone.now()
-            pending.reference = pending.reference or (reference or "")[:100]
-            pending.save()
-            _mark_paid(order, actor=actor.user)
-            marked.append(order)
+        for order in _lock_orders_for_payment(ids):
+            # Fresh: paying one order of a team may have cancelled the team's other unpaid orders.
+            order.refresh_from_db(fields=["status"])
+            if order.status == Order.Status.PENDING_PAYMENT:
+                payments.transfer_confirm(charge=order.charge, actor=actor.user, reference=reference)
+                _mark_paid(order, actor=actor.user)
+                marked.append(order)
+            elif order.status == Order.Status.CANCELLED and payments.has_pending_transfer(order.charge_id):
+                payment = payments.transfer_confirm(charge=order.charge, actor=actor.user, reference=reference)
+                if payment is not None:
+                    payments.refund(charge=order.charge, amount=payment.amount, reason="cancelled_before_confirmed",
+                                    key=f"late_transfer:order:{order.pk}", actor=actor.user)
+                    _notify_refund_owed(order)
     return marked
+
+
+def order_transfer_decline(*, actor: Membership, order: Order, note: str = "") -> Order:
+    """An admin did not receive the transfer the member reported: the report is closed and the member
+    is told; an unpaid order gets its payment window again (from now) to pay another way."""
+    check_perm(actor, Perm.MANAGE_ORDERS)
+    ids = _scoped_ids(actor, [order])
+    with transaction.atomic():
+        locked = _lock_orders_for_payment(ids).get()
+        payment = payments.transfer_decline(charge=locked.charge, actor=actor.user, note=note)
+        if payment is None:
+            raise Conflict(_("There is no reported transfer waiting for this order."), code="no_report")
+        if locked.status == Order.Status.PENDING_PAYMENT:
+            window = timedelta(minutes=locked.community.payment_window_minutes)
+            expires = min(max(locked.expires_at or timezone.now(), timezone.now() + window), locked.group_buy.closes_at)
+            Order.objects.filter(pk=locked.pk).update(expires_at=expires, expiry_reminder_sent=False)
+        with in_language_of(locked.member):
+            notify(recipient=locked.member, community=locked.community, kind="transfer_declined",
+                   title=_("Your transfer for %(title)s was not received") % {"title": locked.group_buy.title},
+                   body=(_("An admin could not find your transfer of %(amount)s. Pay again or contact them.") % {
+                       "amount": payment.amount}) + (f"\n{note.strip()[:200]}" if (note or "").strip() else ""),
+                   url=locked.get_absolute_url(), dedupe_key=f"declined:{payment.pk}")
+    order.refresh_from_db()
+    return order
+
+
+def _notify_refund_owed(order: Order) -> None:
+    with in_language_of(order.member):
+        notify(recipient=order.member, community=order.community, kind="refund_owed",
+               title=_("Your order for %(title)s was cancelled") % {"title": order.group_buy.title},
+               body=_("Your transfer arrived after the order was cancelled; an admin pays it back to you."),
+               url=order.get_absolute_url(), dedupe_key=f"refund_owed:{order.pk}")
 
 
 def _mark_paid(order: Order, *, actor) -> None:
     order.status = Order.Status.PAID
-    order.paid_amount = order.total
     order.paid_at = timezone.now()
     order.expires_at = None
-    order.save(update_fields=["status", "paid_amount", "paid_at", "expires_at"])
+    order.save(update_fields=["status", "paid_at", "expires_at"])
     _transition(order, Order.Status.PAID, actor=actor, from_status=Order.Status.PENDING_PAYMENT)
     if order.team_id:
         team = Team.objects.select_for_update().get(pk=order.team_id)
@@ -665,82 +725,19 @@ def _mark_paid(order: Order, *, actor) -> None:
             team.status, team.settled_at = Team.Status.SUCCEEDED, timezone.now()
             team.save(update_fields=["status", "settled_at"])
             audit_record(community=order.community, actor=None, action="team.succeeded", obj=team)
-
-
-def _wallet_move(*, community_id: int, member_id: int, amount: Decimal, kind: str, key: str, order=None,
-                 actor=None, note: str = "") -> Decimal | None:
-    """Credit (amount > 0) or debit (amount < 0) a wallet with a ledger line; None if the balance is short.
-
-    The key is unique per community: writing the same movement twice raises IntegrityError, which
-    callers treat as "already done".
-    """
-    table = Wallet._meta.db_table
-    with connection.cursor() as cursor:
-        if amount > 0:
-            cursor.execute(
-                f"""INSERT INTO {table} (community_id, member_id, balance, currency)
-                    VALUES (%s, %s, %s, (SELECT currency FROM communities_community WHERE id = %s))
-                    ON CONFLICT (community_id, member_id) DO UPDATE SET balance = {table}.balance + EXCLUDED.balance
-                    RETURNING id, balance""",
-                [community_id, member_id, amount, community_id])
-        else:
-            cursor.execute(
-                f"""UPDATE {table} SET balance = balance + %s
-                    WHERE community_id = %s AND member_id = %s AND balance + %s >= 0 RETURNING id, balance""",
-                [amount, community_id, member_id, amount])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    wallet_id, balance = row
-    with transaction.atomic():  # savepoint: a duplicate key undoes the balance change too
-        WalletEntry.objects.create(community_id=community_id, wallet_id=wallet_id, kind=kind, amount=amount,
-                                   balance_after=balance, key=key, order=order, created_by=actor, note=note[:200])
-    return balance
-
-
-def wallet_top_up(*, actor: Membership, member_user, amount, note: str = "", key: str | None = None) -> WalletEntry:
-    """An admin records money a member handed over; ``key`` (e.g. a form token) makes a retry harmless."""
-    check_perm(actor, Perm.MANAGE_WALLETS)
-    amount = parse_money(amount, field="amount")
-    if amount <= 0:
-        raise ValidationFailed(_("The amount must be more than zero."), fields={"amount": [_("Must be positive.")]})
-    if not actor.community.memberships.filter(user=member_user, status="active").exists():
-        raise ValidationFailed(_("Top up active members only."), fields={"member": [_("Not an active member.")]})
-    entry_key = f"topup:{key}" if key else f"topup:{timezone.now().timestamp()}:{member_user.pk}"
-    try:
-        with transaction.atomic():
-            _wallet_move(community_id=actor.community_id, member_id=member_user.pk, amount=amount,
-                         kind=WalletEntry.Kind.TOP_UP, key=entry_key, actor=actor.user, note=note or _("Top-up"))
-            audit_record(community=actor.community, actor=actor.user, action="wallet.top_up",
-                         target_user=member_user, amount=str(amount))
-    except IntegrityError:
-        # The same top-up was recorded already (a double submit): answer with that entry.
-        return WalletEntry.objects.get(community_id=actor.community_id, key=entry_key)
-    return WalletEntry.objects.get(community_id=actor.community_id, key=entry_key)
+            # The team is full: orders in it still unpaid give their seats and units back.
+            for other in (Order.objects.select_for_update(of=("self",)).select_related("charge", "member")
+                          .filter(team=team, status=Order.Status.PENDING_PAYMENT).order_by("pk")):
+                _cancel_and_refund(other, reason="team_full")
 
 
 # Refunds, cancellation, expiry -----------------------------------------------------------------
 
 def _refund(order: Order, *, amount: Decimal, reason: str, key: str, actor=None) -> Refund | None:
-    """Give ``amount`` back once per key: to the wallet if paid from it, else recorded to pay back by hand."""
-    amount = money(min(amount, order.paid_amount - order.refunded_amount))
-    if amount <= 0:
-        return None
-    paid_by_wallet = order.payments.filter(method=Payment.Method.WALLET, status=Payment.Status.SUCCEEDED).exists()
-    try:
-        with transaction.atomic():
-            refund = Refund.objects.create(
-                community_id=order.community_id, order=order, amount=amount, reason=reason, key=key,
-                method=Payment.Method.WALLET if paid_by_wallet else Payment.Method.MANUAL,
-                status=Refund.Status.DONE if paid_by_wallet else Refund.Status.TO_PAY_BACK, created_by=actor)
-            if paid_by_wallet:
-                _wallet_move(community_id=order.community_id, member_id=order.member_id, amount=amount,
-                             kind=WalletEntry.Kind.REFUND, key=f"refund:{key}", order=order, actor=actor)
-    except IntegrityError:
-        return None  # this refund was written before
-    Order.objects.filter(pk=order.pk).update(refunded_amount=F("refunded_amount") + amount)
-    order.refunded_amount += amount
-    _reverse_commission(order)
+    """Give ``amount`` of the order's charge back once per key; a refund reverses the commission."""
+    refund = payments.refund(charge=order.charge, amount=amount, reason=reason, key=key, actor=actor)
+    if refund is not None:
+        _reverse_commission(order)
     return refund
 
 
@@ -752,11 +749,11 @@ def _cancel_and_refund(order: Order, *, reason: str, actor=None) -> None:
         _team_leave(order, was_paid=was_paid)
     _give_back_units(order)
     if was_paid:
-        _refund(order, amount=order.paid_amount, reason=reason, key=f"{reason}:order:{order.pk}", actor=actor)
+        _refund(order, amount=order.charge.paid_amount, reason=reason, key=f"{reason}:order:{order.pk}", actor=actor)
         order.status = Order.Status.REFUNDED
     else:
         order.status = Order.Status.CANCELLED
-        order.payments.filter(status=Payment.Status.PENDING).update(status=Payment.Status.CANCELLED)
+        payments.charge_cancel(charge_id=order.charge_id)
     order.cancelled_at = timezone.now()
     order.expires_at = None
     order.save(update_fields=["status", "cancelled_at", "expires_at"])
@@ -782,20 +779,26 @@ def order_cancel(*, member: Membership, order: Order) -> Order:
     return order
 
 
+def _transfer_waiting() -> Exists:
+    """Orders whose member reported a transfer that no admin has confirmed or declined yet."""
+    return Exists(Payment.objects.filter(charge_id=OuterRef("charge_id"), status=Payment.Status.PENDING))
+
+
 def order_expire_due(*, now: datetime | None = None, batch: int = 200) -> int:
     """Sweep: unpaid orders past their payment window are cancelled and give their units back."""
     now = now or timezone.now()
     expired = 0
     # Orders of rounds past their close are left to the closing sweep, which cancels them anyway.
     due = list(Order.objects.filter(status=Order.Status.PENDING_PAYMENT, expires_at__lte=now,
-                                    group_buy__closes_at__gt=now).order_by("pk")
+                                    group_buy__closes_at__gt=now).exclude(_transfer_waiting()).order_by("pk")
                .values_list("pk", "group_buy_id", "team_id")[:batch])
     for order_id, group_buy_id, team_id in due:
         with transaction.atomic():  # one order each: the lock order stays round → team → order → items
             _lock_round(group_buy_id, share=True)
             _lock_team(team_id)
-            order = Order.objects.select_for_update(skip_locked=True).filter(
-                pk=order_id, status=Order.Status.PENDING_PAYMENT, expires_at__lte=now).first()
+            order = Order.objects.select_for_update(skip_locked=True, of=("self",)).select_related("charge").filter(
+                pk=order_id, status=Order.Status.PENDING_PAYMENT, expires_at__lte=now).exclude(
+                _transfer_waiting()).first()
             if order is not None:
                 _cancel_and_refund(order, reason="expired")
                 expired += 1
@@ -827,17 +830,38 @@ def order_refund(*, actor: Membership, order: Order, reason: str = "") -> Order:
     return order
 
 
-def refund_mark_paid_back(*, actor: Membership, refund: Refund) -> Refund:
-    check_perm(actor, Perm.MANAGE_ORDERS)
-    if refund.community_id != actor.community_id:
-        raise NotFound()
-    Refund.objects.filter(pk=refund.pk, status=Refund.Status.TO_PAY_BACK).update(
-        status=Refund.Status.DONE, paid_back_at=timezone.now())
-    refund.refresh_from_db()
-    return refund
+def refunds_mark_paid_back(*, actor: Membership, refunds: list[Refund], reference: str = "") -> list[Refund]:
+    """Admins paid members back by hand: recorded once each, and each member is told."""
+    changed = payments.refunds_mark_paid_back(actor=actor, refunds=refunds, reference=reference)
+    by_charge = {o.charge_id: o for o in Order.objects.filter(charge_id__in=[r.charge_id for r in changed])
+                 .select_related("group_buy", "member", "community")}
+    for refund in changed:
+        order = by_charge.get(refund.charge_id)
+        if order is None:
+            continue
+        with in_language_of(order.member):
+            notify(recipient=order.member, community=order.community, kind="refund_paid_back",
+                   title=_("%(amount)s was paid back to you") % {"amount": refund.amount},
+                   body=_("The refund for your order from %(title)s was paid back by hand.") % {
+                       "title": order.group_buy.title} + (f" ({refund.paid_back_reference})"
+                                                           if refund.paid_back_reference else ""),
+                   url=order.get_absolute_url(), dedupe_key=f"paid_back:{refund.pk}")
+    return changed
 
 
 # Closing a round -------------------------------------------------------------------------------
+
+def _due_to_close(now: datetime) -> Q:
+    """Open rounds past their close. A round waits for transfers its members reported before the close
+    (admins confirm or decline them) for at most the community's payment window after it."""
+    grace_end = ExpressionWrapper(
+        F("closes_at") + F("community__payment_window_minutes") * Value(timedelta(minutes=1)),
+        output_field=DateTimeField())
+    reported = Exists(Payment.objects.filter(status=Payment.Status.PENDING, charge__order__group_buy=OuterRef("pk"),
+                                             created_at__lt=OuterRef("closes_at")))
+    return Q(status=GroupBuy.Status.OPEN, closes_at__lte=now) & (~reported | Q(pk__in=GroupBuy.objects.alias(
+        grace_end=grace_end).filter(status=GroupBuy.Status.OPEN, grace_end__lte=now).values("pk")))
+
 
 def group_buy_close_due(*, now: datetime | None = None) -> int:
     """Sweep: settle every open round whose closing time has passed. Safe with two workers at once."""
@@ -846,7 +870,7 @@ def group_buy_close_due(*, now: datetime | None = None) -> int:
     while True:
         with transaction.atomic():
             group_buy = (GroupBuy.objects.select_for_update(skip_locked=True, of=("self",)).select_related("community")
-                         .filter(status=GroupBuy.Status.OPEN, closes_at__lte=now).order_by("closes_at").first())
+                         .filter(_due_to_close(now)).order_by("closes_at").first())
             if group_buy is None:
                 return closed
             _settle(group_buy)
@@ -862,8 +886,8 @@ def _settle(group_buy: GroupBuy) -> None:
     # Flipping is_open takes each item's row lock: orders in flight finish first, later ones fail.
     items = list(GroupBuyItem.objects.select_for_update().filter(group_buy=group_buy).order_by("pk"))
     GroupBuyItem.objects.filter(group_buy=group_buy).update(is_open=False)
-    orders = list(Order.objects.select_for_update().filter(group_buy=group_buy, status__in=LIVE_STATUSES)
-                  .order_by("pk"))
+    orders = list(Order.objects.select_for_update(of=("self",)).select_related("charge")
+                  .filter(group_buy=group_buy, status__in=LIVE_STATUSES).order_by("pk"))
     for order in orders:
         if order.status == Order.Status.PENDING_PAYMENT:
             _cancel_and_refund(order, reason="unpaid_at_close")
@@ -928,8 +952,9 @@ def _apply_tiers(group_buy: GroupBuy, items: list[GroupBuyItem], paid: list[Orde
     for order in paid:
         new_total = money((OrderLine.objects.filter(order=order).aggregate(t=Sum("line_total"))["t"] or 0)
                           + (group_buy.delivery_fee if order.fulfilment == Order.Fulfilment.DELIVERY else 0))
-        difference = order.paid_amount - order.refunded_amount - new_total
+        difference = order.charge.paid_amount - order.charge.refunded_amount - new_total
         Order.objects.filter(pk=order.pk).update(total=new_total)
+        payments.charge_reprice(charge_id=order.charge_id, amount=new_total)
         order.total = new_total
         if difference > 0:
             _refund(order, amount=difference, reason="tier_price", key=f"tier:order:{order.pk}")
@@ -950,7 +975,7 @@ def group_buy_cancel(*, actor: Membership, group_buy: GroupBuy, reason: str = ""
         list(Team.objects.select_for_update().filter(group_buy=locked).order_by("pk").values_list("pk", flat=True))
         items = list(GroupBuyItem.objects.select_for_update().filter(group_buy=locked).order_by("pk"))
         GroupBuyItem.objects.filter(group_buy=locked).update(is_open=False)
-        for order in (Order.objects.select_for_update(of=("self",)).select_related("member")
+        for order in (Order.objects.select_for_update(of=("self",)).select_related("member", "charge")
                       .filter(group_buy=locked, status__in=LIVE_STATUSES).order_by("pk")):
             _cancel_and_refund(order, reason="group_buy_cancelled", actor=actor.user)
             with in_language_of(order.member):

@@ -124,7 +124,7 @@ def order(request, community, membership, pk):
     return render(request, "orders/order.html", {
         "community": community, "membership": membership, "order": order, "wallet": wallet,
         "transfer_form": TransferForm(),
-        "reported": any(p.method == "manual" and p.status == "pending" for p in order.payments.all()),
+        "reported": any(p.method == "manual" and p.status == "pending" for p in order.charge.payments.all()),
         "can_cancel": order.status in ("pending_payment", "paid") and order.group_buy.status == "open"
         and timezone.now() < order.group_buy.closes_at and not (order.team and order.team.status == "succeeded"),
         "show_code": order.status in ("paid", "confirmed", "ready") and order.fulfilment == "pickup",

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "accounts",
     "communities",
     "catalog",
+    "payments",
     "orders",
 ]
 

@@ -14,7 +14,8 @@ from drf_spectacular.plumbing import build_choice_field
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orders.models import GroupBuy, Order, Payment, Refund, Team, WalletEntry
+from orders.models import GroupBuy, Order, Team
+from payments.models import Payment, Refund, WalletEntry
 from orders.services import PAID_STATUSES, current_tier_price
 
 # Primary keys are bigints: a larger number would reach PostgreSQL as an out-of-range error.
@@ -217,10 +218,12 @@ class RefundSerializer(serializers.ModelSerializer):
     method = serializers.ChoiceField(choices=Payment.Method.choices, read_only=True)
     status = NamedChoiceField(enum_name="RefundStatusEnum", choices=Refund.Status.choices, read_only=True)
     amount = MoneyField()
+    reason_label = serializers.CharField(read_only=True, help_text=_("Why, in words"))
 
     class Meta:
         model = Refund
-        fields = ["amount", "method", "status", "reason", "created_at", "paid_back_at"]
+        fields = ["id", "amount", "method", "status", "reason", "reason_label", "created_at", "paid_back_at",
+                  "paid_back_reference"]
         read_only_fields = fields
 
 
@@ -230,8 +233,8 @@ class OrderDetailSerializer(OrderSerializer):
     paid_at = serializers.DateTimeField(read_only=True, allow_null=True)
     completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     cancelled_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    payments = PaymentSerializer(many=True, read_only=True, source="payments.all")
-    refunds = RefundSerializer(many=True, read_only=True, source="refunds.all")
+    payments = PaymentSerializer(many=True, read_only=True, source="charge.payments.all")
+    refunds = RefundSerializer(many=True, read_only=True, source="charge.refunds.all")
 
 
 class AdminOrderSerializer(OrderSerializer):
@@ -319,12 +322,16 @@ class WalletEntrySerializer(serializers.ModelSerializer):
     kind = NamedChoiceField(enum_name="WalletEntryKindEnum", choices=WalletEntry.Kind.choices, read_only=True)
     amount = MoneyField(help_text=_("Credits are positive, debits negative"))
     balance_after = MoneyField()
-    order = serializers.IntegerField(source="order_id", read_only=True, allow_null=True)
+    order = serializers.SerializerMethodField(help_text=_("The order paid or refunded, if any"))
 
     class Meta:
         model = WalletEntry
         fields = ["id", "kind", "amount", "balance_after", "order", "note", "created_at"]
         read_only_fields = fields
+
+    def get_order(self, entry) -> int | None:
+        # A reverse one-to-one that is missing raises an AttributeError subclass: getattr's default.
+        return getattr(getattr(entry.charge, "order", None), "pk", None) if entry.charge_id else None
 
 
 class TopUpEntrySerializer(WalletEntrySerializer):
@@ -363,6 +370,54 @@ class PickupLookupSerializer(serializers.Serializer):
 class PickupInputSerializer(PickupLookupSerializer):
     order = IdField(required=False, allow_null=True,
                     help_text=_("Needed only when several ready orders share the code"))
+
+
+class AdminRefundSerializer(RefundSerializer):
+    """A refund in the console: whose, for which order, and who paid it back."""
+
+    member = UserRefSerializer(source="charge.member", read_only=True)
+    order = serializers.IntegerField(source="charge.order.pk", read_only=True)
+    group_buy = serializers.IntegerField(source="charge.order.group_buy_id", read_only=True)
+
+    class Meta(RefundSerializer.Meta):
+        fields = RefundSerializer.Meta.fields + ["member", "order", "group_buy"]
+        read_only_fields = fields
+
+
+class RefundFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Refund.Status.choices, required=False,
+                                     help_text=_("Default: refunds still to pay back"))
+    group_buy = IdField(required=False)
+    member = IdField(required=False, help_text=_("A user id"))
+
+
+class PaidBackInputSerializer(serializers.Serializer):
+    refunds = serializers.ListField(child=IdField(), allow_empty=False, max_length=500)
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+
+
+class PaidBackResultSerializer(serializers.Serializer):
+    paid_back = serializers.ListField(child=serializers.IntegerField(), help_text=_("Refunds recorded now"))
+    skipped = serializers.ListField(child=serializers.IntegerField(), help_text=_("Refunds paid back before"))
+
+
+class DeclineInputSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="",
+                                 help_text=_("Told to the member"))
+
+
+class TransferReportSerializer(serializers.ModelSerializer):
+    """A transfer a member reported, waiting for an admin."""
+
+    amount = MoneyField()
+    member = UserRefSerializer(source="charge.member", read_only=True)
+    order = serializers.IntegerField(source="charge.order.pk", read_only=True)
+    order_status = serializers.CharField(source="charge.order.status", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = ["id", "amount", "reference", "created_at", "member", "order", "order_status"]
+        read_only_fields = fields
 
 
 class RefundInputSerializer(serializers.Serializer):

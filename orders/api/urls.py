@@ -21,5 +21,10 @@ urlpatterns = [
     path(C + "admin/orders/<int:pk>/refund/", views.OrderRefundView.as_view(), name="api-admin-refund"),
     path(C + "admin/group-buys/<int:pk>/arrived/", views.GroupBuyArrivedView.as_view(), name="api-admin-arrived"),
     path(C + "admin/pickup/", views.PickupView.as_view(), name="api-admin-pickup"),
+    path(C + "admin/orders/<int:pk>/decline-transfer/", views.TransferDeclineView.as_view(),
+         name="api-admin-decline-transfer"),
+    path(C + "admin/transfers/", views.TransferReportListView.as_view(), name="api-admin-transfers"),
+    path(C + "admin/refunds/", views.RefundListView.as_view(), name="api-admin-refunds"),
+    path(C + "admin/refunds/paid-back/", views.RefundsPaidBackView.as_view(), name="api-admin-refunds-paid-back"),
     path(C + "admin/wallets/top-up/", views.WalletTopUpView.as_view(), name="api-admin-top-up"),
 ]

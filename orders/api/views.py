@@ -27,6 +27,8 @@ from core.exceptions import Conflict, NotFound, ValidationFailed
 from orders import selectors, services
 from orders.api import serializers as s
 from orders.models import GroupBuy, GroupBuyItem, Order, OrderLine
+from payments import services as payments
+from payments.models import Payment, Refund
 
 TAG_ROUNDS = "group-buys"
 TAG_ORDERS = "orders"
@@ -158,8 +160,16 @@ def _my_order(view: CommunityAPIView, pk: int) -> Order:
         raise NotFound(_("This order does not exist."), code="order_not_found")
 
 
+def _all_or_404(queryset, ids: set[int], *, field: str, code: str, message: str) -> list:
+    """The community's rows with these ids, or 404 naming the ids it does not have."""
+    rows = list(queryset.filter(pk__in=ids))
+    if len(rows) != len(ids):
+        raise NotFound(message, code=code, fields={field: sorted(str(pk) for pk in ids - {r.pk for r in rows})})
+    return rows
+
+
 def _console_order(view: CommunityAPIView, pk: int) -> Order:
-    order = (view.community.orders.select_related("member", "group_buy", "pickup_point", "team", "community")
+    order = (view.community.orders.select_related("member", "group_buy", "pickup_point", "team", "community", "charge")
              .prefetch_related("lines").filter(pk=pk).first())
     if order is None:
         raise NotFound(_("This order does not exist."), code="order_not_found")
@@ -372,10 +382,8 @@ class MarkPaidView(CommunityAPIView):
     def post(self, request, slug):
         data = _valid(s.MarkPaidInputSerializer, request.data)
         ids = set(data["orders"])
-        orders = list(self.community.orders.filter(pk__in=ids))
-        if len(orders) != len(ids):
-            raise NotFound(_("Some of these orders do not exist."), code="order_not_found",
-                           fields={"orders": sorted(str(pk) for pk in ids - {o.pk for o in orders})})
+        orders = _all_or_404(self.community.orders, ids, field="orders", code="order_not_found",
+                             message=_("Some of these orders do not exist."))
         marked = {o.pk for o in services.payments_mark_received(actor=self.membership, orders=orders,
                                                                 reference=data["reference"])}
         return Response(s.MarkPaidResultSerializer({"marked": sorted(marked), "skipped": sorted(ids - marked)}).data)
@@ -451,6 +459,71 @@ class OrderRefundView(CommunityAPIView):
         return Response(s.AdminOrderSerializer(_console_order(self, pk)).data)
 
 
+class TransferDeclineView(CommunityAPIView):
+    """The transfer a member reported for this order did not arrive (admins): the report is closed, the
+    member is told, and an unpaid order gets its payment window again."""
+
+    permission = Perm.MANAGE_ORDERS
+
+    @extend_schema(request=s.DeclineInputSerializer, responses={200: s.AdminOrderSerializer,
+                   **errors(400, 403, 404, 409)}, tags=[TAG_CONSOLE], summary=_lazy("Decline a reported transfer"))
+    def post(self, request, slug, pk):
+        data = _valid(s.DeclineInputSerializer, request.data)
+        services.order_transfer_decline(actor=self.membership, order=_console_order(self, pk), note=data["note"])
+        return Response(s.AdminOrderSerializer(_console_order(self, pk)).data)
+
+
+class TransferReportListView(CommunityAPIView):
+    """Transfers members reported that wait for an admin, oldest first (whatever became of the order)."""
+
+    permission = Perm.MANAGE_ORDERS
+
+    @extend_schema(responses={200: s.TransferReportSerializer(many=True), **errors(403, 404)}, tags=[TAG_CONSOLE],
+                   summary=_lazy("Transfers to confirm"))
+    def get(self, request, slug):
+        qs = (self.community.payments.filter(status=Payment.Status.PENDING)
+              .select_related("charge__member", "charge__order").order_by("created_at", "id"))
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(s.TransferReportSerializer(page, many=True).data)
+
+
+class RefundListView(CommunityAPIView):
+    """Refunds (admins): by default those owed to members who paid by transfer, to pay back by hand."""
+
+    permission = Perm.MANAGE_ORDERS
+
+    @extend_schema(parameters=[s.RefundFilterSerializer], responses={200: s.AdminRefundSerializer(many=True),
+                   **errors(400, 403, 404)}, tags=[TAG_CONSOLE], summary=_lazy("Refunds owed"))
+    def get(self, request, slug):
+        data = _valid(s.RefundFilterSerializer, request.query_params)
+        qs = (self.community.refunds.filter(status=data.get("status", Refund.Status.TO_PAY_BACK))
+              .select_related("charge__member", "charge__order").order_by("created_at", "id"))
+        if data.get("group_buy") is not None:
+            qs = qs.filter(charge__order__group_buy_id=data["group_buy"])
+        if data.get("member") is not None:
+            qs = qs.filter(charge__member_id=data["member"])
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(s.AdminRefundSerializer(page, many=True).data)
+
+
+class RefundsPaidBackView(CommunityAPIView):
+    """Record refunds paid back by hand (admins), one or many, with a reference; each member is told."""
+
+    permission = Perm.MANAGE_ORDERS
+
+    @extend_schema(request=s.PaidBackInputSerializer, responses={200: s.PaidBackResultSerializer,
+                   **errors(400, 403, 404)}, tags=[TAG_CONSOLE], summary=_lazy("Record refunds paid back"))
+    def post(self, request, slug):
+        data = _valid(s.PaidBackInputSerializer, request.data)
+        ids = set(data["refunds"])
+        refunds = _all_or_404(self.community.refunds, ids, field="refunds", code="refund_not_found",
+                              message=_("Some of these refunds do not exist."))
+        changed = {r.pk for r in services.refunds_mark_paid_back(actor=self.membership, refunds=refunds,
+                                                                 reference=data["reference"])}
+        return Response(s.PaidBackResultSerializer({"paid_back": sorted(changed),
+                                                    "skipped": sorted(ids - changed)}).data)
+
+
 class WalletTopUpView(CommunityAPIView):
     """Record money a member handed over (admins). With an Idempotency-Key, a retry records nothing."""
 
@@ -467,6 +540,6 @@ class WalletTopUpView(CommunityAPIView):
         if target is None:
             raise NotFound(_("This person is not an active member."), code="member_not_found",
                            fields={"member": [_("Not an active member of this community.")]})
-        entry = services.wallet_top_up(actor=self.membership, member_user=target.user, amount=data["amount"],
+        entry = payments.wallet_top_up(actor=self.membership, member_user=target.user, amount=data["amount"],
                                        note=data["note"], key=key)
         return Response(s.TopUpEntrySerializer(entry).data, status=status.HTTP_201_CREATED)

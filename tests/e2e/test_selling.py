@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from communities.models import Community
 from orders import services
+from payments import services as payments_services
 from orders.models import GroupBuy, Order, PickupPoint, Team
 from tests.e2e.conftest import DESKTOP, PHONE, log_in
 from tests.factories import PASSWORD, CommunityFactory, MembershipFactory, ProductFactory, UserFactory, make_group_buy
@@ -50,7 +51,7 @@ def test_member_orders_pays_round_succeeds_goods_arrive_leader_hands_over(englis
     group_buy = make_group_buy(owner, products=[product], price="45.00", offer=50, point=point,
                                success_rule="min_quantity", success_threshold=Decimal("2"),
                                commission_rate=Decimal("0.05"), title="Weekend mangoes")
-    services.wallet_top_up(actor=owner, member_user=member.user, amount=Decimal("100.00"))
+    payments_services.wallet_top_up(actor=owner, member_user=member.user, amount=Decimal("100.00"))
 
     phone = english(PHONE)
     log_in(phone, member.user.phone, PASSWORD)
@@ -98,7 +99,7 @@ def test_a_team_fills_and_succeeds(english):
     friend = MembershipFactory(community=community, role="member", user=UserFactory(display_name="Friend Zhao"))
     group_buy = make_group_buy(owner, price="6.90", point=point, mode="team", team_size=2, title="Greens team")
     for m in (member, friend):
-        services.wallet_top_up(actor=owner, member_user=m.user, amount=Decimal("20.00"))
+        payments_services.wallet_top_up(actor=owner, member_user=m.user, amount=Decimal("20.00"))
 
     opener = english(PHONE)
     log_in(opener, member.user.phone, PASSWORD)

@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 
 from orders import services
+from payments import services as payments_services
 
 
 @pytest.fixture
@@ -25,6 +26,6 @@ def place():
 @pytest.fixture
 def top_up():
     def _top_up(admin, membership, amount):
-        return services.wallet_top_up(actor=admin, member_user=membership.user, amount=Decimal(amount))
+        return payments_services.wallet_top_up(actor=admin, member_user=membership.user, amount=Decimal(amount))
 
     return _top_up

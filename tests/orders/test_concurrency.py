@@ -12,7 +12,9 @@ from communities.models import Membership, Role
 from core.exceptions import Conflict, DomainError
 from core.models import AuditLog
 from orders import services
-from orders.models import GroupBuy, GroupBuyItem, MemberAllowance, Order, OrderLine, Refund, Team, Wallet, WalletEntry
+from payments import services as payments_services
+from orders.models import GroupBuy, GroupBuyItem, MemberAllowance, Order, OrderLine, Team
+from payments.models import Refund, Wallet, WalletEntry
 from tests.factories import CommunityFactory, MembershipFactory, make_group_buy
 
 from tests.concurrency import run_at_once
@@ -101,7 +103,7 @@ def test_two_closing_sweeps_at_once_refund_each_paid_order_exactly_once(shop):
     buyers = [membership(community) for _ in range(6)]
     paid_ids = []
     for index, buyer in enumerate(buyers):
-        services.wallet_top_up(actor=owner, member_user=buyer.user, amount=Decimal("50.00"))
+        payments_services.wallet_top_up(actor=owner, member_user=buyer.user, amount=Decimal("50.00"))
         for n in range(1 + index % 2):  # some buyers have two paid orders
             order, _created = place(buyer, group_buy, f"o-{n}", qty=1 + n)
             services.order_pay_with_wallet(member=buyer, order=order)
@@ -117,8 +119,8 @@ def test_two_closing_sweeps_at_once_refund_each_paid_order_exactly_once(shop):
     assert AuditLog.objects.filter(action="groupbuy.failed", object_id=group_buy.pk).count() == 1
     for order in Order.objects.filter(pk__in=paid_ids):
         assert order.status == Order.Status.REFUNDED and order.refunded_amount == order.paid_amount
-        assert Refund.objects.filter(order=order).count() == 1
-        assert WalletEntry.objects.filter(order=order, kind=WalletEntry.Kind.REFUND).count() == 1
+        assert Refund.objects.filter(charge__order=order).count() == 1
+        assert WalletEntry.objects.filter(charge__order=order, kind=WalletEntry.Kind.REFUND).count() == 1
     assert Order.objects.get(pk=unpaid.pk).status == Order.Status.CANCELLED
     for buyer in buyers:
         wallet = Wallet.objects.get(community=community, member=buyer.user)
@@ -145,19 +147,37 @@ def test_one_member_sending_eight_orders_at_once_gets_only_the_limit(shop):
     assert Order.objects.filter(member=buyer.user).count() == 3
 
 
-def test_eight_members_joining_a_team_of_three_at_once_only_two_get_in(shop):
+def test_eight_members_joining_a_team_of_three_at_once_seats_stay_bounded_and_only_payers_fill_it(shop):
+    """Seats go to those who pay: unpaid orders may wait beside paid ones (at most twice the size in
+    all), and when the joiners all pay at once exactly two more payments get in; the others are refused
+    before any money moves, and their orders are cancelled with their units given back."""
     community, owner = shop
     group_buy = make_group_buy(owner, offer=100, mode="team", team_size=3)
     opener, _created = place(owner, group_buy, "open", open_team=True)
+    services.payments_mark_received(actor=owner, orders=[opener])
     joiners = [membership(community) for _ in range(8)]
 
     results = run_at_once(8, lambda i: place(joiners[i], group_buy, "join", team_code=opener.team.code))
 
     won = [r for r in results if isinstance(r, tuple)]
     lost = [r for r in results if isinstance(r, Exception)]
-    assert len(won) == 2, results
-    assert len(lost) == 6 and all(isinstance(e, Conflict) and e.code == "team_full" for e in lost), lost
+    assert len(won) == 5, results  # 2 × 3 seats, one taken by the opener
+    assert len(lost) == 3 and all(isinstance(e, Conflict) and e.code == "team_full" for e in lost), lost
     team = Team.objects.get(pk=opener.team_id)
-    assert team.member_count == 3 <= team.size
-    assert Order.objects.filter(team=team).count() == 3
+    assert team.member_count == 6 == 2 * team.size
+
+    for joiner in joiners:
+        payments_services.wallet_top_up(actor=owner, member_user=joiner.user, amount=Decimal("50.00"))
+    orders = [order for order, _created in won]
+    members = {o.member_id: m for m in joiners for o in orders if o.member_id == m.user_id}
+    paid = run_at_once(5, lambda i: services.order_pay_with_wallet(member=members[orders[i].member_id],
+                                                                   order=orders[i]))
+
+    assert len([r for r in paid if not isinstance(r, Exception)]) == 2, paid
+    team.refresh_from_db()
+    assert team.status == Team.Status.SUCCEEDED and team.paid_count == 3 == team.member_count
+    assert Order.objects.filter(team=team, status=Order.Status.CANCELLED).count() == 3
     assert GroupBuyItem.objects.get(group_buy=group_buy).quantity_sold == 3
+    # Money moved only for the two who got in.
+    assert Wallet.objects.filter(community=community, balance=Decimal("30.00")).count() == 2
+    assert Wallet.objects.filter(community=community, balance=Decimal("50.00")).count() == 6

@@ -16,7 +16,8 @@ from django.utils import timezone
 from communities import services as community_services
 from core.models import AuditLog
 from orders import services
-from orders.models import Commission, GroupBuy, Order, Payment, PickupPoint, PriceTier, Wallet, WalletEntry
+from orders.models import Commission, GroupBuy, Order, PickupPoint, PriceTier
+from payments.models import Payment, Wallet, WalletEntry
 from tests.factories import CommunityFactory, MembershipFactory, ProductFactory, UserFactory, make_group_buy
 
 pytestmark = pytest.mark.django_db
@@ -211,12 +212,12 @@ def test_orders_list_bulk_and_single_mark_paid(owner, admin_member, member, lead
     assert response.status_code == 302 and response["Location"].endswith("?status=pending_payment")
     statuses = dict(Order.objects.values_list("pk", "status"))
     assert statuses == {first.pk: "paid", second.pk: "paid", third.pk: "pending_payment"}
-    assert Payment.objects.get(order=first, status="succeeded").reference == "wx 8821"
+    assert Payment.objects.get(charge__order=first, status="succeeded").reference == "wx 8821"
 
     client.post(url("orders_mark_paid", community), {"only": third.pk, "order": [first.pk]})
     third.refresh_from_db()
     assert third.status == Order.Status.PAID
-    assert Payment.objects.filter(order=first, status="succeeded").count() == 1  # not twice
+    assert Payment.objects.filter(charge__order=first, status="succeeded").count() == 1  # not twice
 
     assert login(leader).get(url("orders", community)).status_code == 403  # admins only
     assert login(leader).post(url("orders_mark_paid", community), {"order": [first.pk]}).status_code == 403
@@ -531,8 +532,8 @@ def id_kind(name, converters):
 def snapshot(community):
     return (
         sorted(GroupBuy.objects.filter(community=community).values_list("id", "status", "title", "arrived_at")),
-        sorted(Order.objects.filter(community=community).values_list("id", "status", "paid_amount",
-                                                                      "refunded_amount")),
+        sorted(Order.objects.filter(community=community).values_list("id", "status", "charge__paid_amount",
+                                                                      "charge__refunded_amount")),
         sorted(Payment.objects.filter(community=community).values_list("id", "status")),
         sorted(PickupPoint.objects.filter(community=community).values_list("id", "name", "address", "is_active")),
         sorted(Wallet.objects.filter(community=community).values_list("id", "balance")),
@@ -604,14 +605,16 @@ def test_django_admin_shows_orders_but_money_rows_are_read_only(owner, admin_mem
                                                           display_name="Root")
     client.force_login(superuser)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    for model in ("order", "groupbuy", "payment", "wallet", "walletentry", "refund", "commission", "team",
-                  "pickuppoint", "pricetier"):
+    for model in ("order", "groupbuy", "commission", "team", "pickuppoint", "pricetier"):
         assert client.get(reverse(f"admin:orders_{model}_changelist")).status_code == 200, model
+    for model in ("charge", "payment", "wallet", "walletentry", "refund"):
+        assert client.get(reverse(f"admin:payments_{model}_changelist")).status_code == 200, model
+    assert client.get(reverse("admin:payments_charge_change", args=[order.charge_id])).status_code == 200
     assert client.get(reverse("admin:orders_order_change", args=[order.pk])).status_code == 200
     assert client.get(reverse("admin:orders_groupbuy_change", args=[group_buy.pk])).status_code == 200
     assert client.get(reverse("admin:orders_order_add")).status_code == 403
-    payment = Payment.objects.get(order=order)
-    client.post(reverse("admin:orders_payment_change", args=[payment.pk]), {"amount": "0.01", "status": "cancelled"})
+    payment = Payment.objects.get(charge__order=order)
+    client.post(reverse("admin:payments_payment_change", args=[payment.pk]), {"amount": "0.01", "status": "cancelled"})
     payment.refresh_from_db()
     assert payment.status == "succeeded" and payment.amount == order.total
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from communities.models import Role
 from orders import services
+from payments import services as payments_services
 from orders.models import GroupBuy
 from tests.factories import CommunityFactory, MembershipFactory, make_group_buy
 
@@ -76,7 +77,7 @@ def test_pay_vs_team_settle_deadlock(monkeypatch):
     m = MembershipFactory(community=c)
     gb = make_group_buy(admin, price="10.00", mode=GroupBuy.Mode.TEAM, team_size=2)
     item = gb.items.get()
-    services.wallet_top_up(actor=admin, member_user=m.user, amount=Decimal("50"))
+    payments_services.wallet_top_up(actor=admin, member_user=m.user, amount=Decimal("50"))
     order, _ = services.order_place(member=m, group_buy=gb, lines=[(item.pk, 1)], idempotency_key="k",
                                     pickup_point_id=gb.pickup_points.first().pk, open_team=True)
     later = timezone.now() + timedelta(hours=30)

@@ -6,7 +6,9 @@ import pytest
 from django.urls import reverse
 
 from orders import services
-from orders.models import Order, Wallet
+from payments import services as payments_services
+from orders.models import Order
+from payments.models import Wallet
 from tests.factories import ProductFactory, make_group_buy
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +51,7 @@ def test_order_form_errors_are_shown_not_raised(client, owner, member):
 
 def test_pay_from_wallet_then_see_the_pickup_code(client, owner, admin_member, member):
     group_buy = make_group_buy(owner, price="10.00")
-    services.wallet_top_up(actor=admin_member, member_user=member.user, amount=Decimal("15"))
+    payments_services.wallet_top_up(actor=admin_member, member_user=member.user, amount=Decimal("15"))
     client.force_login(member.user)
     client.post(reverse("orders:group_buy", args=[owner.community.slug, group_buy.pk]), order_post(group_buy, qty=1))
     order = Order.objects.get()
@@ -77,7 +79,7 @@ def test_short_balance_shows_a_message_and_transfer_report(client, owner, member
     assert any(m.level_tag == "error" for m in response.context["messages"])
     client.post(reverse("orders:order_pay", args=[owner.community.slug, order.pk]),
                 {"method": "manual", "reference": "wx 1234"})
-    assert order.payments.get().reference == "wx 1234"
+    assert order.charge.payments.get().reference == "wx 1234"
     order.refresh_from_db()
     assert order.status == "pending_payment"
 

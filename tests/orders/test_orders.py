@@ -11,7 +11,8 @@ from communities.models import Community
 from core.exceptions import Conflict, DomainError, Unprocessable, ValidationFailed
 from core.models import Notification
 from orders import services
-from orders.models import Commission, GroupBuy, Order, Refund, Team, Wallet, WalletEntry
+from orders.models import Commission, GroupBuy, Order, Team
+from payments.models import Refund, Wallet, WalletEntry
 from tests.factories import MembershipFactory, ProductFactory, make_group_buy
 
 pytestmark = pytest.mark.django_db
@@ -132,7 +133,7 @@ def test_admin_marks_transfers_received_in_bulk(owner, admin_member, member, lea
     for order in orders:
         order.refresh_from_db()
         assert order.status == Order.Status.PAID
-        assert order.payments.filter(status="succeeded").count() == 1
+        assert order.charge.payments.filter(status="succeeded").count() == 1
     with pytest.raises(DomainError):
         services.payments_mark_received(actor=leader, orders=orders)
 
@@ -180,7 +181,7 @@ def test_failed_round_refunds_everyone_by_itself(owner, admin_member, member, le
     statuses = dict(Order.objects.values_list("pk", "status"))
     assert statuses == {paid.pk: "refunded", manual.pk: "refunded", unpaid.pk: "cancelled"}
     assert balance(member) == Decimal("40.00")
-    assert Refund.objects.get(order=manual).status == Refund.Status.TO_PAY_BACK
+    assert Refund.objects.get(charge__order=manual).status == Refund.Status.TO_PAY_BACK
     assert Notification.objects.filter(kind="group_buy_failed").count() == 2
 
 
@@ -203,7 +204,7 @@ def test_success_with_price_tiers_refunds_the_difference(owner, admin_member, me
     assert first.status == second.status == Order.Status.CONFIRMED
     assert first.total == Decimal("18.00") and first.refunded_amount == Decimal("2.00")
     assert balance(member) == Decimal("82.00")  # 100 - 20 + 2
-    assert Refund.objects.get(order=second).amount == Decimal("2.00")
+    assert Refund.objects.get(charge__order=second).amount == Decimal("2.00")
 
 
 def test_arrival_pickup_and_commission(owner, admin_member, member, place, top_up):
@@ -249,15 +250,19 @@ def test_team_fills_and_succeeds(owner, admin_member, member, leader, place, top
     team = opener.team
     services.order_pay_with_wallet(member=member, order=opener)
     joiner = place(leader, group_buy, team_code=team.code)
-    with pytest.raises(Conflict):
-        place(admin_member, group_buy, team_code=team.code)  # full
+    # Seats go to those who pay: an unpaid joiner does not block the team, and loses the seat when it fills.
+    waiting = place(admin_member, group_buy, team_code=team.code)
     services.order_pay_with_wallet(member=leader, order=joiner)
+    with pytest.raises(Conflict):
+        place(admin_member, group_buy, team_code=team.code, key="again")  # full
 
     team.refresh_from_db()
+    waiting.refresh_from_db()
     assert team.status == Team.Status.SUCCEEDED and team.paid_count == 2
+    assert waiting.status == Order.Status.CANCELLED and team.member_count == 2
     with time_machine.travel(group_buy.closes_at + timedelta(seconds=1)):
         services.group_buy_close_due()
-    assert set(Order.objects.filter(team=team).values_list("status", flat=True)) == {"confirmed"}
+    assert set(Order.objects.filter(team=team).exclude(pk=waiting.pk).values_list("status", flat=True)) == {"confirmed"}
 
 
 def test_team_that_does_not_fill_is_refunded_and_leader_cancel_passes_the_lead(owner, admin_member, member, leader,
