@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from communities import selectors, services
+from communities import console_sweeps, selectors, services
 from communities.forms import BanForm, BranchForm, CommunitySettingsForm, InviteForm, RoleForm
 from communities.models import Community, Membership, Role
 from communities.permissions import Perm, has_perm
@@ -26,7 +26,8 @@ def dashboard(request, community, membership):
     counts = selectors.member_counts(community)
     recent = community.audit_logs.select_related("actor", "target_user")[:10] if has_perm(membership, Perm.VIEW_AUDIT) else []
     return render(request, "console/dashboard.html", _ctx(request, community, membership, counts=counts,
-                                                          recent=recent, section="dashboard"))
+                                                          recent=recent, section="dashboard",
+                                                          failing_jobs=console_sweeps.failing_count(community, membership)))
 
 
 @community_page(Perm.MANAGE_SETTINGS)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from communities import console
+from communities import console, console_sweeps
 
 app_name = "console"
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("<slug:slug>/branches/", console.branches, name="branches"),
     path("<slug:slug>/branches/<int:pk>/", console.branch_edit, name="branch_edit"),
     path("<slug:slug>/audit/", console.audit, name="audit"),
+    path("<slug:slug>/failing-jobs/", console_sweeps.sweep_failures, name="sweep_failures"),
 ]

@@ -34,6 +34,7 @@ class Perm(StrEnum):
     MANAGE_WALLETS = "manage_wallets"  # record top-ups
     VIEW_COMMISSIONS = "view_commissions"  # one's own statement
     EXPORT_COMMISSIONS = "export_commissions"  # everyone's statements
+    VIEW_SWEEP_FAILURES = "view_sweep_failures"  # periodic jobs that keep failing on the community's rows
 
 
 MIN_ROLE: dict[Perm, Role] = {
@@ -53,6 +54,7 @@ MIN_ROLE: dict[Perm, Role] = {
     Perm.MANAGE_WALLETS: Role.ADMIN,
     Perm.VIEW_COMMISSIONS: Role.LEADER,
     Perm.EXPORT_COMMISSIONS: Role.ADMIN,
+    Perm.VIEW_SWEEP_FAILURES: Role.ADMIN,
 }
 
 

@@ -530,41 +530,41 @@ def invite_url(invite: Invite) -> str:
 DIGEST_LOCAL_HOUR = 9
 
 
-def join_request_digest_send(*, now: datetime | None = None) -> int:
-    """Tell each community's admins how many join requests wait, once per local day.
+def join_request_digest_send(*, now: datetime | None = None):
+    """Run the digest sweep now (``communities.sweeps.JoinRequestDigestSweep``, hourly in beat)."""
+    from core.sweeps import sweep_run
 
-    Runs hourly; a community is served once its local clock passes 09:00. The notification's
-    dedupe key (community, local date, admin) makes reruns and two workers harmless.
+    return sweep_run("communities.join_request_digest", now=now)
+
+
+def join_request_digest_notify(*, community: Community, now: datetime) -> int:
+    """Tell a community's admins how many join requests wait; the number of notices sent.
+
+    Called by the digest sweep once the community's local clock is past 09:00 and no digest went
+    out today. The notification's dedupe key (community, local date, admin) makes reruns and two
+    workers harmless even so.
     """
     import zoneinfo
 
-    from django.db.models import Count
-
-    now = now or timezone.now()
+    local_date = now.astimezone(zoneinfo.ZoneInfo(community.timezone)).date()
+    pending = community.join_requests.filter(status=JoinRequest.Status.PENDING).count()
+    if not pending:
+        return 0
+    admins = Membership.objects.filter(
+        community=community, status=Membership.Status.ACTIVE, role__in=[Role.OWNER, Role.ADMIN]
+    ).select_related("user").order_by("pk")
+    url = reverse("console:requests", kwargs={"slug": community.slug})
     sent = 0
-    communities = (
-        Community.objects.filter(parent__isnull=True, join_requests__status=JoinRequest.Status.PENDING)
-        .annotate(pending=Count("join_requests", filter=Q(join_requests__status=JoinRequest.Status.PENDING)))
-        .filter(pending__gt=0)
-    )
-    for community in communities:
-        local = now.astimezone(zoneinfo.ZoneInfo(community.timezone))
-        if local.hour < DIGEST_LOCAL_HOUR:
-            continue
-        admins = Membership.objects.filter(
-            community=community, status=Membership.Status.ACTIVE, role__in=[Role.OWNER, Role.ADMIN]
-        ).select_related("user")
-        url = reverse("console:requests", kwargs={"slug": community.slug})
-        for admin in admins:
-            with in_language_of(admin.user), transaction.atomic():
-                notice = notify(
-                    recipient=admin.user, community=community, kind="join_request_digest",
-                    title=_("%(count)s join requests are waiting in %(name)s") % {
-                        "count": community.pending, "name": community.name},
-                    body=_("Open the console to approve or decline them."),
-                    url=url, dedupe_key=f"join-digest:{community.pk}:{local.date().isoformat()}:{admin.user_id}",
-                )
-            sent += notice is not None
+    for admin in admins:
+        with in_language_of(admin.user):
+            notice = notify(
+                recipient=admin.user, community=community, kind="join_request_digest",
+                title=_("%(count)s join requests are waiting in %(name)s") % {
+                    "count": pending, "name": community.name},
+                body=_("Open the console to approve or decline them."),
+                url=url, dedupe_key=f"join-digest:{community.pk}:{local_date.isoformat()}:{admin.user_id}",
+            )
+        sent += notice is not None
     return sent
 
 

@@ -1,8 +1,9 @@
 from celery import shared_task
 
-from communities.services import join_request_digest_send
+from core.sweeps import sweep_run
 
 
 @shared_task
-def send_join_request_digests() -> int:
-    return join_request_digest_send()
+def send_join_request_digests() -> dict:
+    """Kept for messages queued under this name; beat runs core.tasks.run_sweep instead."""
+    return sweep_run("communities.join_request_digest").as_dict()

@@ -48,15 +48,27 @@ class Notification(models.Model):
     url = models.CharField(max_length=500, blank=True)
     # A retried job or a rerun sends nothing twice: the same key can be written once.
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The e-mail copy (see core.notifications.notification_email_send). email_due_at is set only
+    # while a copy is owed: when the catch-up sweep should look at it next (a grace period after
+    # creation, the end of a worker's lease, or the next try after a failure); NULL once it is
+    # sent, given up, or when no copy is wanted (no address, opted out), so the sweep's partial
+    # index holds only the copies still owed.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_due_at = models.DateTimeField(null=True, blank=True)
+    email_claimed_until = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_last_error = models.TextField(blank=True)
+    email_failed_at = models.DateTimeField(null=True, blank=True)  # gave up after the last attempt
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["recipient", "-created_at"]),
             models.Index(fields=["recipient", "kind", "-created_at"]),
+            models.Index(fields=["email_due_at"], condition=models.Q(email_due_at__isnull=False),
+                         name="notification_email_due"),
         ]
 
     def __str__(self):
@@ -76,3 +88,40 @@ class NotificationOptOut(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "kind", "channel"], name="uniq_opt_out")]
+
+
+class SweepFailure(models.Model):
+    """A row a periodic sweep (core.sweeps) could not settle: skipped until ``next_try_at``.
+
+    One per (job, row); deleted when the row settles. The community's admins see them in the
+    console, so a round that keeps failing to close is noticed rather than silently retried.
+    """
+
+    job = models.CharField(_("job"), max_length=100)
+    object_id = models.BigIntegerField()
+    community = models.ForeignKey(
+        "communities.Community", null=True, blank=True, on_delete=models.CASCADE, related_name="sweep_failures",
+        db_index=True,
+    )
+    object_repr = models.CharField(max_length=200, blank=True)
+    object_url = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    first_failed_at = models.DateTimeField()
+    last_failed_at = models.DateTimeField()
+    next_try_at = models.DateTimeField(_("next try"))
+
+    class Meta:
+        verbose_name = _("failing sweep row")
+        verbose_name_plural = _("failing sweep rows")
+        ordering = ["-last_failed_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["job", "object_id"], name="uniq_sweep_failure")]
+        # The runner's anti-join reads (job, object_id) through the unique index; the console lists
+        # by community (the FK's own index).
+
+    def __str__(self):
+        return f"{self.job} #{self.object_id} ({self.attempts}×)"
+
+    @property
+    def error_summary(self) -> str:
+        return self.last_error.split("\n", 1)[0]

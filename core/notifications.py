@@ -4,19 +4,32 @@ Every reminder and prompt goes through ``notify``. It respects the user's opt-ou
 cap per kind, and a dedupe key so a rerun or a retried task never sends the same notice twice.
 Channels beyond the inbox are pluggable: e-mail is one; a chat-app template message would be
 another task that reads the same Notification row.
+
+E-mail copies are delivered at least once, and twice only in one narrow case (see
+``_email_deliver``): a worker takes a lease on the row, sends, and only then marks it sent. A copy
+that fails is retried with backoff; one whose worker died, or whose task the broker lost, is
+picked up by the ``core.notification_emails`` sweep once its lease (or grace period) is over.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+import traceback
+from datetime import datetime, timedelta
+from functools import partial
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.utils import translation
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Notification, NotificationOptOut
+from core.sweeps import Sweep, register
+
+logger = logging.getLogger(__name__)
 
 # Kinds a user can opt out of, with the label shown on the profile page.
 KINDS: dict[str, str] = {
@@ -29,6 +42,16 @@ KINDS: dict[str, str] = {
     "group_buy_failed": _("A group-buy failed and my order was refunded"),
     "group_buy_cancelled": _("A group-buy I ordered from was cancelled"),
 }
+
+
+# E-mail delivery: how long the task has before the sweep steps in, how long a worker's claim
+# lasts (longer than the mail backend's timeout, settings.EMAIL_TIMEOUT), and the retries.
+EMAIL_GRACE = timedelta(minutes=5)
+EMAIL_LEASE = timedelta(minutes=5)
+EMAIL_MAX_ATTEMPTS = 8
+EMAIL_RETRY_BASE = timedelta(minutes=1)
+EMAIL_RETRY_CAP = timedelta(hours=3)
+EMAIL_ERROR_MAX_CHARS = 2000
 
 
 # Frequency caps: at most one notice of these kinds per user in the period, whatever asks.
@@ -62,6 +85,7 @@ def notify(
         since = timezone.now() - cap
         if Notification.objects.filter(recipient=recipient, kind=kind, created_at__gte=since).exists():
             return None
+    wants_email = NotificationOptOut.Channel.EMAIL not in opt_outs and bool(recipient.email)
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
@@ -72,14 +96,17 @@ def notify(
                 body=str(body),
                 url=url,
                 dedupe_key=dedupe_key,
+                # Owed an e-mail: the task below sends it in seconds; the sweep catches up after this.
+                email_due_at=timezone.now() + EMAIL_GRACE if wants_email else None,
             )
     except IntegrityError:
         return None  # the dedupe key was written already: this notice went out before
-    if NotificationOptOut.Channel.EMAIL not in opt_outs and recipient.email:
+    if wants_email:
         from core.tasks import send_notification_email
 
-        notification_id = notification.pk
-        transaction.on_commit(lambda: send_notification_email.delay(notification_id))
+        # robust: a broker that is down must not turn a committed action into an error page;
+        # the catch-up sweep sends the copy instead.
+        transaction.on_commit(partial(send_notification_email.delay, notification.pk), robust=True)
     return notification
 
 
@@ -102,3 +129,113 @@ def mark_read(*, user, notification_ids=None) -> int:
     if notification_ids is not None:
         qs = qs.filter(pk__in=notification_ids)
     return qs.update(read_at=timezone.now())
+
+
+# E-mail copies -------------------------------------------------------------------------------
+
+def _lease_free(now: datetime) -> Q:
+    return Q(emailed_at__isnull=True, email_due_at__isnull=False) & (
+        Q(email_claimed_until__isnull=True) | Q(email_claimed_until__lte=now))
+
+
+def notification_email_claim(*, notification_id: int, now: datetime) -> bool:
+    """Take the lease on an owed e-mail copy (a guarded UPDATE): False when it is sent, not owed,
+    or another worker's lease is still running. The lease's end is also the sweep's next look."""
+    lease_end = now + EMAIL_LEASE
+    return bool(Notification.objects.filter(Q(pk=notification_id) & _lease_free(now)).update(
+        email_claimed_until=lease_end, email_due_at=lease_end))
+
+
+def notification_email_send(*, notification_id: int, now: datetime | None = None) -> bool:
+    """Send the e-mail copy of a notification unless it is sent or being sent; True when sent now."""
+    now = now or timezone.now()
+    if not notification_email_claim(notification_id=notification_id, now=now):
+        return False
+    return _email_deliver(notification_id)
+
+
+def email_message_id(notification: Notification) -> str:
+    """The same Message-ID every time this notification is sent: a resend after a crash reads as
+    the same message to mail servers and clients that de-duplicate by it."""
+    domain = getattr(settings, "EMAIL_MESSAGE_ID_DOMAIN", "") or urlsplit(settings.SITE_URL).hostname or "shequn.local"
+    return f"<notification.{notification.pk}.{notification.created_at:%Y%m%d%H%M%S}@{domain}>"
+
+
+def _email_deliver(notification_id: int) -> bool:
+    """Send a copy whose lease this worker holds, then mark it sent; on failure record and retry.
+
+    Marked sent only after the backend accepted the message, so a worker dying mid-way loses
+    nothing: the lease expires and the sweep sends it. The lease keeps two workers from sending
+    at once. What it cannot prevent: a crash (or a lost database connection) after the backend
+    accepted the message and before the mark is written sends it once more when the lease
+    expires. That window is a few milliseconds; the stable Message-ID makes the second copy
+    recognisable as the same message. Exactly-once delivery over SMTP is not possible.
+    """
+    notification = Notification.objects.select_related("recipient").filter(pk=notification_id).first()
+    if notification is None:
+        return False  # deleted meanwhile (its recipient left the site)
+    address = notification.recipient.email
+    opted_out = NotificationOptOut.objects.filter(
+        user_id=notification.recipient_id, kind=notification.kind,
+        channel__in=[NotificationOptOut.Channel.ALL, NotificationOptOut.Channel.EMAIL]).exists()
+    if not address or opted_out:  # the address was removed, or the user opted out, since
+        Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
+            email_due_at=None, email_claimed_until=None)
+        return False
+    link = f"{settings.SITE_URL}{notification.url}" if notification.url else ""
+    message = EmailMessage(
+        subject=notification.title,
+        body="\n\n".join(part for part in (notification.body, link) if part),
+        to=[address],
+        headers={"Message-ID": email_message_id(notification)},
+    )
+    try:
+        message.send()
+    except Exception as exc:  # any error: SMTP, DNS, a bug in a backend; retried with backoff
+        logger.exception("E-mail for notification %s failed", notification_id)
+        _email_failed(notification, exc)
+        return False
+    Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
+        emailed_at=timezone.now(), email_due_at=None, email_claimed_until=None)
+    return True
+
+
+def _email_failed(notification: Notification, exc: Exception) -> None:
+    """Release the lease and schedule the next try (or give up after the last one)."""
+    now = timezone.now()
+    attempts = notification.email_attempts + 1  # only the lease holder writes these fields
+    gave_up = attempts >= EMAIL_MAX_ATTEMPTS
+    error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:EMAIL_ERROR_MAX_CHARS]
+    retry_in = min(EMAIL_RETRY_CAP, EMAIL_RETRY_BASE * 2 ** (attempts - 1))
+    Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
+        email_attempts=attempts, email_last_error=error, email_claimed_until=None,
+        email_due_at=None if gave_up else now + retry_in, email_failed_at=now if gave_up else None)
+    if gave_up:
+        logger.error("Gave up e-mailing notification %s after %s attempts", notification.pk, attempts)
+
+
+@register
+class NotificationEmailSweep(Sweep):
+    """E-mail copies still owed: their task never ran (broker lost it), their worker died holding
+    the lease, or their last try failed and the backoff is over."""
+
+    name = "core.notification_emails"
+    label = _("E-mail copies of notifications")
+    batch = 50
+
+    def due(self, now):
+        # Served by the partial index notification_email_due (rows still owed an e-mail only).
+        return Notification.objects.filter(email_due_at__lte=now, emailed_at__isnull=True).order_by("email_due_at")
+
+    def claim(self, pk, now):
+        # Row lock (skip a row another sweep holds), then the lease, committed with this
+        # transaction before anything is sent.
+        notification = super().claim(pk, now)
+        if notification is None or not notification_email_claim(notification_id=pk, now=now):
+            return None
+        return notification
+
+    def settle(self, notification, now):
+        # Sent after the lease is committed, outside any transaction (no lock held while the mail
+        # server is talked to); failures are recorded on the notification by _email_deliver.
+        transaction.on_commit(partial(_email_deliver, notification.pk), robust=True)

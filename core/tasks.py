@@ -1,35 +1,19 @@
+"""Thin Celery tasks: the work is in core.notifications and core.sweeps."""
+
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail
-from django.utils import timezone
 
-from core.models import Notification
+from core.notifications import notification_email_send
+from core.sweeps import sweep_run
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task
 def send_notification_email(notification_id: int) -> bool:
-    """E-mail one notification at most once.
+    """Send one notification's e-mail copy (queued on commit by ``notify``). One attempt: a failure
+    is recorded on the notification and retried by the ``core.notification_emails`` sweep."""
+    return notification_email_send(notification_id=notification_id)
 
-    The row is claimed by setting emailed_at with a guarded update (no lock held while the mail
-    server is talked to); if sending fails the claim is released so the retry can try again.
-    """
-    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
-        emailed_at=timezone.now()
-    )
-    if not claimed:
-        return False
-    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
-    if not notification.recipient.email:
-        return False
-    link = f"{settings.SITE_URL}{notification.url}" if notification.url else ""
-    try:
-        send_mail(
-            subject=notification.title,
-            message="\n\n".join(part for part in (notification.body, link) if part),
-            from_email=None,
-            recipient_list=[notification.recipient.email],
-        )
-    except Exception:
-        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
-        raise
-    return True
+
+@shared_task
+def run_sweep(name: str) -> dict:
+    """Run a registered sweep by name (Celery beat: one entry per sweep, see CELERY_BEAT_SCHEDULE)."""
+    return sweep_run(name).as_dict()

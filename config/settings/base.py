@@ -135,6 +135,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Shequn <noreply@shequn.local>")
+# Well under the e-mail lease (core.notifications.EMAIL_LEASE), so a hung mail server cannot let
+# a second worker claim and send a copy that is still being sent.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -176,11 +179,20 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
+    # Sweeps (core.sweeps) run by name through one task; each settles its due rows one by one and
+    # skips the rows that keep failing (the console shows those to the community's admins).
     # Communities' own timezones differ; the digest runs hourly and each community's admins get
-    # at most one per local day (the notification's dedupe key), after 09:00 local time.
+    # at most one per local day, after 09:00 local time.
     "join-request-digest": {
-        "task": "communities.tasks.send_join_request_digests",
+        "task": "core.tasks.run_sweep",
+        "args": ("communities.join_request_digest",),
         "schedule": crontab(minute=5),
+    },
+    # E-mail copies whose task was lost, whose worker died, or whose retry is due.
+    "notification-emails": {
+        "task": "core.tasks.run_sweep",
+        "args": ("core.notification_emails",),
+        "schedule": 60.0,
     },
     **{
         f"orders-{name}": {"task": f"orders.tasks.{name}", "schedule": 60.0}
