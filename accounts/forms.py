@@ -1,9 +1,15 @@
 from django import forms
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts import services
+from accounts.lockout import lockout_of
 from core.notifications import KINDS
+
+TOO_MANY_ATTEMPTS = "too_many_attempts"
 
 
 class LoginForm(AuthenticationForm):
@@ -15,6 +21,40 @@ class LoginForm(AuthenticationForm):
         "invalid_login": _("The phone number, e-mail address or password is not right. Try again."),
         "inactive": _("This account is inactive."),
     }
+
+    lockout = None  # set when the login limits (accounts.lockout) refused the attempt
+
+    def get_invalid_login_error(self):
+        self.lockout = lockout_of(self.request)
+        if self.lockout is not None:
+            return ValidationError(self.lockout.message, code=TOO_MANY_ATTEMPTS)
+        return super().get_invalid_login_error()
+
+
+class _PasswordThroughService:
+    """Django's password forms, saving through accounts.services.user_set_password (which also
+    revokes the user's API tokens)."""
+
+    def set_password_and_save(self, user, password_field_name="password1", commit=True):
+        if not commit:
+            return super().set_password_and_save(user, password_field_name=password_field_name, commit=False)
+        return services.user_set_password(user=user, password=self.cleaned_data[password_field_name])
+
+
+class SetPasswordForm(_PasswordThroughService, auth_forms.SetPasswordForm):
+    """The last step of a password reset by e-mail."""
+
+
+class PasswordChangeForm(_PasswordThroughService, auth_forms.PasswordChangeForm):
+    """Change the password while logged in (knowing the old one)."""
+
+
+class AdminPasswordChangeForm(auth_forms.AdminPasswordChangeForm):
+    def set_password_and_save(self, user, commit=True, **kwargs):
+        if not commit:
+            return super().set_password_and_save(user, commit=False, **kwargs)
+        usable = self.cleaned_data.get("set_usable_password", True)
+        return services.user_set_password(user=user, password=self.cleaned_data["password1"] if usable else None)
 
 
 class SignUpForm(forms.Form):

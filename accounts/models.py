@@ -1,4 +1,7 @@
+import hashlib
 import re
+import secrets
+from datetime import timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -95,3 +98,40 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return str(self)
+
+
+class ApiToken(models.Model):
+    """A key for `Authorization: Token <key>`. A user may hold several (one per app or script).
+
+    Only the SHA-256 of the key is stored: the key is shown once, when the token is made. Keys are
+    long random strings, so an unsalted fast hash is enough and keeps the lookup one indexed query.
+    """
+
+    # last_used_at is written at most this often per token (a guarded UPDATE), not on every call.
+    LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=60, blank=True)
+    key_hash = models.CharField(_("key (SHA-256)"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name or f"#{self.pk}"
+
+    @staticmethod
+    def new_key() -> str:
+        return secrets.token_urlsafe(32)
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())

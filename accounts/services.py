@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User, normalize_phone, validate_phone
-from core.exceptions import Conflict, ValidationFailed
+from accounts.models import ApiToken, User, normalize_phone, validate_phone
+from core.exceptions import Conflict, NotFound, ValidationFailed
+
+API_TOKEN_MAX_DAYS = 365
 
 
 def parse_login(login: str) -> dict:
@@ -63,3 +68,43 @@ def user_update_profile(*, user: User, display_name: str, email: str | None, pho
     except IntegrityError:
         raise Conflict(_("Another account uses this phone number or e-mail address."), code="account_exists")
     return user
+
+
+def user_set_password(*, user: User, password: str | None) -> User:
+    """Set a new password (None: no usable password) and revoke every API token of the user.
+
+    Whoever had the old password may have made tokens with it; a password reset or change is
+    when the owner takes the account back, so tokens made before it stop working. Callers
+    (the reset, change and admin forms) have validated the password already.
+    """
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    with transaction.atomic():
+        user.save(update_fields=["password"])
+        ApiToken.objects.filter(user=user).delete()
+    return user
+
+
+def api_token_create(*, user: User, name: str = "", expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+    """A new token for the user; returns it and its key, which is stored only as a hash."""
+    name = (name or "").strip()
+    if len(name) > ApiToken._meta.get_field("name").max_length:
+        raise ValidationFailed(_("The name is too long."), fields={"name": [_("At most 60 characters.")]})
+    expires_at = None
+    if expires_in_days is not None:
+        if not 1 <= expires_in_days <= API_TOKEN_MAX_DAYS:
+            message = _("Give a number of days from 1 to %(max)d.") % {"max": API_TOKEN_MAX_DAYS}
+            raise ValidationFailed(message, fields={"expires_in_days": [message]})
+        expires_at = timezone.now() + timedelta(days=expires_in_days)
+    key = ApiToken.new_key()
+    token = ApiToken.objects.create(user=user, name=name, key_hash=ApiToken.hash_key(key), expires_at=expires_at)
+    return token, key
+
+
+def api_token_revoke(*, user: User, token_id: int) -> None:
+    """Delete one of the user's tokens; someone else's token is not found, whatever its id."""
+    deleted, _rows = ApiToken.objects.filter(pk=token_id, user=user).delete()
+    if not deleted:
+        raise NotFound(_("No such token."))

@@ -2,13 +2,15 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from accounts import forms, services
-from core.exceptions import DomainError
+from accounts import forms, selectors, services
+from core.exceptions import DomainError, NotFound
 from core.forms import add_domain_error
 from core.models import NotificationOptOut
 from core.notifications import KINDS, set_opt_outs
@@ -41,6 +43,41 @@ class LoginView(auth_views.LoginView):
     form_class = forms.LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.lockout is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(form.lockout.seconds)
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = forms.SetPasswordForm
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = forms.PasswordChangeForm
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("profile")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password was changed. Your API tokens were revoked."))
+        return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, token_id):
+    try:
+        services.api_token_revoke(user=request.user, token_id=token_id)
+    except NotFound:
+        raise Http404
+    messages.success(request, _("The token was revoked. Apps using it must log in again."))
+    return redirect(reverse("profile") + "#api-tokens")
 
 
 @login_required
@@ -80,4 +117,5 @@ def profile(request):
     memberships = user.memberships.filter(status="active", community__parent__isnull=True).select_related("community")
     return render(request, "accounts/profile.html", {
         "profile_form": profile_form, "notice_form": notice_form, "memberships": memberships,
+        "api_tokens": selectors.api_token_list(user=user),
     })

@@ -156,9 +156,8 @@ class Seed:
 
 def seed(buyers: int) -> Seed:
     """A community, its owner, ``buyers`` members with API tokens and a pickup point, via the services."""
-    from rest_framework.authtoken.models import Token
-
     from accounts.models import User
+    from accounts.services import api_token_create
     from communities import services as communities
     from communities.models import Community, Membership
     from orders import services as orders
@@ -169,7 +168,7 @@ def seed(buyers: int) -> Seed:
     for index in range(buyers):
         user = User.objects.create_user(email=f"buyer{index}@bench.invalid", display_name=f"Buyer {index}")
         communities.membership_join(user=user, community=community)
-        tokens.append(Token.objects.create(user=user).key)
+        tokens.append(api_token_create(user=user, name="flash sale")[1])
     actor = Membership.objects.select_related("community", "user").get(community=community, user=owner)
     point = orders.pickup_point_save(actor=actor, name="Gate 1", address="Building 1, north gate")
     return Seed(slug=community.slug, point_id=point.pk, tokens=tokens, owner_membership_id=actor.pk)

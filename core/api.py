@@ -34,7 +34,10 @@ def error_response(*, code: str, message, fields=None, status_code: int) -> Resp
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return error_response(code=exc.code, message=exc.message, fields=exc.fields, status_code=exc.status)
+        response = error_response(code=exc.code, message=exc.message, fields=exc.fields, status_code=exc.status)
+        if getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {}
         message = "; ".join(exc.messages)
@@ -82,9 +85,11 @@ class ErrorSerializer(serializers.Serializer):
 
 
 ERROR_DESCRIPTIONS = {
-    400: gettext_lazy("Invalid input"), 403: gettext_lazy("Not allowed"), 404: gettext_lazy("Not found"),
+    400: gettext_lazy("Invalid input"), 401: gettext_lazy("Not logged in, or the token is invalid or expired"),
+    403: gettext_lazy("Not allowed"), 404: gettext_lazy("Not found"),
     409: gettext_lazy("Conflicts with the current state"), 410: gettext_lazy("No longer usable"),
     422: gettext_lazy("Same key, different request"),
+    429: gettext_lazy("Too many attempts: try again after the Retry-After header's number of seconds"),
 }
 
 

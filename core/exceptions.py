@@ -46,3 +46,15 @@ class Conflict(DomainError):
 class Unprocessable(DomainError):
     status = 422
     default_code = "unprocessable"
+
+
+class TooManyAttempts(DomainError):
+    """Refused for now; `retry_after` (seconds) becomes the Retry-After header."""
+
+    status = 429
+    default_code = "too_many_attempts"
+    default_message = _("Too many attempts. Try again later.")
+
+    def __init__(self, message=None, *, retry_after: int | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after

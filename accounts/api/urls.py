@@ -4,4 +4,6 @@ from accounts.api import views
 
 urlpatterns = [
     path("token/", views.ObtainTokenView.as_view(), name="api-token"),
+    path("tokens/", views.ApiTokenListView.as_view(), name="api-tokens"),
+    path("tokens/<int:token_id>/", views.ApiTokenDetailView.as_view(), name="api-token-detail"),
 ]

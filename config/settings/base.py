@@ -1,6 +1,8 @@
 """Settings shared by every environment; everything that differs comes from the environment."""
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -26,10 +28,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "core",
     "accounts",
     "communities",
@@ -48,6 +50,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login that axes refused into the lockout answer (accounts.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -104,7 +108,8 @@ def _celery_broker(url: str) -> str:
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.PhoneOrEmailBackend"]
+# Axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.PhoneOrEmailBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
@@ -139,9 +144,38 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Shequn <noreply@shequn.l
 # a second worker claim and send a copy that is still being sent.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
+# Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated), e.g. the
+# load balancer's address. Empty: REMOTE_ADDR is the client and the header is ignored (core.net).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise environ.ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or a CIDR range")
+
+# Failed logins (page, API, admin alike): per account (its phone and e-mail count as one) and per
+# client address, each refused for LOGIN_COOLOFF_MINUTES after its limit. See accounts/lockout.py.
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
+LOGIN_COOLOFF_MINUTES = env.int("LOGIN_COOLOFF_MINUTES", default=15)
+AXES_HANDLER = "accounts.lockout.LoginLimitsHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = "accounts.lockout.failure_limit"
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_from_credentials"
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# A success clears the account's failures (LoginLimitsHandler), never the address's.
+AXES_RESET_ON_SUCCESS = False
+# Attempts while locked out do not push the end of the lockout back, so "try again in N minutes" holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Failures are kept for the cool-off only; a log of every successful login would grow unbounded.
+AXES_DISABLE_ACCESS_LOG = True
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "core.authentication.FastTokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -151,6 +185,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttles derive from core.throttling (keyed on core.net.client_ip); 0 makes any stock DRF
+    # throttle use REMOTE_ADDR rather than an X-Forwarded-For that anyone can send.
+    "NUM_PROXIES": 0,
+    "DEFAULT_THROTTLE_RATES": {"login": env("LOGIN_THROTTLE_RATE", default="30/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shequn API",
@@ -211,5 +249,6 @@ LOGGING = {
     # The handler carries the level too: records that propagate from named loggers skip the root's.
     "handlers": {"console": {"class": "logging.StreamHandler", "level": env("LOG_LEVEL", default="INFO")}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    # axes: failures and lockouts are warnings; its start-up banner and resets are info.
+    "loggers": {"pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import authenticate
 from django.core import mail
+from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts import services
@@ -11,15 +12,20 @@ from tests.factories import PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 
+def login_request():
+    # The login limits (django-axes) need the request: they count failures per client address.
+    return RequestFactory().post("/accounts/login/")
+
+
 def test_sign_up_with_phone_or_email_and_log_in_with_either():
     by_phone = services.user_sign_up(login="138 0013 8000", display_name="Li", password=PASSWORD)
     by_email = services.user_sign_up(login="Mei@Example.COM", display_name="Mei", password=PASSWORD)
 
     assert by_phone.phone == "13800138000" and by_phone.email is None
     assert by_email.email == "mei@example.com" and by_email.phone is None
-    assert authenticate(login="13800138000", password=PASSWORD) == by_phone
-    assert authenticate(login="MEI@example.com", password=PASSWORD) == by_email
-    assert authenticate(login="13800138000", password="wrong-password") is None
+    assert authenticate(login_request(), login="13800138000", password=PASSWORD) == by_phone
+    assert authenticate(login_request(), login="MEI@example.com", password=PASSWORD) == by_email
+    assert authenticate(login_request(), login="13800138000", password="wrong-password") is None
 
 
 @pytest.mark.parametrize("login, password, field", [

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_create
 from communities.models import Role
 from orders import services
 from payments import services as payments_services
@@ -227,9 +227,9 @@ def test_delivery_order_adds_the_fee(api_as, owner, member):
 
 
 def test_placing_an_order_takes_at_most_8_queries_with_token_auth(owner, member, fruit):
-    token = Token.objects.create(user=member.user)
+    _token, key = api_token_create(user=member.user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
 
     body = order_body(fruit)
 
