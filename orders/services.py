@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum, Value
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -216,21 +217,24 @@ def _publish(*, actor: Membership, group_buy: GroupBuy) -> None:
     _transition(group_buy, status, actor=actor.user, from_status=GroupBuy.Status.DRAFT)
 
 
+def group_buy_open(group_buy: GroupBuy) -> None:
+    """A scheduled round's time has come (the opening sweep holds its row lock)."""
+    group_buy.status = GroupBuy.Status.OPEN
+    group_buy.save(update_fields=["status"])
+    group_buy.items.update(is_open=True)
+    _transition(group_buy, GroupBuy.Status.OPEN, from_status=GroupBuy.Status.SCHEDULED)
+
+
+def _run_sweep(name: str, now: datetime | None) -> int:
+    """Run one of orders' sweeps (orders/sweeps.py) now; the number of rows settled."""
+    from core.sweeps import sweep_run
+
+    return sweep_run(name, now=now).settled
+
+
 def group_buy_open_due(*, now: datetime | None = None) -> int:
-    """Sweep: open the scheduled rounds whose time has come."""
-    now = now or timezone.now()
-    opened = 0
-    while True:
-        with transaction.atomic():
-            group_buy = (GroupBuy.objects.select_for_update(skip_locked=True)
-                         .filter(status=GroupBuy.Status.SCHEDULED, opens_at__lte=now).order_by("opens_at").first())
-            if group_buy is None:
-                return opened
-            group_buy.status = GroupBuy.Status.OPEN
-            group_buy.save(update_fields=["status"])
-            group_buy.items.update(is_open=True)
-            _transition(group_buy, GroupBuy.Status.OPEN, from_status=GroupBuy.Status.SCHEDULED)
-            opened += 1
+    """Open the scheduled rounds whose time has come (what beat runs every minute)."""
+    return _run_sweep("orders.open_group_buys", now)
 
 
 @dataclass
@@ -549,27 +553,19 @@ def _team_leave(order: Order, *, was_paid: bool) -> None:
     team.save(update_fields=fields)
 
 
+def team_fail(team: Team, now: datetime) -> None:
+    """A forming team's window ended (its round and team locked by the sweep): every order in it is refunded."""
+    team.status, team.settled_at = Team.Status.FAILED, now
+    team.save(update_fields=["status", "settled_at"])
+    for order in (Order.objects.select_for_update(of=("self",)).select_related("charge")
+                  .filter(team=team, status__in=LIVE_STATUSES).order_by("pk")):
+        _cancel_and_refund(order, reason="team_failed", actor=None)
+    audit_record(community=team.community, actor=None, action="team.failed", obj=team)
+
+
 def team_settle_due(*, now: datetime | None = None) -> int:
-    """Sweep: forming teams whose window has ended fail, and every order in them is refunded."""
-    now = now or timezone.now()
-    settled = 0
-    due = list(Team.objects.filter(status=Team.Status.FORMING, expires_at__lte=now).order_by("expires_at")
-               .values_list("pk", "group_buy_id")[:500])
-    for team_id, group_buy_id in due:
-        with transaction.atomic():
-            _lock_round(group_buy_id, share=False)
-            team = Team.objects.select_for_update(skip_locked=True).filter(
-                pk=team_id, status=Team.Status.FORMING).first()
-            if team is None:
-                continue  # another worker settled it, or it filled up meanwhile
-            team.status, team.settled_at = Team.Status.FAILED, now
-            team.save(update_fields=["status", "settled_at"])
-            for order in (Order.objects.select_for_update(of=("self",)).select_related("charge")
-                          .filter(team=team, status__in=LIVE_STATUSES).order_by("pk")):
-                _cancel_and_refund(order, reason="team_failed", actor=None)
-            audit_record(community=team.community, actor=None, action="team.failed", obj=team)
-            settled += 1
-    return settled
+    """Forming teams whose window has ended fail, and every order in them is refunded."""
+    return _run_sweep("orders.settle_teams", now)
 
 
 # Paying --------------------------------------------------------------------------------------
@@ -784,25 +780,14 @@ def _transfer_waiting() -> Exists:
     return Exists(Payment.objects.filter(charge_id=OuterRef("charge_id"), status=Payment.Status.PENDING))
 
 
-def order_expire_due(*, now: datetime | None = None, batch: int = 200) -> int:
-    """Sweep: unpaid orders past their payment window are cancelled and give their units back."""
-    now = now or timezone.now()
-    expired = 0
-    # Orders of rounds past their close are left to the closing sweep, which cancels them anyway.
-    due = list(Order.objects.filter(status=Order.Status.PENDING_PAYMENT, expires_at__lte=now,
-                                    group_buy__closes_at__gt=now).exclude(_transfer_waiting()).order_by("pk")
-               .values_list("pk", "group_buy_id", "team_id")[:batch])
-    for order_id, group_buy_id, team_id in due:
-        with transaction.atomic():  # one order each: the lock order stays round → team → order → items
-            _lock_round(group_buy_id, share=True)
-            _lock_team(team_id)
-            order = Order.objects.select_for_update(skip_locked=True, of=("self",)).select_related("charge").filter(
-                pk=order_id, status=Order.Status.PENDING_PAYMENT, expires_at__lte=now).exclude(
-                _transfer_waiting()).first()
-            if order is not None:
-                _cancel_and_refund(order, reason="expired")
-                expired += 1
-    return expired
+def order_expire(order: Order) -> None:
+    """An unpaid order's window passed (round, team and order locked by the sweep)."""
+    _cancel_and_refund(order, reason="expired")
+
+
+def order_expire_due(*, now: datetime | None = None) -> int:
+    """Unpaid orders past their payment window are cancelled and give their units back."""
+    return _run_sweep("orders.expire_unpaid", now)
 
 
 def order_refund(*, actor: Membership, order: Order, reason: str = "") -> Order:
@@ -864,17 +849,13 @@ def _due_to_close(now: datetime) -> Q:
 
 
 def group_buy_close_due(*, now: datetime | None = None) -> int:
-    """Sweep: settle every open round whose closing time has passed. Safe with two workers at once."""
-    now = now or timezone.now()
-    closed = 0
-    while True:
-        with transaction.atomic():
-            group_buy = (GroupBuy.objects.select_for_update(skip_locked=True, of=("self",)).select_related("community")
-                         .filter(_due_to_close(now)).order_by("closes_at").first())
-            if group_buy is None:
-                return closed
-            _settle(group_buy)
-            closed += 1
+    """Settle every open round whose closing time has passed. Safe with two workers at once."""
+    return _run_sweep("orders.close_group_buys", now)
+
+
+def group_buy_settle(group_buy: GroupBuy) -> None:
+    """Close a round (locked by the closing sweep): succeed or fail it and settle every order."""
+    _settle(group_buy)
 
 
 def _settle(group_buy: GroupBuy) -> None:
@@ -1133,51 +1114,70 @@ CLOSING_SOON = timedelta(hours=3)
 EXPIRY_SOON = timedelta(minutes=10)
 
 
-def remind_closing_soon(*, now: datetime | None = None) -> int:
-    """Once per round: members who have not ordered hear that it closes within three hours."""
-    now = now or timezone.now()
+def group_buy_remind_closing(group_buy: GroupBuy, now: datetime) -> int:
+    """Once per round (locked by the sweep): members who have not ordered hear that it closes soon."""
+    group_buy.closing_reminder_sent_at = now
+    group_buy.save(update_fields=["closing_reminder_sent_at"])
+    audience = Membership.objects.filter(community=group_buy.community, status="active").exclude(
+        user__orders__group_buy=group_buy).select_related("user")
+    branch_ids = list(group_buy.branches.values_list("pk", flat=True))
+    if branch_ids:
+        audience = audience.filter(Q(branch_id__in=branch_ids) | Q(role__in=["owner", "admin"]))
     sent = 0
-    while True:
-        with transaction.atomic():
-            group_buy = (GroupBuy.objects.select_for_update(skip_locked=True, of=("self",)).select_related("community")
-                         .filter(status=GroupBuy.Status.OPEN, closing_reminder_sent_at__isnull=True,
-                                 closes_at__gt=now, closes_at__lte=now + CLOSING_SOON).first())
-            if group_buy is None:
-                return sent
-            group_buy.closing_reminder_sent_at = now
-            group_buy.save(update_fields=["closing_reminder_sent_at"])
-            audience = Membership.objects.filter(community=group_buy.community, status="active").exclude(
-                user__orders__group_buy=group_buy).select_related("user")
-            branch_ids = list(group_buy.branches.values_list("pk", flat=True))
-            if branch_ids:
-                audience = audience.filter(Q(branch_id__in=branch_ids) | Q(role__in=["owner", "admin"]))
-            for membership in audience:
-                with in_language_of(membership.user):
-                    sent += notify(recipient=membership.user, community=group_buy.community, kind="group_buy_closing",
-                                   title=_("%(title)s closes soon") % {"title": group_buy.title},
-                                   body=_("Order before %(time)s if you want to join.") % {
-                                       "time": timezone.localtime(group_buy.closes_at, _tz(group_buy)).strftime("%H:%M")},
-                                   url=group_buy.get_absolute_url(),
-                                   dedupe_key=f"closing:{group_buy.pk}:{membership.user_id}") is not None
+    for membership in audience:
+        with in_language_of(membership.user):
+            sent += notify(recipient=membership.user, community=group_buy.community, kind="group_buy_closing",
+                           title=_("%(title)s closes soon") % {"title": group_buy.title},
+                           body=_("Order before %(time)s if you want to join.") % {
+                               "time": timezone.localtime(group_buy.closes_at, _tz(group_buy)).strftime("%H:%M")},
+                           url=group_buy.get_absolute_url(),
+                           dedupe_key=f"closing:{group_buy.pk}:{membership.user_id}") is not None
+    return sent
+
+
+def remind_closing_soon(*, now: datetime | None = None) -> int:
+    """Rounds closing within three hours remind the members who have not ordered; rounds reminded."""
+    return _run_sweep("orders.remind_closing", now)
+
+
+def order_remind_unpaid(order: Order) -> None:
+    """Once per order (locked by the sweep): its unpaid window ends in a few minutes."""
+    Order.objects.filter(pk=order.pk).update(expiry_reminder_sent=True)
+    with in_language_of(order.member):
+        notify(recipient=order.member, community=order.community, kind="order_unpaid",
+               title=_("Pay your order for %(title)s") % {"title": order.group_buy.title},
+               body=_("It is cancelled if unpaid in a few minutes."),
+               url=order.get_absolute_url(), dedupe_key=f"unpaid:{order.pk}")
 
 
 def remind_unpaid(*, now: datetime | None = None) -> int:
-    """Members whose unpaid order expires within ten minutes are told once."""
-    now = now or timezone.now()
-    sent = 0
-    with transaction.atomic():
-        due = list(Order.objects.select_for_update(skip_locked=True, of=("self",))
-                   .select_related("member", "group_buy", "community")
-                   .filter(status=Order.Status.PENDING_PAYMENT, expiry_reminder_sent=False,
-                           expires_at__gt=now, expires_at__lte=now + EXPIRY_SOON).order_by("pk")[:500])
-        Order.objects.filter(pk__in=[o.pk for o in due]).update(expiry_reminder_sent=True)
-        for order in due:
-            with in_language_of(order.member):
-                sent += notify(recipient=order.member, community=order.community, kind="order_unpaid",
-                               title=_("Pay your order for %(title)s") % {"title": order.group_buy.title},
-                               body=_("It is cancelled if unpaid in a few minutes."),
-                               url=order.get_absolute_url(), dedupe_key=f"unpaid:{order.pk}") is not None
-    return sent
+    """Members whose unpaid order expires within ten minutes are told once; orders reminded."""
+    return _run_sweep("orders.remind_unpaid", now)
+
+
+TRANSFER_WAITING_REMINDER = timedelta(hours=1)
+
+
+def transfer_remind_admins(payment: Payment, now: datetime) -> None:
+    """A reported transfer has waited an hour (the sweep holds it): the community's admins hear once."""
+    order = Order.objects.select_related("community", "group_buy", "member").get(charge_id=payment.charge_id)
+    payments.payment_mark_reminded(payment=payment, now=now)
+    url = reverse("orders_console:orders", kwargs={"slug": order.community.slug}) + "?method=reported"
+    admins = Membership.objects.filter(community_id=order.community_id, status="active",
+                                       role__in=["owner", "admin"]).select_related("user")
+    for admin in admins:
+        with in_language_of(admin.user):
+            notify(recipient=admin.user, community=order.community, kind="transfer_waiting",
+                   title=_("A transfer waits for your confirmation"),
+                   body=_("%(name)s reported paying %(amount)s for order #%(id)s (%(title)s). Confirm it when it "
+                          "arrives, or mark it not received.") % {
+                       "name": order.member.display_name, "amount": payment.amount, "id": order.pk,
+                       "title": order.group_buy.title},
+                   url=url, dedupe_key=f"transfer_waiting:{payment.pk}:{admin.user_id}")
+
+
+def remind_transfers(*, now: datetime | None = None) -> int:
+    return _run_sweep("orders.remind_transfers", now)
 
 
 def _tz(group_buy: GroupBuy):

@@ -1,5 +1,5 @@
-"""Periodic sweeps (Celery beat, every minute). Each finds due rows by indexed due-times, claims
-them with SKIP LOCKED and settles them idempotently, so two workers running one sweep is harmless."""
+"""Orders' periodic work runs as sweeps (orders/sweeps.py) through core.tasks.run_sweep; these
+names stay for messages queued before the move, and call the same sweeps."""
 
 from celery import shared_task
 
@@ -28,4 +28,4 @@ def settle_due_teams() -> int:
 
 @shared_task
 def send_reminders() -> int:
-    return services.remind_closing_soon() + services.remind_unpaid()
+    return services.remind_closing_soon() + services.remind_unpaid() + services.remind_transfers()

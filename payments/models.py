@@ -81,6 +81,8 @@ class Payment(models.Model):
                                      related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # When the admins were reminded that this reported transfer waits for them (once).
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -92,7 +94,12 @@ class Payment(models.Model):
             # At most one transfer report waiting per charge.
             models.UniqueConstraint(fields=["charge"], condition=Q(status="pending"), name="pay_one_pending_payment"),
         ]
-        indexes = [models.Index(fields=["community", "status", "created_at"])]
+        indexes = [
+            models.Index(fields=["community", "status", "created_at"]),
+            # The reminder sweep: reports still waiting, oldest first.
+            models.Index(fields=["created_at"], condition=Q(status="pending", reminded_at__isnull=True),
+                         name="pay_payment_waiting_reminder"),
+        ]
 
 
 class Wallet(models.Model):

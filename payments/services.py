@@ -152,6 +152,11 @@ def transfer_decline(*, charge: Charge, actor, note: str = "") -> Payment | None
     return payment
 
 
+def payment_mark_reminded(*, payment: Payment, now) -> None:
+    """The admins were told this reported transfer waits for them (the reminder sweep holds the row)."""
+    Payment.objects.filter(pk=payment.pk).update(reminded_at=now)
+
+
 # Refunds -------------------------------------------------------------------------------------
 
 def refund(*, charge: Charge, amount: Decimal, reason: str, key: str, actor=None) -> Refund | None:

@@ -232,10 +232,12 @@ CELERY_BEAT_SCHEDULE = {
         "args": ("core.notification_emails",),
         "schedule": 60.0,
     },
+    # Orders: every minute (orders/sweeps.py).
     **{
-        f"orders-{name}": {"task": f"orders.tasks.{name}", "schedule": 60.0}
-        for name in ("open_due_group_buys", "close_due_group_buys", "expire_unpaid_orders", "settle_due_teams",
-                     "send_reminders")
+        name: {"task": "core.tasks.run_sweep", "args": (name,), "schedule": 60.0}
+        for name in ("orders.open_group_buys", "orders.close_group_buys", "orders.expire_unpaid",
+                     "orders.settle_teams", "orders.remind_closing", "orders.remind_unpaid",
+                     "orders.remind_transfers")
     },
 }
 

@@ -29,3 +29,15 @@ def top_up():
         return payments_services.wallet_top_up(actor=admin, member_user=membership.user, amount=Decimal(amount))
 
     return _top_up
+
+
+@pytest.fixture
+def login(client):
+    """login(membership) -> the test client, logged in, asking for English pages."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    def _login(membership):
+        client.force_login(membership.user)
+        return client
+
+    return _login

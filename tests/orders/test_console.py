@@ -23,17 +23,6 @@ from tests.factories import CommunityFactory, MembershipFactory, ProductFactory,
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def login(client):
-    """login(membership) -> the test client, logged in, asking for English pages."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-    def _login(membership):
-        client.force_login(membership.user)
-        return client
-
-    return _login
-
 
 def url(name, community, *args):
     return reverse(f"orders_console:{name}", args=[community.slug, *args])
