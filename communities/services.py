@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Community, Invite, JoinRequest, Membership, Role
-from communities.permissions import Perm, check_can_assign_role, check_can_manage, check_perm
+from communities.permissions import Perm, branch_in_scope, check_can_assign_role, check_can_manage, check_perm
 from core.audit import audit_record
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from core.images import clean_image
@@ -174,6 +174,7 @@ def invite_create(*, actor: Membership, label: str = "", expires_at: datetime | 
                   max_uses: int | None = None, branch: Community | None = None) -> Invite:
     check_perm(actor, Perm.INVITE)
     _check_branch(actor.community, branch)
+    branch = branch_in_scope(actor, branch)
     errors = {}
     if expires_at is not None and expires_at <= timezone.now():
         errors["expires_at"] = [_("Choose a time in the future.")]
