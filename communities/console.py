@@ -6,12 +6,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from communities import console_sweeps, selectors, services
 from communities.forms import BanForm, BranchForm, CommunitySettingsForm, InviteForm, RoleForm
 from communities.models import Community, Membership, Role
-from communities.permissions import Perm, has_perm
+from communities.permissions import Perm, acts_community_wide, has_perm, invites_in_scope, members_in_scope
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.pages import community_page
@@ -21,6 +21,7 @@ def _ctx(request, community, membership, **extra):
     return {"community": community, "membership": membership, **extra}
 
 
+@require_safe
 @community_page(Perm.VIEW_CONSOLE)
 def dashboard(request, community, membership):
     counts = selectors.member_counts(community)
@@ -48,13 +49,19 @@ def settings_page(request, community, membership):
     return render(request, "console/settings.html", _ctx(request, community, membership, form=form, section="settings"))
 
 
+@require_safe
 @community_page(Perm.VIEW_CONSOLE)
 def members(request, community, membership):
     filters = {key: request.GET.get(key, "") for key in ("q", "role", "status", "branch", "invited_by")}
-    page = Paginator(selectors.member_list(community=community, **filters), 50).get_page(request.GET.get("page"))
+    # A leader sees the members of their own branch (and filters among its branch only).
+    members_ = members_in_scope(membership, selectors.member_list(community=community, **filters))
+    branches = community.branches.order_by("name")
+    if not acts_community_wide(membership):
+        branches = branches.filter(pk=membership.branch_id)
+    page = Paginator(members_, 50).get_page(request.GET.get("page"))
     return render(request, "console/members.html", _ctx(
         request, community, membership, page=page, filters=filters, section="members",
-        roles=Role.choices, statuses=Membership.Status.choices, branches=community.branches.order_by("name"),
+        roles=Role.choices, statuses=Membership.Status.choices, branches=branches,
         can_manage=has_perm(membership, Perm.MANAGE_MEMBERS),
     ))
 
@@ -151,7 +158,7 @@ def request_decide(request, community, membership, pk, decision):
 
 @community_page(Perm.INVITE)
 def invites(request, community, membership):
-    form = InviteForm(request.POST or None, community=community)
+    form = InviteForm(request.POST or None, community=community, membership=membership)
     if request.method == "POST" and form.is_valid():
         try:
             invite = services.invite_create(actor=membership, **form.cleaned_data)
@@ -163,13 +170,13 @@ def invites(request, community, membership):
     mine_only = None if has_perm(membership, Perm.MANAGE_INVITES) else request.user
     return render(request, "console/invites.html", _ctx(
         request, community, membership, form=form, invites=selectors.invites(community, created_by=mine_only),
-        section="invites"))
+        section="invites"), status=400 if request.method == "POST" else 200)
 
 
 @require_POST
 @community_page(Perm.INVITE)
 def invite_revoke(request, community, membership, pk):
-    invite = get_object_or_404(community.invites, pk=pk)
+    invite = get_object_or_404(invites_in_scope(membership, community.invites), pk=pk)
     try:
         services.invite_revoke(actor=membership, invite=invite)
         messages.success(request, _("The invite link no longer works."))
@@ -180,7 +187,8 @@ def invite_revoke(request, community, membership, pk):
 
 @community_page(Perm.INVITE)
 def invite_poster(request, community, membership, pk):
-    invite = get_object_or_404(community.invites.select_related("created_by", "branch"), pk=pk)
+    invite = get_object_or_404(invites_in_scope(membership, community.invites.select_related("created_by", "branch")),
+                               pk=pk)
     url = request.build_absolute_uri(invite.get_absolute_url())
     return render(request, "console/poster.html", _ctx(request, community, membership, invite=invite, url=url,
                                                        section="invites"))

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import CURRENCY_CHOICES, TIMEZONE_CHOICES, Community, Role
+from communities.permissions import acts_community_wide
 
 
 class CommunityForm(forms.Form):
@@ -55,11 +56,16 @@ class InviteForm(forms.Form):
     branch = forms.ModelChoiceField(label=_("Branch"), queryset=Community.objects.none(), required=False,
                                     empty_label=_("No branch"))
 
-    def __init__(self, *args, community, **kwargs):
+    def __init__(self, *args, community, membership=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.community = community
-        self.fields["branch"].queryset = community.branches.order_by("name")
-        if not community.branches.exists():
+        branches = community.branches.order_by("name")
+        if membership is not None and not acts_community_wide(membership):
+            # A leader's invites bring people into their own branch (a branchless leader's, into none).
+            branches = branches.filter(pk=membership.branch_id) if membership.branch_id else branches.none()
+            self.fields["branch"].empty_label = None
+        self.fields["branch"].queryset = branches
+        if not branches.exists():
             del self.fields["branch"]
 
     def clean_expires_at(self):

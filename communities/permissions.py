@@ -2,19 +2,22 @@
 
 A request is resolved to the community and the user's membership once
 (``resolve_community``); a non-member is told the community does not exist (404), a member
-without the right gets 403.
+without the right gets 403. Within the community, a leader acts only within their branch (the
+"Branch scope" helpers below); a row out of their scope does not exist for them (404).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from functools import lru_cache
 
 from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from communities.models import ROLE_RANK, Community, Membership, Role
-from core.exceptions import Forbidden, NotFound
+from core.exceptions import Forbidden, NotFound, ValidationFailed
 
 
 class Perm(StrEnum):
@@ -136,3 +139,101 @@ def check_can_assign_role(actor: Membership, target: Membership, role: Role) -> 
         raise Forbidden(_("Only the owner can transfer ownership."), code="rank")
     if role == Role.ADMIN and actor.role != Role.OWNER:
         raise Forbidden(_("Only the owner can appoint admins."), code="rank")
+
+
+# Branch scope ---------------------------------------------------------------------------------
+#
+# Owners and admins act on the whole community and its branches. A leader acts on the members,
+# orders, pickups and pickup points of their own branch, and on the rounds they published; a
+# leader without a branch acts on nothing branch-scoped except their own rounds. Pages and API
+# read through these narrowings, and services check the one object they change again.
+#
+# A row out of scope is answered as if it did not exist (NotFound, 404), as another community's
+# is: a leader learns nothing about the other branches from ids. An out-of-scope choice in a
+# form or body (a branch, a pickup point) is a field error (400), as an unknown id there is.
+#
+# The helpers name the fields of the rows they narrow (strings) and import nothing from the
+# apps above communities.
+
+def acts_community_wide(actor: Membership) -> bool:
+    """Owners and admins: every branch of the community is theirs to act on."""
+    return actor.rank >= ROLE_RANK[Role.ADMIN]
+
+
+def _none_unless_branch(actor: Membership, queryset: QuerySet, lookup: Q) -> QuerySet:
+    return queryset.filter(lookup) if actor.branch_id else queryset.none()
+
+
+def members_in_scope(actor: Membership, memberships: QuerySet) -> QuerySet:
+    """Memberships the actor may see and act on: a leader's are those of their branch."""
+    if acts_community_wide(actor):
+        return memberships
+    return _none_unless_branch(actor, memberships, Q(branch_id=actor.branch_id))
+
+
+def pickup_points_in_scope(actor: Membership, pickup_points: QuerySet) -> QuerySet:
+    """Pickup points the actor runs: a leader's are those of their branch."""
+    if acts_community_wide(actor):
+        return pickup_points
+    return _none_unless_branch(actor, pickup_points, Q(branch_id=actor.branch_id))
+
+
+def orders_in_scope(actor: Membership, orders: QuerySet) -> QuerySet:
+    """Orders the actor may read and hand over: a leader's are those of their branch's members
+    and those picked up at their branch's pickup points."""
+    if acts_community_wide(actor):
+        return orders
+    return _none_unless_branch(actor, orders, Q(branch_id=actor.branch_id)
+                               | Q(pickup_point__branch_id=actor.branch_id))
+
+
+def rounds_in_view(actor: Membership, rounds: QuerySet) -> QuerySet:
+    """Rounds the actor sees in the console (and may mark arrived at their pickup points): a
+    leader sees those aimed at the whole community or at their branch, and their own."""
+    if acts_community_wide(actor):
+        return rounds
+    # Subqueries, not a join on the branches: a join would multiply the rows (and the counts
+    # annotated on them) by the number of branches a round is aimed at.
+    field = rounds.model._meta.get_field("branches")
+    aimed = field.remote_field.through.objects.filter(**{f"{field.m2m_field_name()}_id": OuterRef("pk")})
+    visible = ~Exists(aimed) | Q(created_by_id=actor.user_id)
+    if actor.branch_id:
+        visible |= Exists(aimed.filter(**{f"{field.m2m_reverse_field_name()}_id": actor.branch_id}))
+    return rounds.filter(visible)
+
+
+def rounds_in_scope(actor: Membership, rounds: QuerySet) -> QuerySet:
+    """Rounds the actor may change (edit, publish, cancel): a leader's own."""
+    if acts_community_wide(actor):
+        return rounds
+    return rounds.filter(created_by_id=actor.user_id)
+
+
+def invites_in_scope(actor: Membership, invites: QuerySet) -> QuerySet:
+    """Invite links the actor may see and revoke: without MANAGE_INVITES, their own."""
+    if has_perm(actor, Perm.MANAGE_INVITES):
+        return invites
+    return invites.filter(created_by_id=actor.user_id)
+
+
+def check_in_scope(actor: Membership, obj, narrow: Callable[[Membership, QuerySet], QuerySet]) -> None:
+    """NotFound unless ``obj`` is of the actor's community and ``narrow`` (one of the helpers
+    above) keeps it. One query for a leader, none for owners and admins."""
+    if obj is None or obj.community_id != actor.community_id:
+        raise NotFound()
+    if not acts_community_wide(actor) and not narrow(actor, type(obj)._default_manager.filter(pk=obj.pk)).exists():
+        raise NotFound()
+
+
+def branch_in_scope(actor: Membership, branch: Community | None, *, field: str = "branch") -> Community | None:
+    """The branch a row the actor writes goes to (a pickup point, an invite, a round's target).
+
+    Owners and admins: the one chosen (None: no branch). A leader: their own, chosen or by
+    default; naming another branch is a field error.
+    """
+    if acts_community_wide(actor):
+        return branch
+    if branch is not None and branch.pk != actor.branch_id:
+        raise ValidationFailed(_("Choose your own branch: a leader acts only within their branch."),
+                               code="branch_out_of_scope", fields={field: [_("Not your branch.")]})
+    return actor.branch if actor.branch_id else None

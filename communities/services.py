@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Community, Invite, JoinRequest, Membership, Role
-from communities.permissions import Perm, check_can_assign_role, check_can_manage, check_perm
+from communities.permissions import Perm, branch_in_scope, check_can_assign_role, check_can_manage, check_perm
 from core.audit import audit_record
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from core.images import clean_image
@@ -155,6 +155,12 @@ def branch_update(*, actor: Membership, branch: Community, name: str, leader=Non
     return branch
 
 
+def _step_down_as_branch_leader(community: Community, user) -> None:
+    """Someone who no longer leads (demoted to member, banned, gone) leads no branch of ``community``:
+    the branch keeps no lead, and no commission goes to them for its orders."""
+    Community.objects.filter(parent=community, leader=user).update(leader=None)
+
+
 def _check_branch(community: Community, branch: Community | None) -> None:
     if branch is not None and branch.parent_id != community.pk:
         raise ValidationFailed(_("Choose a branch of this community."), fields={"branch": [_("Unknown branch.")]})
@@ -168,6 +174,7 @@ def invite_create(*, actor: Membership, label: str = "", expires_at: datetime | 
                   max_uses: int | None = None, branch: Community | None = None) -> Invite:
     check_perm(actor, Perm.INVITE)
     _check_branch(actor.community, branch)
+    branch = branch_in_scope(actor, branch)
     errors = {}
     if expires_at is not None and expires_at <= timezone.now():
         errors["expires_at"] = [_("Choose a time in the future.")]
@@ -320,6 +327,7 @@ def membership_leave(*, user, community: Community) -> Membership:
         membership.status = Membership.Status.LEFT
         membership.role = Role.MEMBER
         membership.save(update_fields=["status", "role"])
+        _step_down_as_branch_leader(community, user)
         audit_record(community=community, actor=user, action="membership.left", target_user=user, obj=membership)
     return membership
 
@@ -449,7 +457,7 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
         target.role = role
         target.save(update_fields=["role"])
         if role == Role.MEMBER:  # a member does not lead a branch
-            Community.objects.filter(parent=actor.community, leader=target.user).update(leader=None)
+            _step_down_as_branch_leader(actor.community, target.user)
         audit_record(community=actor.community, actor=actor.user, action="membership.role_changed",
                      target_user=target.user, obj=target, **{"from": previous, "to": role})
         with in_language_of(target.user):
@@ -497,7 +505,7 @@ def membership_ban(*, actor: Membership, membership: Membership, reason: str = "
         target.banned_at = timezone.now()
         target.ban_reason = (reason or "").strip()[:200]
         target.save(update_fields=["status", "role", "banned_at", "ban_reason"])
-        Community.objects.filter(parent=actor.community, leader=target.user).update(leader=None)
+        _step_down_as_branch_leader(actor.community, target.user)
         JoinRequest.objects.filter(pk__in=[r.pk for r in pending]).update(
             status=JoinRequest.Status.DECLINED, decided_by=actor.user, decided_at=timezone.now())
         audit_record(community=actor.community, actor=actor.user, action="membership.banned",

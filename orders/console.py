@@ -24,8 +24,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
-from communities.permissions import Perm, has_perm
-from core.exceptions import DomainError, Forbidden
+from communities.permissions import (
+    Perm,
+    check_in_scope,
+    has_perm,
+    orders_in_scope,
+    pickup_points_in_scope,
+    rounds_in_scope,
+    rounds_in_view,
+)
+from core.exceptions import DomainError, Forbidden, NotFound
 from core.forms import add_domain_error
 from core.pages import community_page
 from orders import exports, selectors, services
@@ -77,6 +85,14 @@ def _int(value, default=None):
     return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else default
 
 
+def _in_scope(membership, obj, narrow) -> bool:
+    try:
+        check_in_scope(membership, obj, narrow)
+    except NotFound:
+        return False
+    return True
+
+
 def _detail_url(community, group_buy_id) -> str:
     return reverse("orders_console:group_buy", kwargs={"slug": community.slug, "pk": group_buy_id})
 
@@ -87,7 +103,7 @@ def _detail_url(community, group_buy_id) -> str:
 @console_page(Perm.MANAGE_GROUP_BUYS)
 def group_buys(request, community, membership):
     status = request.GET.get("status", "")
-    rounds = community.group_buys.annotate(
+    rounds = rounds_in_view(membership, community.group_buys).annotate(
         live_orders=Count("orders", filter=Q(orders__status__in=services.LIVE_STATUSES)),
         paid_orders=Count("orders", filter=Q(orders__status__in=services.PAID_STATUSES)),
     ).order_by("-opens_at", "-id")
@@ -97,7 +113,8 @@ def group_buys(request, community, membership):
     # Two small aggregate queries per round on a page of 20 (the service is the one definition of progress).
     progress = services.group_buy_progress_many(page.object_list)
     rows = [{"group_buy": g, "progress": progress[g.pk]} for g in page.object_list]
-    counts = dict(community.group_buys.values_list("status").annotate(n=Count("id")).order_by())
+    counts = dict(rounds_in_view(membership, community.group_buys).values_list("status").annotate(n=Count("id"))
+                  .order_by())
     tiles = [(value, label, counts.get(value, 0)) for value, label in GroupBuy.Status.choices
              if value in (GroupBuy.Status.DRAFT, GroupBuy.Status.SCHEDULED, GroupBuy.Status.OPEN,
                           GroupBuy.Status.SUCCEEDED)]
@@ -140,7 +157,7 @@ def group_buy_new(request, community, membership):
     now = timezone.localtime().replace(second=0, microsecond=0)
     initial = {"opens_at": now, "closes_at": (now + timedelta(days=1)).replace(hour=20, minute=0),
                "expected_pickup_at": (now + timedelta(days=2)).replace(hour=16, minute=0)}
-    form = GroupBuyForm(request.POST or None, community=community, initial=initial)
+    form = GroupBuyForm(request.POST or None, community=community, membership=membership, initial=initial)
     formset = item_formset_class(extra)(request.POST or None, products=products, prefix="items")
     items_errors = []
     if request.method == "POST":
@@ -164,8 +181,9 @@ def group_buy_new(request, community, membership):
             items_errors = list(formset.non_form_errors())
     return render(request, "orders/console/group_buy_new.html", _ctx(
         community, membership, "group_buys", form=form, formset=formset, items_errors=items_errors,
-        has_products=products.exists(), has_points=community.pickup_points.filter(is_active=True).exists(),
-        more_rows=min(len(formset.forms) + 5, 50)))
+        has_products=products.exists(),
+        has_points=pickup_points_in_scope(membership, community.pickup_points.filter(is_active=True)).exists(),
+        more_rows=min(len(formset.forms) + 5, 50)), status=400 if request.method == "POST" else 200)
 
 
 @require_safe
@@ -175,6 +193,8 @@ def group_buy(request, community, membership, pk):
         round_ = selectors.group_buy_detail(community, pk)
     except GroupBuy.DoesNotExist:
         raise Http404
+    if not _in_scope(membership, round_, rounds_in_view):
+        raise Http404
     progress = services.group_buy_progress(round_)
     sold = selectors.sold_by_item(round_)
     items = []
@@ -183,18 +203,20 @@ def group_buy(request, community, membership, pk):
         items.append({"item": item, "paid": paid, "price_now": services.current_tier_price(item, paid),
                       "tiers": list(item.tiers.all())})
     status = request.GET.get("status", "")
-    orders = (community.orders.filter(group_buy=round_)
+    # A leader reads the orders of their branch (and of its pickup points) only.
+    in_scope = orders_in_scope(membership, community.orders.filter(group_buy=round_))
+    orders = (in_scope
               .select_related("member", "branch", "pickup_point", "charge").prefetch_related("lines", "charge__payments")
               .order_by("-created_at", "-id"))
     if status in Order.Status.values:
         orders = orders.filter(status=status)
     page = Paginator(orders, 100).get_page(request.GET.get("page"))
-    status_counts = dict(community.orders.filter(group_buy=round_).values_list("status").annotate(n=Count("id"))
-                         .order_by())
-    waiting = dict(community.orders.filter(group_buy=round_, status=Order.Status.CONFIRMED,
-                                           fulfilment=Order.Fulfilment.PICKUP)
+    status_counts = dict(in_scope.values_list("status").annotate(n=Count("id")).order_by())
+    waiting = dict(in_scope.filter(status=Order.Status.CONFIRMED, fulfilment=Order.Fulfilment.PICKUP)
                    .values_list("pickup_point").annotate(n=Count("id")).order_by())
-    points = [{"point": p, "waiting": waiting.get(p.pk, 0)} for p in round_.pickup_points.all()]
+    points = [{"point": p, "waiting": waiting.get(p.pk, 0)}
+              for p in pickup_points_in_scope(membership, round_.pickup_points.all())]
+    mine = _in_scope(membership, round_, rounds_in_scope)
     return render(request, "orders/console/group_buy.html", _ctx(
         community, membership, "group_buys", group_buy=round_, progress=progress, items=items, page=page,
         commission_percent=round_.commission_rate * 100,
@@ -202,12 +224,12 @@ def group_buy(request, community, membership, pk):
         status_counts=[(value, label, status_counts[value]) for value, label in Order.Status.choices
                        if status_counts.get(value)],
         points=points, waiting_total=sum(waiting.values()),
-        can_publish=round_.status == GroupBuy.Status.DRAFT, can_cancel=round_.status in CANCELLABLE,
+        can_publish=mine and round_.status == GroupBuy.Status.DRAFT, can_cancel=mine and round_.status in CANCELLABLE,
         can_arrive=round_.status in ARRIVABLE and bool(waiting), paid_statuses=services.PAID_STATUSES))
 
 
-def _round_action(request, community, pk, act, success):
-    group_buy = get_object_or_404(community.group_buys, pk=pk)
+def _round_action(request, community, pk, act, success, *, rounds):
+    group_buy = get_object_or_404(rounds, pk=pk)
     try:
         result = act(group_buy)
     except DomainError as error:
@@ -222,7 +244,8 @@ def _round_action(request, community, pk, act, success):
 def group_buy_publish(request, community, membership, pk):
     return _round_action(request, community, pk,
                          lambda g: services.group_buy_publish(actor=membership, group_buy=g),
-                         lambda g: _("Published: the group-buy is %(status)s.") % {"status": g.get_status_display()})
+                         lambda g: _("Published: the group-buy is %(status)s.") % {"status": g.get_status_display()},
+                         rounds=rounds_in_scope(membership, community.group_buys))
 
 
 @require_POST
@@ -231,14 +254,16 @@ def group_buy_cancel(request, community, membership, pk):
     reason = request.POST.get("reason", "").strip()[:200]
     return _round_action(request, community, pk,
                          lambda g: services.group_buy_cancel(actor=membership, group_buy=g, reason=reason),
-                         _("The group-buy was cancelled; every order in it was cancelled and refunded."))
+                         _("The group-buy was cancelled; every order in it was cancelled and refunded."),
+                         rounds=rounds_in_scope(membership, community.group_buys))
 
 
 @require_POST
 @console_page(Perm.MANAGE_GROUP_BUYS)
 def group_buy_arrived(request, community, membership, pk):
     point_id = request.POST.get("pickup_point", "")
-    point = get_object_or_404(community.pickup_points, pk=_int(point_id, -1)) if point_id else None
+    point = (get_object_or_404(pickup_points_in_scope(membership, community.pickup_points), pk=_int(point_id, -1))
+             if point_id else None)
 
     def success(count):
         return ngettext("%(n)s order is ready for pickup; the member was notified.",
@@ -246,7 +271,7 @@ def group_buy_arrived(request, community, membership, pk):
 
     return _round_action(request, community, pk,
                          lambda g: services.group_buy_mark_arrived(actor=membership, group_buy=g, pickup_point=point),
-                         success)
+                         success, rounds=rounds_in_view(membership, community.group_buys))
 
 
 def _order_action(request, community, pk, act, success):
@@ -283,7 +308,7 @@ def order_refund(request, community, membership, pk):
 @require_safe
 @console_page(Perm.MANAGE_GROUP_BUYS)
 def purchase_sheet(request, community, membership, pk):
-    group_buy = get_object_or_404(community.group_buys, pk=pk)
+    group_buy = get_object_or_404(rounds_in_view(membership, community.group_buys), pk=pk)
     blocks = exports.purchase_sheet(group_buy)
     if request.GET.get("format") == "csv":
         return exports.purchase_sheet_csv(group_buy, blocks)
@@ -296,9 +321,10 @@ def purchase_sheet(request, community, membership, pk):
 @require_safe
 @console_page(Perm.CONFIRM_PICKUP)
 def pickup_sheet(request, community, membership, pk, point_pk):
-    group_buy = get_object_or_404(community.group_buys, pk=pk)
-    point = get_object_or_404(community.pickup_points.select_related("leader"), pk=point_pk)
-    orders = list(exports.pickup_sheet_orders(community, group_buy, point))
+    group_buy = get_object_or_404(rounds_in_view(membership, community.group_buys), pk=pk)
+    point = get_object_or_404(pickup_points_in_scope(membership, community.pickup_points.select_related("leader")),
+                              pk=point_pk)
+    orders = list(orders_in_scope(membership, exports.pickup_sheet_orders(community, group_buy, point)))
     if request.GET.get("format") == "csv":
         return exports.pickup_sheet_csv(group_buy, point, orders)
     for order in orders:
@@ -457,9 +483,10 @@ def pickup(request, community, membership):
             if not found:
                 code_error = _("No order ready for pickup has this code. Check the digits, or whether the goods "
                                "have arrived at the pickup point.")
-    shipped = list(community.orders.filter(status=Order.Status.SHIPPED, fulfilment=Order.Fulfilment.DELIVERY)
+    desk_orders = orders_in_scope(membership, community.orders)
+    shipped = list(desk_orders.filter(status=Order.Status.SHIPPED, fulfilment=Order.Fulfilment.DELIVERY)
                    .select_related("member", "group_buy").prefetch_related("lines").order_by("created_at", "id")[:100])
-    recent = list(community.orders.filter(status=Order.Status.COMPLETED, completed_at__isnull=False)
+    recent = list(desk_orders.filter(status=Order.Status.COMPLETED, completed_at__isnull=False)
                   .select_related("member", "pickup_point").order_by("-completed_at", "-id")[:10])
     return render(request, "orders/console/pickup.html", _ctx(
         community, membership, "pickup", code=code, found=found, code_error=code_error, shipped=shipped,
@@ -469,7 +496,7 @@ def pickup(request, community, membership):
 @require_POST
 @console_page(Perm.CONFIRM_PICKUP)
 def pickup_complete(request, community, membership, pk):
-    order = get_object_or_404(community.orders.select_related("member"), pk=pk)
+    order = get_object_or_404(orders_in_scope(membership, community.orders.select_related("member")), pk=pk)
     desk = reverse("orders_console:pickup", kwargs={"slug": community.slug})
     # A pickup is always checked against the code typed at the desk; only a delivery has none.
     code = None if order.fulfilment == Order.Fulfilment.DELIVERY else request.POST.get("code", "")
@@ -561,24 +588,26 @@ def _save_point(request, community, membership, form, point=None):
 
 @console_page(Perm.MANAGE_GROUP_BUYS)
 def pickup_points(request, community, membership):
-    form = PickupPointForm(request.POST or None, community=community)
+    form = PickupPointForm(request.POST or None, community=community, membership=membership)
     if request.method == "POST" and form.is_valid():
         if response := _save_point(request, community, membership, form):
             return response
-    points = (community.pickup_points.select_related("leader", "branch")
+    points = (pickup_points_in_scope(membership, community.pickup_points).select_related("leader", "branch")
               .annotate(rounds=Count("group_buys", distinct=True)).order_by("-is_active", "name"))
     return render(request, "orders/console/pickup_points.html", _ctx(
-        community, membership, "pickup_points", form=form, points=points))
+        community, membership, "pickup_points", form=form, points=points),
+        status=400 if request.method == "POST" else 200)
 
 
 @console_page(Perm.MANAGE_GROUP_BUYS)
 def pickup_point_edit(request, community, membership, pk):
-    point = get_object_or_404(community.pickup_points, pk=pk)
+    point = get_object_or_404(pickup_points_in_scope(membership, community.pickup_points), pk=pk)
     initial = {"name": point.name, "address": point.address, "hours": point.hours, "is_active": point.is_active,
                "leader": str(point.leader_id or ""), "branch": str(point.branch_id or "")}
-    form = PickupPointForm(request.POST or None, community=community, initial=initial)
+    form = PickupPointForm(request.POST or None, community=community, membership=membership, initial=initial)
     if request.method == "POST" and form.is_valid():
         if response := _save_point(request, community, membership, form, point):
             return response
     return render(request, "orders/console/pickup_point_edit.html", _ctx(
-        community, membership, "pickup_points", form=form, point=point))
+        community, membership, "pickup_points", form=form, point=point),
+        status=400 if request.method == "POST" else 200)

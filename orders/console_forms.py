@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from communities.permissions import acts_community_wide, pickup_points_in_scope
 from orders.models import GroupBuy
 
 DATETIME_LOCAL = {"type": "datetime-local"}
@@ -56,10 +57,17 @@ class GroupBuyForm(forms.Form):
     publish = forms.BooleanField(label=_("Publish now"), required=False, initial=True,
                                  help_text=_("Unticked: saved as a draft that only admins and leaders see."))
 
-    def __init__(self, *args, community, **kwargs):
+    def __init__(self, *args, community, membership=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["pickup_points"].queryset = community.pickup_points.filter(is_active=True).order_by("name")
-        self.fields["branches"].queryset = community.branches.order_by("name")
+        points = community.pickup_points.filter(is_active=True).order_by("name")
+        branches = community.branches.order_by("name")
+        if membership is not None and not acts_community_wide(membership):
+            # A leader's round: their branch's pickup points, their branch, the default commission rate.
+            points = pickup_points_in_scope(membership, points)
+            branches = branches.filter(pk=membership.branch_id)
+            del self.fields["commission_rate"]
+        self.fields["pickup_points"].queryset = points
+        self.fields["branches"].queryset = branches
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
@@ -72,8 +80,9 @@ class GroupBuyForm(forms.Form):
             "pickup_point_ids": [p.pk for p in data["pickup_points"]],
             "allows_delivery": data["allows_delivery"], "delivery_fee": data["delivery_fee"] or Decimal("0"),
             "success_rule": data["success_rule"], "success_threshold": data["success_threshold"] or Decimal("0"),
-            # Percent on screen, a fraction in the database (5 -> 0.0500).
-            "commission_rate": ((data["commission_rate"] or Decimal("0")) / 100).quantize(Decimal("0.0001")),
+            # Percent on screen, a fraction in the database (5 -> 0.0500); no field: the default rate.
+            "commission_rate": ((data["commission_rate"] or Decimal("0")) / 100).quantize(Decimal("0.0001"))
+            if "commission_rate" in self.fields else None,
             "branch_ids": [b.pk for b in data["branches"]],
             "publish": data["publish"],
         }
@@ -155,17 +164,22 @@ class PickupPointForm(forms.Form):
     branch = forms.ChoiceField(label=_("Branch"), required=False)
     is_active = forms.BooleanField(label=_("In use"), required=False, initial=True)
 
-    def __init__(self, *args, community, **kwargs):
+    def __init__(self, *args, community, membership=None, **kwargs):
         super().__init__(*args, **kwargs)
         managers = (community.memberships.filter(status="active", role__in=["owner", "admin", "leader"])
                     .select_related("user").order_by("user__display_name"))
         self._leaders = {str(m.user_id): m.user for m in managers}
         self.fields["leader"].choices = [("", _("Nobody yet"))] + [
             (str(m.user_id), f"{m.user.display_name} ({m.get_role_display()})") for m in managers]
-        branches = list(community.branches.order_by("name"))
+        branches = community.branches.order_by("name")
+        leader = membership is not None and not acts_community_wide(membership)
+        if leader:  # a leader keeps the pickup points of their own branch
+            branches = branches.filter(pk=membership.branch_id)
+        branches = list(branches)
         self._branches = {str(b.pk): b for b in branches}
         if branches:
-            self.fields["branch"].choices = [("", _("No branch"))] + [(str(b.pk), b.name) for b in branches]
+            self.fields["branch"].choices = ([] if leader else [("", _("No branch"))]) + [
+                (str(b.pk), b.name) for b in branches]
         else:
             del self.fields["branch"]
 

@@ -24,9 +24,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Community, Membership
-from communities.permissions import Perm, check_perm
+from communities.permissions import (
+    Perm,
+    acts_community_wide,
+    branch_in_scope,
+    check_in_scope,
+    check_perm,
+    orders_in_scope,
+    pickup_points_in_scope,
+    rounds_in_scope,
+    rounds_in_view,
+)
 from core.audit import audit_record
-from core.exceptions import Conflict, DomainError, NotFound, Unprocessable, ValidationFailed
+from core.exceptions import Conflict, DomainError, Forbidden, NotFound, Unprocessable, ValidationFailed
 from core.money import CENT, money, parse_money  # noqa: F401 (callers use services.money)
 from core.notifications import in_language_of, notify
 from orders.models import (
@@ -50,6 +60,9 @@ PAID_STATUSES = (Order.Status.PAID, Order.Status.CONFIRMED, Order.Status.READY, 
                  Order.Status.COMPLETED)
 MAX_LINES = 50
 MAX_QUANTITY = 9999
+# The rate of a round a leader publishes (only owners and admins set one): the community has no
+# default rate of its own, so none.
+DEFAULT_COMMISSION_RATE = Decimal("0")
 
 
 def _transition(obj, to: str, *, actor=None, community=None, note: str = "", **data) -> None:
@@ -65,6 +78,12 @@ def pickup_point_save(*, actor: Membership, pickup_point: PickupPoint | None = N
                       hours: str = "", leader=None, branch: Community | None = None,
                       is_active: bool = True) -> PickupPoint:
     check_perm(actor, Perm.MANAGE_GROUP_BUYS)
+    if pickup_point is not None:
+        check_in_scope(actor, pickup_point, pickup_points_in_scope)
+    branch = branch_in_scope(actor, branch)
+    if branch is None and not acts_community_wide(actor):
+        raise Forbidden(_("A leader keeps the pickup points of their own branch, and you lead none: ask an admin."),
+                        code="no_branch")
     community = actor.community
     errors = {}
     if not (name or "").strip():
@@ -108,10 +127,27 @@ def group_buy_create(*, actor: Membership, title: str, opens_at: datetime, close
                      expected_pickup_at: datetime | None = None, pickup_point_ids: list[int] = (),
                      allows_delivery: bool = False, delivery_fee: Decimal = Decimal("0"),
                      success_rule: str = GroupBuy.SuccessRule.NONE, success_threshold: Decimal = Decimal("0"),
-                     commission_rate: Decimal = Decimal("0"), branch_ids: list[int] = (),
+                     commission_rate: Decimal | None = None, branch_ids: list[int] = (),
                      publish: bool = True) -> GroupBuy:
-    """Create a round with its items and tiers; published at once unless ``publish`` is False."""
+    """Create a round with its items and tiers; published at once unless ``publish`` is False.
+
+    A leader's round reaches their own branch, is collected at their branch's pickup points and
+    earns the default commission rate (0: the community has no default); only owners and admins
+    set a rate. ``commission_rate=None`` is that default.
+    """
     check_perm(actor, Perm.MANAGE_GROUP_BUYS)
+    if not acts_community_wide(actor):
+        if commission_rate is not None and commission_rate != DEFAULT_COMMISSION_RATE:
+            raise Forbidden(_("Only the owner and admins set commission rates."), code="commission_rate",
+                            fields={"commission_rate": [_("Set by the owner and admins only.")]})
+        for branch in actor.community.branches.filter(pk__in=list(branch_ids)):
+            branch_in_scope(actor, branch, field="branches")
+        branch_ids = list(branch_ids) or ([actor.branch_id] if actor.branch_id else [])
+        in_scope = set(pickup_points_in_scope(actor, actor.community.pickup_points.all()).values_list("pk", flat=True))
+        if set(pickup_point_ids) - in_scope:
+            raise ValidationFailed(_("Choose pickup points of your own branch."), code="pickup_point_out_of_scope",
+                                   fields={"pickup_points": [_("Not a pickup point of your branch.")]})
+    commission_rate = DEFAULT_COMMISSION_RATE if commission_rate is None else commission_rate
     community = actor.community
     errors: dict[str, list] = {}
     title = (title or "").strip()
@@ -191,6 +227,7 @@ def group_buy_create(*, actor: Membership, title: str, opens_at: datetime, close
 
 def group_buy_publish(*, actor: Membership, group_buy: GroupBuy) -> GroupBuy:
     check_perm(actor, Perm.MANAGE_GROUP_BUYS)
+    check_in_scope(actor, group_buy, rounds_in_scope)
     with transaction.atomic():
         locked = GroupBuy.objects.select_for_update().get(pk=group_buy.pk, community=actor.community)
         if locked.status != GroupBuy.Status.DRAFT:
@@ -948,6 +985,7 @@ def group_buy_cancel(*, actor: Membership, group_buy: GroupBuy, reason: str = ""
     check_perm(actor, Perm.MANAGE_GROUP_BUYS)
     if group_buy.community_id != actor.community_id:
         raise NotFound()
+    check_in_scope(actor, group_buy, rounds_in_scope)
     with transaction.atomic():
         locked = GroupBuy.objects.select_for_update().get(pk=group_buy.pk)
         if locked.status not in (GroupBuy.Status.DRAFT, GroupBuy.Status.SCHEDULED, GroupBuy.Status.OPEN):
@@ -985,6 +1023,11 @@ def group_buy_mark_arrived(*, actor: Membership, group_buy: GroupBuy,
     check_perm(actor, Perm.MANAGE_GROUP_BUYS)
     if group_buy.community_id != actor.community_id:
         raise NotFound()
+    check_in_scope(actor, group_buy, rounds_in_view)
+    if pickup_point is not None:
+        check_in_scope(actor, pickup_point, pickup_points_in_scope)
+    # A leader's goods arrive at their branch's pickup points only.
+    points_in_scope = pickup_points_in_scope(actor, actor.community.pickup_points.all())
     with transaction.atomic():
         group_buy = GroupBuy.objects.select_for_update(of=("self",)).select_related("community").get(pk=group_buy.pk)
         if group_buy.status not in (GroupBuy.Status.SUCCEEDED, GroupBuy.Status.FULFILLED):
@@ -993,6 +1036,8 @@ def group_buy_mark_arrived(*, actor: Membership, group_buy: GroupBuy,
             group_buy=group_buy, status=Order.Status.CONFIRMED, fulfilment=Order.Fulfilment.PICKUP)
         if pickup_point is not None:
             orders = orders.filter(pickup_point=pickup_point)
+        if not acts_community_wide(actor):
+            orders = orders.filter(pickup_point__in=points_in_scope)
         orders = list(orders.select_related("pickup_point").order_by("pk"))
         now = timezone.now()
         Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=Order.Status.READY)
@@ -1015,7 +1060,7 @@ def pickup_find(*, actor: Membership, code: str) -> list[Order]:
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     if len(code) != 6:
         raise ValidationFailed(_("A pickup code has 6 digits."), fields={"code": [_("6 digits.")]})
-    return list(actor.community.orders.filter(pickup_code=code, status=Order.Status.READY)
+    return list(orders_in_scope(actor, actor.community.orders.filter(pickup_code=code, status=Order.Status.READY))
                 .select_related("member", "pickup_point", "group_buy").prefetch_related("lines"))
 
 
@@ -1024,6 +1069,7 @@ def order_complete(*, actor: Membership, order: Order, code: str | None = None) 
     check_perm(actor, Perm.CONFIRM_PICKUP)
     if order.community_id != actor.community_id:
         raise NotFound()
+    check_in_scope(actor, order, orders_in_scope)
     with transaction.atomic():
         _lock_round(order.group_buy_id, share=False)
         locked = _lock_order(order)

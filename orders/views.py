@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from communities.permissions import Perm, has_perm
+from communities.permissions import Perm, has_perm, rounds_in_view
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.pages import community_page
@@ -53,11 +53,12 @@ def group_buy(request, community, membership, pk):
         round_ = selectors.group_buy_detail(community, pk)
     except GroupBuy.DoesNotExist:
         raise Http404
-    if round_.status == GroupBuy.Status.DRAFT and not has_perm(membership, Perm.MANAGE_GROUP_BUYS):
+    manages = has_perm(membership, Perm.MANAGE_GROUP_BUYS)
+    if round_.status == GroupBuy.Status.DRAFT and not manages:
         raise Http404
     if not selectors.group_buys_for_member(membership).filter(pk=round_.pk).exists() \
-            and not has_perm(membership, Perm.MANAGE_GROUP_BUYS):
-        raise Http404  # a round published to other branches
+            and not (manages and rounds_in_view(membership, community.group_buys).filter(pk=round_.pk).exists()):
+        raise Http404  # a round published to other branches (a leader sees those of their own and their own)
     items = list(round_.items.all())
     form = OrderForm(request.POST or None, items=items,
                      initial={"token": uuid.uuid4().hex, "team": request.GET.get("team", ""),

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from communities import selectors, services
 from communities.api import serializers as s
 from communities.models import Community, JoinRequest
-from communities.permissions import Perm, has_perm, resolve_community
+from communities.permissions import Perm, has_perm, invites_in_scope, members_in_scope, resolve_community
 from core.api import error_responses as errors
 from core.exceptions import NotFound
 
@@ -76,7 +76,7 @@ def _member_queryset(community: Community):
 
 
 class MemberListView(CommunityAPIView):
-    """The member list of the console (leaders and up), filtered and paginated."""
+    """The member list of the console (leaders and up: a leader's is their branch's), filtered and paginated."""
 
     permission = Perm.VIEW_CONSOLE
 
@@ -86,7 +86,8 @@ class MemberListView(CommunityAPIView):
         filters = s.MemberFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         values = {key: str(value) for key, value in filters.validated_data.items()}
-        page = self.paginate_queryset(selectors.member_list(community=self.community, **values))
+        page = self.paginate_queryset(members_in_scope(self.membership,
+                                                       selectors.member_list(community=self.community, **values)))
         return self.get_paginated_response(s.MemberSerializer(page, many=True).data)
 
 
@@ -176,7 +177,8 @@ class InviteRevokeView(CommunityAPIView):
     @extend_schema(request=None, responses={200: s.InviteSerializer, **errors(403, 404)}, tags=[TAG],
                    summary=_lazy("Revoke an invite link"))
     def post(self, request, slug, pk):
-        invite = get_object_or_404(self.community.invites.select_related("created_by", "branch"), pk=pk)
+        invites = invites_in_scope(self.membership, self.community.invites.select_related("created_by", "branch"))
+        invite = get_object_or_404(invites, pk=pk)
         invite = services.invite_revoke(actor=self.membership, invite=invite)
         return Response(s.InviteSerializer(invite, context={"request": request}).data)
 

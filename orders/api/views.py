@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from communities.api.views import CommunityAPIView
 from communities.models import Membership
-from communities.permissions import Perm, has_perm
+from communities.permissions import Perm, has_perm, orders_in_scope, pickup_points_in_scope, rounds_in_view
 from core.api import error_responses as errors
 from core.exceptions import Conflict, NotFound, ValidationFailed
 from orders import selectors, services
@@ -169,7 +169,7 @@ def _all_or_404(queryset, ids: set[int], *, field: str, code: str, message: str)
 
 
 def _console_order(view: CommunityAPIView, pk: int) -> Order:
-    order = (view.community.orders.select_related("member", "group_buy", "pickup_point", "team", "community", "charge")
+    order = (orders_in_scope(view.membership, view.community.orders).select_related("member", "group_buy", "pickup_point", "team", "community", "charge")
              .prefetch_related("lines").filter(pk=pk).first())
     if order is None:
         raise NotFound(_("This order does not exist."), code="order_not_found")
@@ -398,12 +398,13 @@ class GroupBuyArrivedView(CommunityAPIView):
                    **errors(400, 403, 404, 409)}, tags=[TAG_CONSOLE], summary=_lazy("Goods arrived"))
     def post(self, request, slug, pk):
         data = _valid(s.ArrivedInputSerializer, request.data)
-        group_buy = self.community.group_buys.filter(pk=pk).first()
+        group_buy = rounds_in_view(self.membership, self.community.group_buys).filter(pk=pk).first()
         if group_buy is None:
             raise NotFound(_("This group-buy does not exist."), code="group_buy_not_found")
         point = None
         if data.get("pickup_point") is not None:
-            point = self.community.pickup_points.filter(pk=data["pickup_point"]).first()
+            point = pickup_points_in_scope(self.membership, self.community.pickup_points).filter(
+                pk=data["pickup_point"]).first()
             if point is None:
                 raise NotFound(_("This pickup point does not exist."), code="pickup_point_not_found",
                                fields={"pickup_point": [_("Not a pickup point of this community.")]})

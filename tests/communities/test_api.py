@@ -13,6 +13,7 @@ from communities.models import Community, Invite, JoinRequest, Membership, Role
 from tests.factories import PASSWORD, CommunityFactory, InviteFactory, MembershipFactory, UserFactory
 
 from tests.api import ERROR_KEYS, assert_error, url
+from tests.branches import make_branch
 
 pytestmark = pytest.mark.django_db
 
@@ -120,15 +121,17 @@ def test_detail_is_not_found_for_outsiders_banned_members_and_branch_slugs(api_a
 # Members -------------------------------------------------------------------------------------
 
 def test_member_list_rows_and_permissions(api_as, community, owner, admin_member, leader, member):
+    east = make_branch(owner, "East", leader=leader, members=[member])
+    assert api_as(admin_member.user).get(url(community.slug, "members")).json()["count"] == 4
     response = api_as(leader.user).get(url(community.slug, "members"))
 
     assert response.status_code == 200
     body = response.json()
-    assert body["count"] == 4
+    assert body["count"] == 2  # a leader sees the members of their own branch
     row = next(r for r in body["results"] if r["id"] == member.pk)
     assert row["user"] == {"id": member.user.pk, "display_name": member.user.display_name,
                            "phone": member.user.phone, "email": member.user.email}
-    assert (row["role"], row["status"], row["branch"], row["invited_by"]) == ("member", "active", None, None)
+    assert (row["role"], row["status"], row["branch"], row["invited_by"]) == ("member", "active", {"id": east.pk, "name": "East"}, None)
     assert row["joined_at"]
     assert_error(api_as(member.user).get(url(community.slug, "members")), 403, "forbidden")
 
@@ -333,7 +336,8 @@ def test_revoke_an_invite(api_as, community, admin_member, leader):
     assert response.status_code == 200, response.content
     assert response.json()["state"] == "revoked" and response.json()["revoked_at"]
 
-    assert_error(api_as(leader.user).post(url(community.slug, "invites", admins.pk, "revoke")), 403)
+    # Someone else's link is not the leader's to see: not found, as another branch's rows are.
+    assert_error(api_as(leader.user).post(url(community.slug, "invites", admins.pk, "revoke")), 404)
     assert api_as(admin_member.user).post(url(community.slug, "invites", admins.pk, "revoke")).status_code == 200
     assert_error(api_as(admin_member.user).post(url(community.slug, "invites", 999999, "revoke")), 404)
 

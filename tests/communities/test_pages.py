@@ -233,7 +233,7 @@ def test_invite_form_errors(client, community, leader):
     client.force_login(leader.user)
     response = client.post(reverse("console:invites", args=[community.slug]),
                            {"max_uses": 0, "expires_at": "2001-01-01T10:00"})
-    assert response.status_code == 200 and response.context["form"].errors
+    assert response.status_code == 400 and response.context["form"].errors
     assert not Invite.objects.filter(community=community).exists()
 
 

@@ -39,9 +39,12 @@ def shop():
     owner = MembershipFactory(community=community, role="owner", user=UserFactory(display_name="Owner Wang"))
     leader = MembershipFactory(community=community, role="leader", user=UserFactory(display_name="Leader Li"))
     branch = Community.objects.create(parent=community, name="Phase 1", slug=f"{community.slug}-p1", leader=leader.user)
+    leader.branch = branch  # the branch's leader belongs to it, and runs its pickup point
+    leader.save(update_fields=["branch"])
     member = MembershipFactory(community=community, role="member", branch=branch,
                                user=UserFactory(display_name="Member Zhang"))
-    point = PickupPoint.objects.create(community=community, name="East gate", address="Building 1", leader=leader.user)
+    point = PickupPoint.objects.create(community=community, branch=branch, name="East gate", address="Building 1",
+                                       leader=leader.user)
     return community, owner, leader, member, point
 
 

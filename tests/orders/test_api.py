@@ -17,6 +17,7 @@ from payments.models import Refund, Wallet, WalletEntry
 from tests.factories import CommunityFactory, MembershipFactory, ProductFactory, make_group_buy
 
 from tests.api import ERROR_KEYS, assert_error, url
+from tests.branches import make_branch
 
 pytestmark = pytest.mark.django_db
 
@@ -397,6 +398,7 @@ def test_console_actions_are_refused_to_members(api_as, owner, member, fruit):
 
 def test_arrival_pickup_by_code_and_refund(api_as, owner, admin_member, leader, member, fruit):
     slug = owner.community.slug
+    make_branch(owner, "East", leader=leader, members=[member], points=[fruit.pickup_points.get()])
     payments_services.wallet_top_up(actor=admin_member, member_user=member.user, amount=Decimal("100"))
     order = post_order(api_as(member.user), fruit, key="p1").json()
     api_as(member.user).post(url(slug, "orders", order["id"], "pay"), {"method": "wallet"}, format="json")

@@ -212,8 +212,9 @@ def test_arrival_pickup_and_commission(owner, admin_member, member, place, top_u
     Community.objects.filter(pk=community.pk).update(commission_recipient="branch_leader")
     leader_m = MembershipFactory(community=community, role="leader")
     branch = Community.objects.create(parent=community, name="East", slug="east-b", leader=leader_m.user)
-    member.branch = branch
+    member.branch = leader_m.branch = branch
     member.save()
+    leader_m.save()
     group_buy = make_group_buy(owner, price="100.00", commission_rate=Decimal("0.05"))
     top_up(admin_member, member, "100.00")
     order = place(member, group_buy)
