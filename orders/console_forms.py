@@ -13,6 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from communities.permissions import acts_community_wide, pickup_points_in_scope
+from core.money import MAX_AMOUNT
 from orders.models import GroupBuy
 
 DATETIME_LOCAL = {"type": "datetime-local"}
@@ -41,11 +42,13 @@ class GroupBuyForm(forms.Form):
     pickup_points = forms.ModelMultipleChoiceField(label=_("Pickup points"), queryset=None, required=False,
                                                    widget=forms.CheckboxSelectMultiple)
     allows_delivery = forms.BooleanField(label=_("Delivery offered"), required=False)
-    delivery_fee = forms.DecimalField(label=_("Delivery fee"), required=False, min_value=0, max_digits=12,
+    delivery_fee = forms.DecimalField(label=_("Delivery fee"), required=False, min_value=0, max_value=MAX_AMOUNT,
+                                      max_digits=12,
                                       decimal_places=2, initial=Decimal("0"))
     success_rule = forms.ChoiceField(label=_("Success rule"), choices=GroupBuy.SuccessRule.choices,
                                      initial=GroupBuy.SuccessRule.NONE)
-    success_threshold = forms.DecimalField(label=_("Threshold"), required=False, min_value=0, max_digits=12,
+    success_threshold = forms.DecimalField(label=_("Threshold"), required=False, min_value=0,
+                                           max_value=Decimal("1000000000"), max_digits=12,
                                            decimal_places=2,
                                            help_text=_("Units, amount or buyers, depending on the rule."))
     commission_rate = forms.DecimalField(label=_("Commission rate (%)"), required=False, min_value=0, max_value=100,
@@ -99,13 +102,13 @@ def parse_tiers(text: str) -> tuple[tuple[int, Decimal], ...]:
             continue
         quantity, sep, price = chunk.replace("：", ":").partition(":")
         try:
-            if not sep or not quantity.isdigit():
+            if not sep or not (quantity.isascii() and quantity.isdigit()) or not 1 <= int(quantity) <= 1_000_000:
                 raise ValueError
             amount = Decimal(price)
         except (InvalidOperation, ValueError):
             raise forms.ValidationError(_("Write tiers as quantity:price, e.g. 10:18.00, 20:16.50."),
                                         code="tiers")
-        if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")) or amount >= Decimal("1e10"):
+        if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")) or not 0 <= amount <= MAX_AMOUNT:
             raise forms.ValidationError(_("Tier prices have at most two decimals."), code="tiers")
         tiers.append((int(quantity), amount))
     if len({q for q, _price in tiers}) != len(tiers):
@@ -117,7 +120,8 @@ class ItemForm(forms.Form):
     """One item row. An untouched row is skipped (formset extra forms may stay empty)."""
 
     product = forms.ModelChoiceField(label=_("Product"), queryset=None, empty_label="—")
-    group_price = forms.DecimalField(label=_("Group price"), min_value=0, max_digits=12, decimal_places=2,
+    group_price = forms.DecimalField(label=_("Group price"), min_value=0, max_value=MAX_AMOUNT, max_digits=12,
+                                     decimal_places=2,
                                      widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}))
     quantity_on_offer = forms.IntegerField(label=_("Quantity on offer"), min_value=1, max_value=1_000_000)
     per_member_limit = forms.IntegerField(label=_("Limit per member"), required=False, min_value=1,
@@ -195,7 +199,8 @@ class TopUpForm(forms.Form):
 
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
     member = forms.ChoiceField(label=_("Member"))
-    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2,
+    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_value=MAX_AMOUNT, max_digits=12,
+                                decimal_places=2,
                                 widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}))
     note = forms.CharField(label=_("Note"), max_length=200, required=False,
                            help_text=_("For example: cash at the Sunday market, WeChat transfer 8821."))

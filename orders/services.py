@@ -37,7 +37,7 @@ from communities.permissions import (
 )
 from core.audit import audit_record
 from core.exceptions import Conflict, DomainError, Forbidden, NotFound, Unprocessable, ValidationFailed
-from core.money import CENT, money, parse_money  # noqa: F401 (callers use services.money)
+from core.money import CENT, MAX_AMOUNT, money, parse_money  # noqa: F401 (callers use services.money)
 from core.notifications import in_language_of, notify
 from orders.models import (
     Commission,
@@ -60,6 +60,10 @@ PAID_STATUSES = (Order.Status.PAID, Order.Status.CONFIRMED, Order.Status.READY, 
                  Order.Status.COMPLETED)
 MAX_LINES = 50
 MAX_QUANTITY = 9999
+# What a round may offer of one product (quantities are integer columns; stock released at close
+# adds back at most this much) and the largest threshold a round may set.
+MAX_OFFER = 1_000_000
+MAX_THRESHOLD = Decimal("1000000000")
 # The rate of a round a leader publishes (only owners and admins set one): the community has no
 # default rate of its own, so none.
 DEFAULT_COMMISSION_RATE = Decimal("0")
@@ -167,6 +171,10 @@ def group_buy_create(*, actor: Membership, title: str, opens_at: datetime, close
         errors["success_rule"] = [_("Unknown rule.")]
     elif success_rule != GroupBuy.SuccessRule.NONE and not success_threshold > 0:
         errors["success_threshold"] = [_("Set the threshold the group-buy must reach.")]
+    elif not success_threshold <= MAX_THRESHOLD:
+        errors["success_threshold"] = [_("The threshold can be at most %(max)s.") % {"max": MAX_THRESHOLD}]
+    if delivery_fee is None or not Decimal("0") <= delivery_fee <= MAX_AMOUNT:
+        errors["delivery_fee"] = [_("The delivery fee must be between 0 and %(max)s.") % {"max": MAX_AMOUNT}]
     if not Decimal("0") <= commission_rate <= Decimal("0.5"):
         errors["commission_rate"] = [_("The commission rate must be between 0 and 50%.")]
     points = list(community.pickup_points.filter(pk__in=list(pickup_point_ids), is_active=True))
@@ -187,16 +195,16 @@ def group_buy_create(*, actor: Membership, title: str, opens_at: datetime, close
             errors[where] = [_("Choose a product of this community.")]
         elif spec.product_id in seen:
             errors[where] = [_("Each product only once.")]
-        elif spec.quantity_on_offer is None or not 1 <= spec.quantity_on_offer <= 1_000_000:
+        elif spec.quantity_on_offer is None or not 1 <= spec.quantity_on_offer <= MAX_OFFER:
             errors[where] = [_("The quantity on offer must be between 1 and 1,000,000.")]
-        elif spec.per_member_limit is not None and spec.per_member_limit < 1:
-            errors[where] = [_("The limit per member must be at least 1.")]
-        elif spec.group_price is None or spec.group_price < 0:
-            errors[where] = [_("The group price cannot be negative.")]
+        elif spec.per_member_limit is not None and not 1 <= spec.per_member_limit <= MAX_OFFER:
+            errors[where] = [_("The limit per member must be between 1 and 1,000,000.")]
+        elif spec.group_price is None or not Decimal("0") <= spec.group_price <= MAX_AMOUNT:
+            errors[where] = [_("The group price must be between 0 and %(max)s.") % {"max": MAX_AMOUNT}]
         else:
             previous_price = spec.group_price
             for min_quantity, price in sorted(spec.tiers):
-                if min_quantity < 1 or price >= previous_price or price < 0:
+                if not 1 <= min_quantity <= MAX_OFFER or price >= previous_price or price < 0:
                     errors[where] = [_("Each price tier needs a larger quantity and a lower price than the one before.")]
                     break
                 previous_price = price

@@ -7,6 +7,8 @@ decimals; times as ISO 8601 in the site's timezone.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -14,9 +16,10 @@ from drf_spectacular.plumbing import build_choice_field
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.money import MAX_AMOUNT
 from orders.models import GroupBuy, Order, Team
+from orders.services import MAX_LINES, PAID_STATUSES, current_tier_price
 from payments.models import Payment, Refund, WalletEntry
-from orders.services import PAID_STATUSES, current_tier_price
 
 # Primary keys are bigints: a larger number would reach PostgreSQL as an out-of-range error.
 MAX_ID = 2**63 - 1
@@ -259,7 +262,8 @@ class LineInputSerializer(serializers.Serializer):
 class OrderDetailsInputSerializer(serializers.Serializer):
     """What a member chooses when ordering (in a group-buy, or opening or joining a team)."""
 
-    lines = LineInputSerializer(many=True)
+    # Bounded before each line is validated: a body of thousands of lines is refused at once.
+    lines = LineInputSerializer(many=True, max_length=MAX_LINES, help_text=_("At most 50 lines"))
     fulfilment = serializers.ChoiceField(choices=Order.Fulfilment.choices, default=Order.Fulfilment.PICKUP)
     pickup_point = IdField(required=False, allow_null=True, help_text=_("Required for pickup"))
     delivery_address = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
@@ -426,5 +430,6 @@ class RefundInputSerializer(serializers.Serializer):
 
 class TopUpInputSerializer(serializers.Serializer):
     member = IdField(help_text=_("The user id of an active member"))
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, help_text=_('e.g. "10.00"'))
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"),
+                                      max_value=MAX_AMOUNT, help_text=_('e.g. "10.00"'))
     note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
