@@ -104,9 +104,10 @@ class RemindUnpaid(_OrderSweep):
     batch = 500
 
     def due(self, now):
-        return Order.objects.filter(status=Order.Status.PENDING_PAYMENT, expiry_reminder_sent=False,
-                                    expires_at__gt=now, expires_at__lte=now + services.EXPIRY_SOON
-                                    ).order_by("expires_at", "pk")
+        # An order whose transfer is reported does not expire: no "pay now or lose it" for it.
+        return (Order.objects.filter(status=Order.Status.PENDING_PAYMENT, expiry_reminder_sent=False,
+                                     expires_at__gt=now, expires_at__lte=now + services.EXPIRY_SOON)
+                .exclude(services._transfer_waiting()).order_by("expires_at", "pk"))
 
     def claim(self, pk, now):
         return (self.due(now).filter(pk=pk).select_related("member", "group_buy", "community")

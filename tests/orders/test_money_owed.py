@@ -33,6 +33,8 @@ def test_a_reported_transfer_keeps_the_order_from_expiring_until_an_admin_decide
     order = place(member, group_buy)
     _report(member, order)
 
+    with time_machine.travel(timezone.now() + timedelta(minutes=25)):
+        assert services.remind_unpaid() == 0  # no "pay now or lose it" for a reported transfer
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
         assert services.order_expire_due() == 0
         order.refresh_from_db()
