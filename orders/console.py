@@ -298,9 +298,14 @@ def order_ship(request, community, membership, pk):
 @console_page(Perm.MANAGE_ORDERS)
 def order_refund(request, community, membership, pk):
     reason = request.POST.get("reason", "").strip()[:200]
-    return _order_action(request, community, pk,
-                         lambda o: services.order_refund(actor=membership, order=o, reason=reason),
-                         _("Order #%(id)s of %(name)s was refunded."))
+
+    def refund(order):
+        services.order_refund(actor=membership, order=order, reason=reason)
+        if community.refunds.filter(charge_id=order.charge_id, status=Refund.Status.TO_PAY_BACK).exists():
+            messages.warning(request, _("%(name)s paid by transfer: pay the money back by hand, then record it "
+                                        "under Refunds owed.") % {"name": order.member.display_name})
+
+    return _order_action(request, community, pk, refund, _("Order #%(id)s of %(name)s was refunded."))
 
 
 # Sheets ------------------------------------------------------------------------------------------
@@ -441,9 +446,13 @@ def refunds(request, community, membership):
             except DomainError as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, ngettext("%(n)s refund recorded as paid back; the member was told.",
-                                                   "%(n)s refunds recorded as paid back; the members were told.",
-                                                   len(changed)) % {"n": len(changed)})
+                if changed:
+                    messages.success(request, ngettext("%(n)s refund recorded as paid back; the member was told.",
+                                                       "%(n)s refunds recorded as paid back; the members were told.",
+                                                       len(changed)) % {"n": len(changed)})
+                if len(changed) < len(chosen):
+                    messages.warning(request, _("Some of the ticked refunds had been recorded already; they were "
+                                                "left as they are."))
         return redirect(_back(request, back))
     qs = (community.refunds.select_related("charge__member", "charge__order__group_buy", "paid_back_by")
           .order_by("created_at", "id"))

@@ -735,10 +735,13 @@ def order_transfer_decline(*, actor: Membership, order: Order, note: str = "") -
             expires = min(max(locked.expires_at or timezone.now(), timezone.now() + window), locked.group_buy.closes_at)
             Order.objects.filter(pk=locked.pk).update(expires_at=expires, expiry_reminder_sent=False)
         with in_language_of(locked.member):
+            if locked.status == Order.Status.PENDING_PAYMENT:
+                body = _("An admin could not find your transfer of %(amount)s. Pay again or contact them.")
+            else:
+                body = _("An admin could not find your transfer of %(amount)s. If you did send it, contact them.")
             notify(recipient=locked.member, community=locked.community, kind="transfer_declined",
                    title=_("Your transfer for %(title)s was not received") % {"title": locked.group_buy.title},
-                   body=(_("An admin could not find your transfer of %(amount)s. Pay again or contact them.") % {
-                       "amount": payment.amount}) + (f"\n{note.strip()[:200]}" if (note or "").strip() else ""),
+                   body=(body % {"amount": payment.amount}) + (f"\n{note.strip()[:200]}" if (note or "").strip() else ""),
                    url=locked.get_absolute_url(), dedupe_key=f"declined:{payment.pk}")
     order.refresh_from_db()
     return order
@@ -774,9 +777,9 @@ def _mark_paid(order: Order, *, actor) -> None:
 
 # Refunds, cancellation, expiry -----------------------------------------------------------------
 
-def _refund(order: Order, *, amount: Decimal, reason: str, key: str, actor=None) -> Refund | None:
+def _refund(order: Order, *, amount: Decimal, reason: str, key: str, actor=None, note: str = "") -> Refund | None:
     """Give ``amount`` of the order's charge back once per key; a refund reverses the commission."""
-    refund = payments.refund(charge=order.charge, amount=amount, reason=reason, key=key, actor=actor)
+    refund = payments.refund(charge=order.charge, amount=amount, reason=reason, key=key, actor=actor, note=note)
     if refund is not None:
         _reverse_commission(order)
     return refund
@@ -851,7 +854,8 @@ def order_refund(*, actor: Membership, order: Order, reason: str = "") -> Order:
             _team_leave(locked, was_paid=True)
         if locked.group_buy.status == GroupBuy.Status.OPEN:
             _give_back_units(locked)
-        _refund(locked, amount=locked.paid_amount, reason="admin", key=f"admin:order:{locked.pk}", actor=actor.user)
+        _refund(locked, amount=locked.paid_amount, reason="admin", key=f"admin:order:{locked.pk}", actor=actor.user,
+                note=reason)
         locked.status = Order.Status.REFUNDED
         locked.save(update_fields=["status"])
         _transition(locked, Order.Status.REFUNDED, actor=actor.user, from_status=previous, note=reason[:200])

@@ -174,6 +174,8 @@ class Refund(models.Model):
     method = models.CharField(max_length=10, choices=Payment.Method.choices)
     status = models.CharField(max_length=12, choices=Status.choices)
     reason = models.CharField(max_length=40)
+    # What the admin wrote when refunding by hand ("mangoes bruised"), shown to the member.
+    note = models.CharField(max_length=200, blank=True)
     key = models.CharField(max_length=120)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")

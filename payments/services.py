@@ -159,7 +159,7 @@ def payment_mark_reminded(*, payment: Payment, now) -> None:
 
 # Refunds -------------------------------------------------------------------------------------
 
-def refund(*, charge: Charge, amount: Decimal, reason: str, key: str, actor=None) -> Refund | None:
+def refund(*, charge: Charge, amount: Decimal, reason: str, key: str, actor=None, note: str = "") -> Refund | None:
     """Give ``amount`` back once per key (capped at what is still refundable): to the wallet if the
     charge was paid from it, else recorded as owed, to pay back by hand. None if nothing was written."""
     charge = _lock_charge(charge.pk)
@@ -172,6 +172,7 @@ def refund(*, charge: Charge, amount: Decimal, reason: str, key: str, actor=None
         with transaction.atomic():
             refund = Refund.objects.create(
                 community_id=charge.community_id, charge=charge, amount=amount, reason=reason[:40], key=key,
+                note=(note or "").replace("\x00", "").strip()[:200],
                 method=Payment.Method.WALLET if paid_by_wallet else Payment.Method.MANUAL,
                 status=Refund.Status.DONE if paid_by_wallet else Refund.Status.TO_PAY_BACK, created_by=actor)
             if paid_by_wallet:

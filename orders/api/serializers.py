@@ -225,7 +225,7 @@ class RefundSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Refund
-        fields = ["id", "amount", "method", "status", "reason", "reason_label", "created_at", "paid_back_at",
+        fields = ["id", "amount", "method", "status", "reason", "reason_label", "note", "created_at", "paid_back_at",
                   "paid_back_reference"]
         read_only_fields = fields
 

@@ -121,7 +121,7 @@ def _refund_owed(owner, admin_member, member, place, price="10.00"):
 
 def test_admins_record_refunds_paid_back_and_the_member_is_told(owner, admin_member, member, place, login):
     order, refund = _refund_owed(owner, admin_member, member, place)
-    assert refund.status == Refund.Status.TO_PAY_BACK
+    assert refund.status == Refund.Status.TO_PAY_BACK and refund.note == "out of stock"
     client = login(admin_member)
     page = client.get(reverse("orders_console:refunds", kwargs={"slug": owner.community.slug}))
     assert page.status_code == 200 and f'data-refund="{refund.pk}"' in page.content.decode()
@@ -135,7 +135,7 @@ def test_admins_record_refunds_paid_back_and_the_member_is_told(owner, admin_mem
     assert Notification.objects.filter(kind="refund_paid_back", recipient=member.user).count() == 1
     # The member sees it on the order.
     mine = login(member).get(order.get_absolute_url()).content.decode()
-    assert "paid back" in mine or "已退还" in mine
+    assert "paid back" in mine and "out of stock" in mine and "wx back 7" in mine
 
 
 def test_refunds_owed_api_lists_filters_and_records_paid_back_once(api_as, owner, admin_member, member, leader,
