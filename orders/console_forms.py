@@ -90,7 +90,7 @@ def parse_tiers(text: str) -> tuple[tuple[int, Decimal], ...]:
             continue
         quantity, sep, price = chunk.replace("：", ":").partition(":")
         try:
-            if not sep or not quantity.isdigit():
+            if not sep or not (quantity.isascii() and quantity.isdigit() and len(quantity) <= 9):  # "²", 10**12
                 raise ValueError
             amount = Decimal(price)
         except (InvalidOperation, ValueError):
