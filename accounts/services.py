@@ -38,6 +38,11 @@ def user_sign_up(*, login: str, display_name: str, password: str, language: str 
     if not display_name:
         raise ValidationFailed(_("Tell us what to call you."), fields={"display_name": [_("This field is required.")]})
     candidate = User(display_name=display_name, **identity)
+    try:  # lengths and formats, as the columns hold them (an overlong e-mail is a field error, not a 500)
+        candidate.full_clean(exclude=["password", "language"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        fields = {"login" if key in ("email", "phone") else key: value for key, value in exc.message_dict.items()}
+        raise ValidationFailed(exc.messages[0], fields=fields)
     try:
         validate_password(password, user=candidate)
     except ValidationError as exc:

@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 from catalog import selectors, services
 from catalog.forms import CategoryForm, ProductForm, ProductImagesForm, SupplierForm
 from communities.permissions import Perm, has_perm
-from core.exceptions import DomainError, NotFound
+from core.exceptions import DomainError, NotFound, ValidationFailed
 from core.forms import add_domain_error
+from core.inputs import parse_id, parse_int
 from core.pages import community_page
 
 ACTIVE_FILTERS = {"1": True, "0": False}
@@ -30,7 +31,8 @@ def _ctx(community, membership, *, tab, **extra):
 
 def _get(queryset, pk):
     """The row ``pk`` of a community-scoped queryset, or the console's 404 page."""
-    obj = queryset.filter(pk=pk).first() if str(pk).isdigit() else None
+    pk = parse_id(str(pk))
+    obj = queryset.filter(pk=pk).first() if pk is not None else None
     if obj is None:
         raise NotFound()
     return obj
@@ -139,8 +141,11 @@ def categories(request, community, membership):
         elif action == "rename":
             category = _get(community.categories, request.POST.get("pk", ""))
             position = request.POST.get("position", "").strip()
+            if position and parse_int(position) is None:
+                raise ValidationFailed(_("Enter 0 or a positive number."),
+                                       fields={"position": [_("Enter a whole number.")]})
             services.category_update(actor=membership, category=category, name=request.POST.get("name", ""),
-                                     position=int(position) if position.isdigit() else None)
+                                     position=parse_int(position) if position else None)
             messages.success(request, _("Category saved."))
             return redirect("catalog:categories", slug=community.slug)
         elif action == "delete":

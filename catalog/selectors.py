@@ -6,6 +6,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from catalog.models import Category, Product, ProductImage, Supplier
 from communities.models import Community
+from core.inputs import parse_id
 
 
 def _id(value) -> int | None:
@@ -16,8 +17,8 @@ def _id(value) -> int | None:
         return value.pk
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    value = str(value).strip()
-    return int(value) if value.isdigit() and len(value) < 19 else -1
+    pk = parse_id(str(value))
+    return -1 if pk is None else pk
 
 
 def product_list(community: Community, *, q: str = "", category=None, supplier=None,

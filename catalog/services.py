@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max
+from django.db.models import Case, Count, F, Max, Value, When
 from django.utils.translation import gettext as _
 
 from catalog.models import Category, Product, ProductImage, Supplier
@@ -27,7 +27,10 @@ PRODUCT_FIELDS = ("name", "description", "unit", "list_price", "stock", "categor
                   "consumption_cycle_days", "is_active")
 SUPPLIER_FIELDS = ("name", "contact_name", "phone", "email", "notes")
 MAX_IMAGES_PER_PRODUCT = 9
-MAX_STOCK = 2**31 - 1  # the column's range
+# Far above any community's needs and far below the column's 2**31 - 1, so releasing units back
+# (product_release_stock) can never overflow it.
+MAX_STOCK = 100_000_000
+MAX_POSITION = 2**31 - 1  # the column's range
 MAX_CYCLE_DAYS = 3650
 MAX_PRICE = Decimal("9999999999.99")  # DecimalField(max_digits=12, decimal_places=2)
 CENT = Decimal("0.01")
@@ -112,8 +115,13 @@ def _clean_product_fields(community: Community, fields: dict, *, creating: bool)
     if creating or "list_price" in fields:
         values["list_price"] = _price(fields.get("list_price"), errors=errors)
     if "stock" in fields:
-        values["stock"] = _whole_number(fields["stock"], field="stock", errors=errors, minimum=0, maximum=MAX_STOCK,
-                                        message=_("Stock cannot be negative. Leave it empty for unlimited."))
+        stock = fields["stock"]
+        if isinstance(stock, int) and not isinstance(stock, bool) and stock > MAX_STOCK:
+            message = _("Stock can be at most %(max)s units. Leave it empty for unlimited.") % {"max": f"{MAX_STOCK:,}"}
+        else:
+            message = _("Stock cannot be negative. Leave it empty for unlimited.")
+        values["stock"] = _whole_number(stock, field="stock", errors=errors, minimum=0, maximum=MAX_STOCK,
+                                        message=message)
     if "consumption_cycle_days" in fields:
         values["consumption_cycle_days"] = _whole_number(
             fields["consumption_cycle_days"], field="consumption_cycle_days", errors=errors, minimum=1,
@@ -158,8 +166,8 @@ def _duplicate_category() -> Conflict:
 
 def _position(value) -> int:
     errors: dict[str, list[str]] = {}
-    value = _whole_number(value, field="position", errors=errors, minimum=0, maximum=MAX_STOCK,
-                          message=_("Enter 0 or a positive number."))
+    value = _whole_number(value, field="position", errors=errors, minimum=0, maximum=MAX_POSITION,
+                          message=_("Enter a position between 0 and %(max)s.") % {"max": MAX_POSITION})
     _fail(errors)
     return value or 0
 
@@ -405,8 +413,9 @@ class InsufficientStock(Conflict):
 
 
 def _check_quantity(quantity: int) -> None:
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-        raise ValidationFailed(_("Enter a whole number of units."), fields={"quantity": [_("Enter a whole number.")]})
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity <= MAX_STOCK:
+        raise ValidationFailed(_("Enter a whole number of units, at most %(max)s.") % {"max": f"{MAX_STOCK:,}"},
+                               fields={"quantity": [_("Enter a whole number.")]})
 
 
 def product_reserve_stock(*, product_id: int, quantity: int) -> None:
@@ -430,8 +439,15 @@ def product_reserve_stock(*, product_id: int, quantity: int) -> None:
 
 
 def product_release_stock(*, product_id: int, quantity: int) -> None:
-    """Give back units taken by product_reserve_stock (a round closed with units unsold, or cancelled)."""
+    """Give back units taken by product_reserve_stock (a round closed with units unsold, or cancelled).
+
+    Stock never goes past MAX_STOCK: a leader may have set it to the maximum while units were
+    out, and the sum must not overflow the column at a round's close (a sweep must not fail on
+    it). The CASE keeps PostgreSQL from computing ``stock + quantity`` when it would.
+    """
     _check_quantity(quantity)
     if quantity == 0:
         return
-    Product.objects.filter(pk=product_id, stock__isnull=False).update(stock=F("stock") + quantity)
+    Product.objects.filter(pk=product_id, stock__isnull=False).update(stock=Case(
+        When(stock__gt=MAX_STOCK - quantity, then=Value(MAX_STOCK)),
+        default=F("stock") + quantity))

@@ -14,6 +14,7 @@ from communities.models import Community, Membership, Role
 from communities.permissions import Perm, acts_community_wide, has_perm, invites_in_scope, members_in_scope
 from core.exceptions import DomainError
 from core.forms import add_domain_error
+from core.inputs import parse_id
 from core.pages import community_page
 
 
@@ -96,7 +97,7 @@ def member_role(request, community, membership, pk):
 def member_branch(request, community, membership, pk):
     def act(target):
         value = request.POST.get("branch", "")
-        branch = get_object_or_404(community.branches, pk=value) if value else None
+        branch = get_object_or_404(community.branches, pk=parse_id(value) or 0) if value else None
         services.membership_move_branch(actor=membership, membership=target, branch=branch)
         messages.success(request, _("%(name)s moved to %(branch)s.") % {
             "name": target.user.display_name, "branch": branch.name if branch else _("no branch")})

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from communities.models import Community, Invite, JoinRequest, Membership
+from core.inputs import parse_id
 
 
 def my_communities(user) -> QuerySet[Membership]:
@@ -25,12 +26,13 @@ def member_list(*, community: Community, q: str = "", role: str = "", status: st
     if role:
         qs = qs.filter(role=role)
     qs = qs.filter(status=status) if status else qs.exclude(status=Membership.Status.LEFT)
+    # An id that no row can have ("²", "abc", 10**30) matches nothing, as an unknown id does.
     if branch == "none":
         qs = qs.filter(branch__isnull=True)
-    elif branch.isdigit():
-        qs = qs.filter(branch_id=int(branch))
-    if invited_by.isdigit():
-        qs = qs.filter(invited_by_id=int(invited_by))
+    elif branch:
+        qs = qs.filter(branch_id=parse_id(branch) or 0)
+    if invited_by:
+        qs = qs.filter(invited_by_id=parse_id(invited_by) or 0)
     return qs.order_by("-joined_at", "-id")
 
 

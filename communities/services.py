@@ -110,12 +110,21 @@ def _appoint_leader(*, actor: Membership, branch: Community, membership: Members
     membership.save(update_fields=["role", "branch"])
 
 
-def branch_create(*, actor: Membership, name: str, leader=None) -> Community:
-    check_perm(actor, Perm.MANAGE_BRANCHES)
-    parent = actor.community
+def _branch_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(_("Give the branch a name."), fields={"name": [_("This field is required.")]})
+    limit = Community._meta.get_field("name").max_length
+    if len(name) > limit:
+        message = _("Use at most %(max)s characters.") % {"max": limit}
+        raise ValidationFailed(message, fields={"name": [message]})
+    return name
+
+
+def branch_create(*, actor: Membership, name: str, leader=None) -> Community:
+    check_perm(actor, Perm.MANAGE_BRANCHES)
+    parent = actor.community
+    name = _branch_name(name)
     try:
         with transaction.atomic():
             leader_membership = _leader_membership(parent, leader)
@@ -136,9 +145,7 @@ def branch_update(*, actor: Membership, branch: Community, name: str, leader=Non
     check_perm(actor, Perm.MANAGE_BRANCHES)
     if branch.parent_id != actor.community_id:
         raise NotFound()
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed(_("Give the branch a name."), fields={"name": [_("This field is required.")]})
+    name = _branch_name(name)
     try:
         with transaction.atomic():
             leader_membership = _leader_membership(actor.community, leader)

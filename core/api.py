@@ -8,21 +8,32 @@ from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import DomainError
+from core.inputs import MAX_ID, parse_int
 
 
-def _flatten(detail):
+def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
+    """Field errors as {"field": [messages]}; nested ones under dotted keys ("lines.0.quantity")."""
     if isinstance(detail, dict):
-        return {key: _flatten(value) for key, value in detail.items()}
-    if isinstance(detail, list):
-        if all(not isinstance(item, (dict, list)) for item in detail):
-            return [force_str(item) for item in detail]
-        return [_flatten(item) for item in detail]
-    return [force_str(detail)]
+        fields: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = prefix if key == "non_field_errors" and prefix else f"{prefix}.{key}" if prefix else str(key)
+            for field, messages in _flatten(value, name).items():
+                fields.setdefault(field, []).extend(messages)
+        return fields
+    if isinstance(detail, list) and any(isinstance(item, (dict, list)) for item in detail):
+        fields = {}
+        for index, value in enumerate(detail):
+            if value:
+                for field, messages in _flatten(value, f"{prefix}.{index}" if prefix else str(index)).items():
+                    fields.setdefault(field, []).extend(messages)
+        return fields
+    messages = detail if isinstance(detail, list) else [detail]
+    return {prefix or "non_field_errors": [force_str(message) for message in messages]}
 
 
 def error_response(*, code: str, message, fields=None, status_code: int) -> Response:
@@ -50,13 +61,9 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        detail = exc.detail
-        fields = _flatten(detail) if isinstance(detail, dict) else {}
-        if isinstance(detail, dict):
-            non_field = fields.pop("non_field_errors", None)
-            message = non_field[0] if non_field else _("Some fields are not valid.")
-        else:
-            message = _flatten(detail)[0]
+        fields = _flatten(exc.detail)
+        non_field = fields.pop("non_field_errors", None)
+        message = non_field[0] if non_field else _("Some fields are not valid.")
         return error_response(code="invalid", message=message, fields=fields, status_code=400)
     code = getattr(exc, "default_code", "error")
     if isinstance(exc, exceptions.APIException):
@@ -67,12 +74,6 @@ def exception_handler(exc, context):
     message = detail if isinstance(detail, str) else force_str(detail)
     response.data = {"code": code, "message": force_str(message), "fields": {}}
     return response
-
-
-def not_found_json(request, exception=None):
-    from django.http import JsonResponse
-
-    return JsonResponse({"code": "not_found", "message": _("Not found."), "fields": {}}, status=status.HTTP_404_NOT_FOUND)
 
 
 @extend_schema_serializer(component_name="Error")
@@ -88,7 +89,7 @@ ERROR_DESCRIPTIONS = {
     400: gettext_lazy("Invalid input"), 401: gettext_lazy("Not logged in, or the token is invalid or expired"),
     403: gettext_lazy("Not allowed"), 404: gettext_lazy("Not found"),
     409: gettext_lazy("Conflicts with the current state"), 410: gettext_lazy("No longer usable"),
-    422: gettext_lazy("Same key, different request"),
+    415: gettext_lazy("Unsupported media type"), 422: gettext_lazy("Same key, different request"),
     429: gettext_lazy("Too many attempts: try again after the Retry-After header's number of seconds"),
 }
 
@@ -96,3 +97,27 @@ ERROR_DESCRIPTIONS = {
 def error_responses(*codes: int) -> dict:
     """Documented error answers for extend_schema(responses=...): all share the Error shape."""
     return {code: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]) for code in codes}
+
+
+# Id fields -------------------------------------------------------------------------------------
+
+class IdField(serializers.IntegerField):
+    """A primary key: ASCII digits only ("٣" and "²" are not ids), 1 to the bigint maximum."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and parse_int(data) is None:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class IdOrNoneField(serializers.RegexField):
+    """A filter value: an id in ASCII digits (one that no row has matches nothing), or "none"."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(r"^(none|[0-9]{1,20})$", **kwargs)

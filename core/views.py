@@ -2,6 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -55,3 +57,31 @@ def inbox(request):
 def inbox_mark_all_read(request):
     notifications.mark_read(user=request.user)
     return redirect("inbox")
+
+
+# Error pages: under /api/ they answer JSON in the API's error shape ({"code", "message",
+# "fields"}), e.g. for a URL that matches no route; elsewhere Django's own pages.
+
+def _api_error(request, status: int, code: str, message) -> JsonResponse | None:
+    if not request.path_info.startswith("/api/"):
+        return None
+    return JsonResponse({"code": code, "message": str(message), "fields": {}}, status=status)
+
+
+def bad_request(request, exception):
+    return (_api_error(request, 400, "bad_request", _("The request could not be understood."))
+            or defaults.bad_request(request, exception))
+
+
+def permission_denied(request, exception):
+    return (_api_error(request, 403, "permission_denied", _("You do not have permission to do this."))
+            or defaults.permission_denied(request, exception))
+
+
+def page_not_found(request, exception):
+    return _api_error(request, 404, "not_found", _("Not found.")) or defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    return (_api_error(request, 500, "server_error", _("Something went wrong on our side. Try again later."))
+            or defaults.server_error(request))

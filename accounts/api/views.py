@@ -23,7 +23,7 @@ RETRY_AFTER = OpenApiParameter(
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    login = serializers.CharField(help_text=_("Phone number or e-mail address"))
+    login = serializers.CharField(max_length=254, help_text=_("Phone number or e-mail address"))
     password = serializers.CharField(style={"input_type": "password"})
     name = serializers.CharField(required=False, allow_blank=True, max_length=60,
                                  help_text=_("What the token is for, shown in the token list"))

@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from catalog.models import Category, Product, ProductImage, Supplier
+from core.api import IdOrNoneField
 
 
 def _absolute(request, url: str) -> str:
@@ -105,10 +106,10 @@ class ProductWriteSerializer(serializers.Serializer):
 class ProductFilterSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=100,
                               help_text=_("Part of the name or description"))
-    category = serializers.RegexField(r"^(none|\d{1,18})$", required=False, allow_blank=True, max_length=20,
-                                      help_text=_('A category id, or "none" for products without one'))
-    supplier = serializers.RegexField(r"^(none|\d{1,18})$", required=False, allow_blank=True, max_length=20,
-                                      help_text=_('A supplier id, or "none" for products without one'))
+    category = IdOrNoneField(required=False, allow_blank=True,
+                             help_text=_('A category id, or "none" for products without one'))
+    supplier = IdOrNoneField(required=False, allow_blank=True,
+                             help_text=_('A supplier id, or "none" for products without one'))
     active = serializers.BooleanField(required=False, allow_null=True, default=None,
                                       help_text=_("Catalog managers only: on sale (true) or off sale (false). "
                                                   "Members always see products on sale only."))
@@ -127,7 +128,18 @@ class CategorySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class OptionalEmailField(serializers.EmailField):
+    """An e-mail address that may be left blank: null then, since "" is not valid as `format: email`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
 class SupplierSerializer(serializers.ModelSerializer):
+    email = OptionalEmailField(help_text=_("null when not given"))
     product_count = serializers.IntegerField(read_only=True)
 
     class Meta:

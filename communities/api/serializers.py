@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from communities.models import Community, Invite, JoinRequest, Membership, Role
+from core.api import IdField, IdOrNoneField
 
 INVITE_STATES = [("valid", _("Valid")), ("revoked", _("Revoked")), ("expired", _("Expired")),
                  ("used_up", _("Used up"))]
@@ -111,9 +112,9 @@ class MemberFilterSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=Membership.Status.choices, required=False, allow_blank=True,
                                      help_text=_("Default: everyone who has not left"))
-    branch = serializers.RegexField(r"^(none|\d+)$", required=False, allow_blank=True, max_length=20,
-                                    help_text=_('A branch id, or "none" for members without a branch'))
-    invited_by = serializers.IntegerField(required=False, min_value=1, help_text=_("A user id"))
+    branch = IdOrNoneField(required=False, allow_blank=True,
+                           help_text=_('A branch id, or "none" for members without a branch'))
+    invited_by = IdField(required=False, help_text=_("A user id"))
 
 
 class ScopedBranchField(serializers.PrimaryKeyRelatedField):
@@ -195,8 +196,9 @@ class JoinRequestFilterSerializer(serializers.Serializer):
 
 
 class JoinRequestCreateSerializer(serializers.Serializer):
-    message = serializers.CharField(required=False, allow_blank=True, help_text=_("Up to 500 characters"))
+    message = serializers.CharField(required=False, allow_blank=True, max_length=500,
+                                    help_text=_("Up to 500 characters"))
 
 
 class JoinRequestDeclineSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, help_text=_("Told to the person"))
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text=_("Told to the person"))

@@ -263,7 +263,7 @@ class OrderDetailsInputSerializer(serializers.Serializer):
     """What a member chooses when ordering (in a group-buy, or opening or joining a team)."""
 
     # Bounded before each line is validated: a body of thousands of lines is refused at once.
-    lines = LineInputSerializer(many=True, max_length=MAX_LINES, help_text=_("At most 50 lines"))
+    lines = LineInputSerializer(many=True, min_length=1, max_length=MAX_LINES, help_text=_("1 to 50 lines"))
     fulfilment = serializers.ChoiceField(choices=Order.Fulfilment.choices, default=Order.Fulfilment.PICKUP)
     pickup_point = IdField(required=False, allow_null=True, help_text=_("Required for pickup"))
     delivery_address = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
@@ -368,7 +368,8 @@ class ArrivedResultSerializer(serializers.Serializer):
 
 
 class PickupLookupSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=20, help_text=_("The member's 6-digit pickup code"))
+    code = serializers.RegexField(r"^[0-9 -]{6,20}$",
+                                  help_text=_("The member's 6-digit pickup code (spaces and dashes are ignored)"))
 
 
 class PickupInputSerializer(PickupLookupSerializer):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from communities.api.views import CommunityAPIView
@@ -30,17 +31,23 @@ from orders.models import GroupBuy, GroupBuyItem, Order, OrderLine
 from payments import services as payments
 from payments.models import Payment, Refund
 
+class JSONAPIView(CommunityAPIView):
+    """Orders' endpoints take JSON only: nested lines and nulls have no form encoding."""
+
+    parser_classes = [JSONParser]
+
+
 TAG_ROUNDS = "group-buys"
 TAG_ORDERS = "orders"
 TAG_WALLET = "wallet"
 TAG_CONSOLE = "orders console"
 
 IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 100}, OpenApiParameter.HEADER, required=True,
     description=_lazy("A unique key per order attempt (1 to 100 characters), e.g. a UUID. Sending it again "
                       "with the same body answers 200 with the same order; with another body, 422."))
 OPTIONAL_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 100}, OpenApiParameter.HEADER, required=False,
     description=_lazy("Makes a retry harmless: the same key records the top-up once."))
 ORDER_ANSWERS = {
     201: OpenApiResponse(s.OrderSerializer, description=_lazy("Order placed")),
@@ -178,7 +185,7 @@ def _console_order(view: CommunityAPIView, pk: int) -> Order:
 
 # Group-buys --------------------------------------------------------------------------------
 
-class GroupBuyListView(CommunityAPIView):
+class GroupBuyListView(JSONAPIView):
     """Rounds I can see: open, upcoming and past ones, soonest closing first."""
 
     permission = Perm.VIEW
@@ -191,7 +198,7 @@ class GroupBuyListView(CommunityAPIView):
         return self.get_paginated_response(s.GroupBuySerializer(page, many=True, context=context).data)
 
 
-class GroupBuyDetailView(CommunityAPIView):
+class GroupBuyDetailView(JSONAPIView):
     """A round with its items, price tiers, current prices and pickup points."""
 
     permission = Perm.VIEW
@@ -206,7 +213,7 @@ class GroupBuyDetailView(CommunityAPIView):
         return Response(s.GroupBuySerializer(group_buy, context=context).data)
 
 
-class GroupBuyProgressView(CommunityAPIView):
+class GroupBuyProgressView(JSONAPIView):
     """Live progress of a round toward its success rule (paid orders count)."""
 
     permission = Perm.VIEW
@@ -222,7 +229,7 @@ class GroupBuyProgressView(CommunityAPIView):
 
 # Teams -------------------------------------------------------------------------------------
 
-class TeamOpenView(CommunityAPIView):
+class TeamOpenView(JSONAPIView):
     """Open a team (拼团) in a team purchase: places my order and starts the team around it."""
 
     permission = Perm.VIEW
@@ -237,7 +244,7 @@ class TeamOpenView(CommunityAPIView):
         return _place_order(self, selectors.round_for_order(self.membership, pk=pk), data, key, open_team=True)
 
 
-class TeamJoinView(CommunityAPIView):
+class TeamJoinView(JSONAPIView):
     """Join a forming team with my order."""
 
     permission = Perm.VIEW
@@ -254,7 +261,7 @@ class TeamJoinView(CommunityAPIView):
         return _place_order(self, round_, data, key, team_code=code)
 
 
-class TeamDetailView(CommunityAPIView):
+class TeamDetailView(JSONAPIView):
     """A team: its size, who has joined and paid, until when it is forming."""
 
     permission = Perm.VIEW
@@ -273,7 +280,7 @@ class TeamDetailView(CommunityAPIView):
 
 # Orders ------------------------------------------------------------------------------------
 
-class OrderListView(CommunityAPIView):
+class OrderListView(JSONAPIView):
     """GET: my orders, newest first. POST: place an order (needs an Idempotency-Key header)."""
 
     permission = Perm.VIEW
@@ -301,7 +308,7 @@ class OrderListView(CommunityAPIView):
         return _place_order(self, selectors.round_for_order(self.membership, pk=data["group_buy"]), data, key)
 
 
-class OrderDetailView(CommunityAPIView):
+class OrderDetailView(JSONAPIView):
     """One of my orders, with its payments and refunds."""
 
     permission = Perm.VIEW
@@ -312,7 +319,7 @@ class OrderDetailView(CommunityAPIView):
         return Response(s.OrderDetailSerializer(_my_order(self, pk)).data)
 
 
-class OrderCancelView(CommunityAPIView):
+class OrderCancelView(JSONAPIView):
     """Cancel my order while the round is open; what was paid comes back."""
 
     permission = Perm.VIEW
@@ -324,7 +331,7 @@ class OrderCancelView(CommunityAPIView):
         return Response(s.OrderDetailSerializer(_my_order(self, pk)).data)
 
 
-class OrderPayView(CommunityAPIView):
+class OrderPayView(JSONAPIView):
     """Pay my order from my wallet, or say I paid by transfer (an admin then confirms it)."""
 
     permission = Perm.VIEW
@@ -345,7 +352,7 @@ class OrderPayView(CommunityAPIView):
 
 # Wallet ------------------------------------------------------------------------------------
 
-class WalletView(CommunityAPIView):
+class WalletView(JSONAPIView):
     """My prepaid balance in this community."""
 
     permission = Perm.VIEW
@@ -358,7 +365,7 @@ class WalletView(CommunityAPIView):
         return Response(s.WalletSerializer({"balance": balance, "currency": self.community.currency}).data)
 
 
-class WalletEntryListView(CommunityAPIView):
+class WalletEntryListView(JSONAPIView):
     """My wallet's ledger, newest first: top-ups, payments, refunds."""
 
     permission = Perm.VIEW
@@ -372,7 +379,7 @@ class WalletEntryListView(CommunityAPIView):
 
 # Console actions ---------------------------------------------------------------------------
 
-class MarkPaidView(CommunityAPIView):
+class MarkPaidView(JSONAPIView):
     """Confirm transfers or cash received, for one order or many (admins)."""
 
     permission = Perm.MANAGE_ORDERS
@@ -389,7 +396,7 @@ class MarkPaidView(CommunityAPIView):
         return Response(s.MarkPaidResultSerializer({"marked": sorted(marked), "skipped": sorted(ids - marked)}).data)
 
 
-class GroupBuyArrivedView(CommunityAPIView):
+class GroupBuyArrivedView(JSONAPIView):
     """The goods arrived (everywhere or at one pickup point): confirmed orders become ready."""
 
     permission = Perm.MANAGE_GROUP_BUYS
@@ -412,7 +419,7 @@ class GroupBuyArrivedView(CommunityAPIView):
         return Response(s.ArrivedResultSerializer({"ready": ready}).data)
 
 
-class PickupView(CommunityAPIView):
+class PickupView(JSONAPIView):
     """GET: the ready orders with a pickup code. POST: hand one over (it becomes completed)."""
 
     permission = Perm.CONFIRM_PICKUP
@@ -447,7 +454,7 @@ class PickupView(CommunityAPIView):
         return Response(s.AdminOrderSerializer(_console_order(self, found[0].pk)).data)
 
 
-class OrderRefundView(CommunityAPIView):
+class OrderRefundView(JSONAPIView):
     """Refund a paid order in full (admins); wallet payments are credited back at once."""
 
     permission = Perm.MANAGE_ORDERS
@@ -460,7 +467,7 @@ class OrderRefundView(CommunityAPIView):
         return Response(s.AdminOrderSerializer(_console_order(self, pk)).data)
 
 
-class TransferDeclineView(CommunityAPIView):
+class TransferDeclineView(JSONAPIView):
     """The transfer a member reported for this order did not arrive (admins): the report is closed, the
     member is told, and an unpaid order gets its payment window again."""
 
@@ -474,7 +481,7 @@ class TransferDeclineView(CommunityAPIView):
         return Response(s.AdminOrderSerializer(_console_order(self, pk)).data)
 
 
-class TransferReportListView(CommunityAPIView):
+class TransferReportListView(JSONAPIView):
     """Transfers members reported that wait for an admin, oldest first (whatever became of the order)."""
 
     permission = Perm.MANAGE_ORDERS
@@ -488,7 +495,7 @@ class TransferReportListView(CommunityAPIView):
         return self.get_paginated_response(s.TransferReportSerializer(page, many=True).data)
 
 
-class RefundListView(CommunityAPIView):
+class RefundListView(JSONAPIView):
     """Refunds (admins): by default those owed to members who paid by transfer, to pay back by hand."""
 
     permission = Perm.MANAGE_ORDERS
@@ -507,7 +514,7 @@ class RefundListView(CommunityAPIView):
         return self.get_paginated_response(s.AdminRefundSerializer(page, many=True).data)
 
 
-class RefundsPaidBackView(CommunityAPIView):
+class RefundsPaidBackView(JSONAPIView):
     """Record refunds paid back by hand (admins), one or many, with a reference; each member is told."""
 
     permission = Perm.MANAGE_ORDERS
@@ -525,7 +532,7 @@ class RefundsPaidBackView(CommunityAPIView):
                                                     "skipped": sorted(ids - changed)}).data)
 
 
-class WalletTopUpView(CommunityAPIView):
+class WalletTopUpView(JSONAPIView):
     """Record money a member handed over (admins). With an Idempotency-Key, a retry records nothing."""
 
     permission = Perm.MANAGE_WALLETS

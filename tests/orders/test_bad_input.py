@@ -1,0 +1,26 @@
+"""Orders: odd digits and out-of-range numbers typed into the console are a form error, not a 500."""
+
+import pytest
+from django.urls import reverse
+
+from orders import services
+from orders.models import GroupBuy
+from tests.factories import ProductFactory
+from tests.orders.test_console import round_form
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("tiers", ["²:5", "٣:5", "99999999999:5", "10:99999999999999"])
+def test_price_tiers_with_odd_numbers_are_a_row_error(client, owner, tiers):
+    community = owner.community
+    point = services.pickup_point_save(actor=owner, name="Gate 1", address="Building 1")
+    apples = ProductFactory(community=community, name="Apples")
+    client.force_login(owner.user)
+
+    response = client.post(reverse("orders_console:group_buy_new", args=[community.slug]), round_form(point, {
+        0: {"product": apples.pk, "group_price": "10", "quantity_on_offer": "5", "tiers": tiers}}))
+
+    # The form comes back with the row's error (a refused write answers 400, never 2xx).
+    assert response.status_code == 400 and "tier" in response.content.decode().lower()
+    assert not GroupBuy.objects.filter(community=community).exists()
