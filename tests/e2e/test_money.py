@@ -61,7 +61,9 @@ def fits_the_phone(page) -> bool:
 def shop():
     community = CommunityFactory(name="Sunny Garden")
     owner = MembershipFactory(community=community, role="owner", user=UserFactory(display_name="Owner Wang"))
-    member = MembershipFactory(community=community, role="member", user=UserFactory(display_name="Member Zhang"))
+    # The member reads English: notices are written in the recipient's language.
+    member = MembershipFactory(community=community, role="member",
+                               user=UserFactory(display_name="Member Zhang", language="en"))
     community.payment_instructions = "WeChat Pay to Owner Wang (wxid sunny-garden), note your order number."
     community.save(update_fields=["payment_instructions"])
     product = ProductFactory(community=community, name="Mango box", unit="box")
