@@ -632,9 +632,18 @@ def _lock_order(order: Order) -> Order:
             .get(pk=order.pk))
 
 
-def _check_team_open_for_payment(team: Team | None) -> None:
+def _lock_for_member_payment(order: Order) -> Order:
+    """Lock an order its member is paying (round shared → team → order) and check it can be paid."""
+    _lock_round(order.group_buy_id, share=True)
+    team = _lock_team(order.team_id)
+    locked = _lock_order(order)
+    if locked.status != Order.Status.PENDING_PAYMENT:
+        raise Conflict(_("This order is not waiting for payment."), code="not_payable")
+    if timezone.now() >= locked.group_buy.closes_at:
+        raise Conflict(_("The group-buy has closed."), code="group_buy_closed")
     if team is not None and (team.status != Team.Status.FORMING or team.paid_count >= team.size):
         raise Conflict(_("This team has filled up or closed: open a new team instead."), code="team_full")
+    return locked
 
 
 def order_pay_with_wallet(*, member: Membership, order: Order) -> Order:
@@ -642,14 +651,7 @@ def order_pay_with_wallet(*, member: Membership, order: Order) -> Order:
     if order.member_id != member.user_id or order.community_id != member.community_id:
         raise NotFound()
     with transaction.atomic():
-        _lock_round(order.group_buy_id, share=True)
-        team = _lock_team(order.team_id)
-        locked = _lock_order(order)
-        if locked.status != Order.Status.PENDING_PAYMENT:
-            raise Conflict(_("This order is not waiting for payment."), code="not_payable")
-        if timezone.now() >= locked.group_buy.closes_at:
-            raise Conflict(_("The group-buy has closed."), code="group_buy_closed")
-        _check_team_open_for_payment(team)
+        locked = _lock_for_member_payment(order)
         payments.pay_with_wallet(charge=locked.charge, actor=member.user)
         _mark_paid(locked, actor=member.user)
     order.refresh_from_db()
@@ -662,14 +664,7 @@ def order_report_transfer(*, member: Membership, order: Order, reference: str = 
     if order.member_id != member.user_id or order.community_id != member.community_id:
         raise NotFound()
     with transaction.atomic():
-        _lock_round(order.group_buy_id, share=True)
-        team = _lock_team(order.team_id)
-        locked = _lock_order(order)
-        if locked.status != Order.Status.PENDING_PAYMENT:
-            raise Conflict(_("This order is not waiting for payment."), code="not_payable")
-        if timezone.now() >= locked.group_buy.closes_at:
-            raise Conflict(_("The group-buy has closed."), code="group_buy_closed")
-        _check_team_open_for_payment(team)
+        locked = _lock_for_member_payment(order)
         payment = payments.transfer_report(charge=locked.charge, reference=reference)
         _transition(locked, "transfer_reported", actor=member.user, from_status=locked.status,
                     amount=str(payment.amount))

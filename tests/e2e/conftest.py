@@ -44,6 +44,25 @@ def desktop(browser, live_server):
     context.close()
 
 
+@pytest.fixture
+def english(browser, live_server):
+    """new(viewport) -> a page whose browser asks for English (a phone viewport acts as a phone)."""
+    contexts = []
+
+    def new(viewport):
+        extra = {"is_mobile": True, "has_touch": True} if viewport == PHONE else {}
+        context = browser.new_context(viewport=viewport, base_url=live_server.url, locale="en-US",
+                                      extra_http_headers={"Accept-Language": "en"}, **extra)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield new
+    for context in contexts:
+        context.close()
+
+
 def log_in(page, login, password):
     page.goto("/accounts/login/")
     page.fill("input[name=username]", login)

@@ -20,25 +20,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 MEMBER_PAGE_BUDGET = 60 * 1024  # DESIGN.md: member pages stay under 60 KB (HTML, CSS, JS; images aside)
 
 
-@pytest.fixture
-def english(browser, live_server):
-    """new(viewport) -> a page whose browser asks for English."""
-    contexts = []
-
-    def new(viewport):
-        extra = {"is_mobile": True, "has_touch": True} if viewport == PHONE else {}
-        context = browser.new_context(viewport=viewport, base_url=live_server.url, locale="en-US",
-                                      extra_http_headers={"Accept-Language": "en"}, **extra)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        return page
-
-    yield new
-    for context in contexts:
-        context.close()
-
-
 def shot(page, name):
     folder = os.environ.get("E2E_SCREENSHOTS")
     if folder:

@@ -16,24 +16,6 @@ from tests.factories import PASSWORD, CommunityFactory, MembershipFactory, Produ
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def english(browser, live_server):
-    """new(viewport) -> a page whose browser asks for English."""
-    contexts = []
-
-    def new(viewport):
-        context = browser.new_context(viewport=viewport, base_url=live_server.url, locale="en-US",
-                                      extra_http_headers={"Accept-Language": "en"})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        return page
-
-    yield new
-    for context in contexts:
-        context.close()
-
-
 def shop():
     community = CommunityFactory(name="Sunny Garden")
     owner = MembershipFactory(community=community, role="owner", user=UserFactory(display_name="Owner Wang"))
