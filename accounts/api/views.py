@@ -9,8 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
+from accounts.forms import ProfileForm
 from accounts.lockout import lockout_of
-from accounts.models import ApiToken
+from accounts.models import ApiToken, User
 from accounts.services import API_TOKEN_MAX_DAYS
 from core.api import ErrorSerializer, error_responses
 from core.exceptions import TooManyAttempts, ValidationFailed
@@ -119,3 +120,64 @@ class ApiTokenDetailView(APIView):
         """Revoke one of my tokens (it stops working at once). Another user's token is not found."""
         services.api_token_revoke(user=request.user, token_id=token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# My profile ----------------------------------------------------------------------------------
+
+_PROFILE_FIELDS = ProfileForm.base_fields  # the page's form: the API's limits and choices are its own
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField(help_text=_("How other members see you"))
+    email = serializers.EmailField(allow_null=True)
+    phone = serializers.CharField(allow_null=True)
+    language = serializers.CharField(help_text=_("A language code (zh-hans, en); empty: the browser's"))
+    date_joined = serializers.DateTimeField()
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    """The JSON types of a profile change; the rules are the profile page's form's (ProfileForm)."""
+
+    display_name = serializers.CharField(required=False, max_length=_PROFILE_FIELDS["display_name"].max_length)
+    email = serializers.EmailField(required=False, allow_null=True, allow_blank=True, max_length=254,
+                                   help_text=_("Empty or null removes it (a phone number must remain)"))
+    phone = serializers.CharField(required=False, allow_null=True, allow_blank=True,
+                                  max_length=_PROFILE_FIELDS["phone"].max_length,
+                                  help_text=_("Empty or null removes it (an e-mail address must remain)"))
+    language = serializers.ChoiceField(required=False, allow_blank=True, choices=_PROFILE_FIELDS["language"].choices,
+                                       help_text=_("Empty: the browser's language"))
+
+
+def _me(user) -> dict:
+    return MeSerializer(user).data
+
+
+class MeView(APIView):
+    """My profile: name, e-mail, phone and language, read and changed under the profile page's rules."""
+
+    @extend_schema(tags=["me"], summary=_("My profile"), responses={200: MeSerializer, **error_responses(401)})
+    def get(self, request):
+        return Response(_me(request.user))
+
+    @extend_schema(tags=["me"], summary=_("Change my profile"), request=ProfileUpdateSerializer,
+                   responses={200: MeSerializer,
+                              409: OpenApiResponse(ErrorSerializer, description=_(
+                                  "Another account uses this phone number or e-mail address (code account_exists)")),
+                              **error_responses(400, 401)})
+    def patch(self, request):
+        """Change what is sent, keep the rest. A phone number or an e-mail address must remain (to log in)."""
+        data = ProfileUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = request.user
+        values = {"display_name": user.display_name, "email": user.email or "", "phone": user.phone or "",
+                  "language": user.language}
+        values.update({key: value or "" for key, value in data.validated_data.items()})
+        form = ProfileForm(data=values)
+        if not form.is_valid():
+            fields = {key: [str(message) for message in messages] for key, messages in form.errors.items()}
+            general = fields.pop("__all__", None)
+            raise ValidationFailed(general[0] if general else _("Some fields are not valid."), fields=fields)
+        # A copy: a refused change must not leave the request's user half-changed in memory.
+        user = services.user_update_profile(user=User.objects.get(pk=user.pk), **form.cleaned_data)
+        return Response(_me(user))
