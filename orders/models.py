@@ -264,6 +264,9 @@ class Order(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # For clients that sync (?updated_since=): moved by every save(), including the services'
+    # save(update_fields=...) (see save()); a queryset .update() does not move it.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("order")
@@ -282,10 +285,18 @@ class Order(models.Model):
             # Not unique: a leader typing a code sees every ready order with it (a clash is rare) and
             # picks by name.
             models.Index(fields=["community", "pickup_code"]),
+            models.Index(fields=["community", "updated_at"], name="order_updated"),
         ]
 
     def __str__(self):
         return f"#{self.pk} {self.member} {self.total}"
+
+    def save(self, *args, update_fields=None, **kwargs):
+        # auto_now fields are written only when named in update_fields: a partial save still
+        # counts as a change for clients syncing by updated_at.
+        if update_fields is not None:
+            update_fields = {*update_fields, "updated_at"}
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     def get_absolute_url(self):
         return reverse("orders:order", kwargs={"slug": self.community.slug, "pk": self.pk})

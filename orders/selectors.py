@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from catalog.models import Product
 
 from communities.models import Community, Membership
-from communities.permissions import Perm, has_perm
+from communities.permissions import Perm, has_perm, orders_in_scope
 from core.exceptions import NotFound
 from orders.models import Commission, GroupBuy, GroupBuyItem, Order, PriceTier, Team
 from payments.models import Payment, Refund, Wallet, WalletEntry
@@ -49,6 +49,32 @@ def order_for_member(membership: Membership, pk: int) -> Order:
             .prefetch_related("lines", Prefetch("charge__payments", queryset=Payment.objects.order_by("-created_at", "-id")),
                               Prefetch("charge__refunds", queryset=Refund.objects.order_by("-created_at", "-id")))
             .get(pk=pk))
+
+
+def orders_for_console(actor: Membership) -> QuerySet[Order]:
+    """The orders an admin (all) or a leader (their branch's) reads in the console and the API,
+    with what a list renders, in a number of queries that does not grow with the rows."""
+    return (orders_in_scope(actor, actor.community.orders.all())
+            .select_related("member", "group_buy", "pickup_point", "team", "charge")
+            .prefetch_related("lines"))
+
+
+def order_for_console(actor: Membership, pk: int) -> Order | None:
+    """One order in the actor's scope with its lines, payment attempts and refunds."""
+    return (orders_for_console(actor).select_related("community")
+            .prefetch_related(Prefetch("charge__payments", queryset=Payment.objects.order_by("-created_at", "-id")),
+                              Prefetch("charge__refunds", queryset=Refund.objects.order_by("-created_at", "-id")))
+            .filter(pk=pk).first())
+
+
+def wallet_balances(community: Community, *, q: str = "", min_balance: Decimal | None = None) -> QuerySet[Wallet]:
+    """Members' wallets with their owners, filtered by name or phone and a minimum balance."""
+    qs = community.wallets.select_related("member")
+    if q:
+        qs = qs.filter(Q(member__display_name__icontains=q) | Q(member__phone__icontains=q))
+    if min_balance is not None:
+        qs = qs.filter(balance__gte=min_balance)
+    return qs
 
 
 def wallet_of(membership: Membership) -> Wallet | None:

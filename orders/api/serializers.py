@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.money import MAX_AMOUNT
-from orders.models import GroupBuy, Order, Team
+from orders.models import Commission, GroupBuy, Order, Team
 from orders.services import MAX_LINES, PAID_STATUSES, current_tier_price
 from payments.models import Payment, Refund, WalletEntry
 
@@ -434,3 +434,81 @@ class TopUpInputSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"),
                                       max_value=MAX_AMOUNT, help_text=_('e.g. "10.00"'))
     note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+# Orders for admins and leaders -------------------------------------------------------------------
+
+ADMIN_ORDERINGS = ("-created_at", "created_at", "total", "-total", "updated_at")
+
+
+class AdminOrderRowSerializer(AdminOrderSerializer):
+    """An order in the admins' list: AdminOrderSerializer plus the branch and the sync timestamps."""
+
+    branch = serializers.IntegerField(source="branch_id", read_only=True, allow_null=True,
+                                      help_text=_("The buyer's branch (a community id), if any"))
+    paid_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    cancelled_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+class AdminOrderDetailSerializer(AdminOrderRowSerializer):
+    """One order for admins and leaders, with its payment attempts and refunds."""
+
+    payments = PaymentSerializer(many=True, read_only=True, source="charge.payments.all")
+    refunds = RefundSerializer(many=True, read_only=True, source="charge.refunds.all")
+
+
+class AdminOrderFilterSerializer(serializers.Serializer):
+    group_buy = IdField(required=False, help_text=_("A group-buy (round) id"))
+    status = NamedChoiceField(enum_name="OrderStatusEnum", choices=Order.Status.choices, required=False)
+    pickup_point = IdField(required=False)
+    branch = IdField(required=False, help_text=_("The buyer's branch (a community id)"))
+    member = IdField(required=False, help_text=_("The buyer's user id"))
+    paid = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                    help_text=_("true: paid (and not refunded or cancelled since); false: awaiting payment"))
+    updated_since = serializers.DateTimeField(required=False,
+                                              help_text=_("Only orders changed at or after this instant"))
+    ordering = serializers.ChoiceField(choices=ADMIN_ORDERINGS, required=False, default="-created_at")
+
+
+class ShipInputSerializer(serializers.Serializer):
+    tracking = serializers.CharField(required=False, allow_blank=True, max_length=100, default="",
+                                     help_text=_("The carrier's tracking number, told to the member"))
+
+
+# Money for admins -------------------------------------------------------------------------------
+
+class WalletOwnerSerializer(UserRefSerializer):
+    phone = serializers.CharField(read_only=True, allow_null=True)
+
+
+class AdminWalletSerializer(serializers.Serializer):
+    member = WalletOwnerSerializer(read_only=True)
+    balance = MoneyField()
+    currency = serializers.CharField(read_only=True)
+
+
+class WalletFilterSerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=100, default="",
+                              help_text=_("Part of the member's name or phone number"))
+    min_balance = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, min_value=Decimal("0"),
+                                           max_value=MAX_AMOUNT, help_text=_("Only balances of at least this"))
+    ordering = serializers.ChoiceField(choices=("name", "balance", "-balance"), required=False, default="name")
+
+
+class CommissionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    leader = UserRefSerializer(read_only=True)
+    order = serializers.IntegerField(source="order_id", read_only=True)
+    group_buy = GroupBuyRefSerializer(source="order.group_buy", read_only=True)
+    buyer = UserRefSerializer(source="order.member", read_only=True)
+    kind = NamedChoiceField(enum_name="CommissionKindEnum", choices=Commission.Kind.choices, read_only=True)
+    rate = serializers.DecimalField(max_digits=5, decimal_places=4, read_only=True, help_text=_("0.05 is 5%"))
+    base_amount = MoneyField()
+    amount = MoneyField(help_text=_("Earned is positive, a reversal negative"))
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class CommissionFilterSerializer(serializers.Serializer):
+    leader = IdField(required=False, help_text=_("A leader's user id (admins; a leader sees only their own)"))

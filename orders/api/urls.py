@@ -28,3 +28,14 @@ urlpatterns = [
     path(C + "admin/refunds/paid-back/", views.RefundsPaidBackView.as_view(), name="api-admin-refunds-paid-back"),
     path(C + "admin/wallets/top-up/", views.WalletTopUpView.as_view(), name="api-admin-top-up"),
 ]
+
+urlpatterns += [
+    path(C + "admin/orders/", views.AdminOrderListView.as_view(), name="api-admin-orders"),
+    path(C + "admin/orders/<int:pk>/", views.AdminOrderDetailView.as_view(), name="api-admin-order"),
+    path(C + "admin/orders/<int:pk>/ship/", views.OrderShipView.as_view(), name="api-admin-ship"),
+    path(C + "admin/orders/<int:pk>/deliver/", views.OrderDeliverView.as_view(), name="api-admin-deliver"),
+    path(C + "admin/wallets/", views.AdminWalletListView.as_view(), name="api-admin-wallets"),
+    path(C + "admin/wallets/<int:member_id>/entries/", views.AdminWalletEntryListView.as_view(),
+         name="api-admin-wallet-entries"),
+    path(C + "admin/commissions/", views.CommissionListView.as_view(), name="api-admin-commissions"),
+]

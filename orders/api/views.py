@@ -18,14 +18,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import JSONParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from communities.api.views import CommunityAPIView
 from communities.models import Membership
 from communities.permissions import Perm, has_perm, orders_in_scope, pickup_points_in_scope, rounds_in_view
 from core.api import error_responses as errors
-from core.exceptions import Conflict, NotFound, ValidationFailed
-from orders import selectors, services
+from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from orders import exports, selectors, services
 from orders.api import serializers as s
 from orders.models import GroupBuy, GroupBuyItem, Order, OrderLine
 from payments import services as payments
@@ -551,3 +552,166 @@ class WalletTopUpView(JSONAPIView):
         entry = payments.wallet_top_up(actor=self.membership, member_user=target.user, amount=data["amount"],
                                        note=data["note"], key=key)
         return Response(s.TopUpEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+# Orders for admins and leaders -------------------------------------------------------------
+
+ADMIN_ORDERING = {
+    "-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id"),
+    "total": ("total", "id"), "-total": ("-total", "-id"), "updated_at": ("updated_at", "id"),
+}
+
+
+def _console_order_detail(view: CommunityAPIView, pk: int) -> Order:
+    order = selectors.order_for_console(view.membership, pk)
+    if order is None:
+        raise NotFound(_("This order does not exist."), code="order_not_found")
+    return order
+
+
+class AdminOrderListView(JSONAPIView):
+    """The community's orders (admins), or those of the leader's branch, newest first by default."""
+
+    permission = Perm.VIEW_CONSOLE
+
+    @extend_schema(parameters=[s.AdminOrderFilterSerializer],
+                   responses={200: s.AdminOrderRowSerializer(many=True), **errors(400, 403, 404)},
+                   tags=[TAG_CONSOLE], summary=_lazy("Orders (admins and leaders)"),
+                   description=_lazy("A leader sees the orders of their branch's members and of their "
+                                     "branch's pickup points. To sync, keep the newest updated_at seen and "
+                                     "ask for updated_since with ordering=updated_at."))
+    def get(self, request, slug):
+        data = _valid(s.AdminOrderFilterSerializer, request.query_params)
+        orders = selectors.orders_for_console(self.membership)
+        for param, lookup in (("group_buy", "group_buy_id"), ("status", "status"), ("pickup_point", "pickup_point_id"),
+                              ("branch", "branch_id"), ("member", "member_id")):
+            if data.get(param) is not None:
+                orders = orders.filter(**{lookup: data[param]})
+        if data.get("paid") is True:
+            orders = orders.filter(status__in=services.PAID_STATUSES)
+        elif data.get("paid") is False:
+            orders = orders.filter(status=Order.Status.PENDING_PAYMENT)
+        if data.get("updated_since") is not None:
+            orders = orders.filter(updated_at__gte=data["updated_since"])
+        page = self.paginate_queryset(orders.order_by(*ADMIN_ORDERING[data["ordering"]]))
+        return self.get_paginated_response(s.AdminOrderRowSerializer(page, many=True).data)
+
+
+class AdminOrderDetailView(JSONAPIView):
+    """One order (admins; leaders within their branch) with its payment attempts and refunds."""
+
+    permission = Perm.VIEW_CONSOLE
+
+    @extend_schema(responses={200: s.AdminOrderDetailSerializer, **errors(403, 404)}, tags=[TAG_CONSOLE],
+                   summary=_lazy("An order (admins and leaders)"))
+    def get(self, request, slug, pk):
+        return Response(s.AdminOrderDetailSerializer(_console_order_detail(self, pk)).data)
+
+
+class OrderShipView(JSONAPIView):
+    """A confirmed delivery order left with the carrier (admins); the tracking number is recorded."""
+
+    permission = Perm.MANAGE_ORDERS
+
+    @extend_schema(request=s.ShipInputSerializer, responses={200: s.AdminOrderDetailSerializer,
+                   **errors(400, 403, 404, 409)}, tags=[TAG_CONSOLE], summary=_lazy("Ship an order"))
+    def post(self, request, slug, pk):
+        data = _valid(s.ShipInputSerializer, request.data)
+        services.order_ship(actor=self.membership, order=_console_order(self, pk), tracking=data["tracking"])
+        return Response(s.AdminOrderDetailSerializer(_console_order_detail(self, pk)).data)
+
+
+class OrderDeliverView(JSONAPIView):
+    """A shipped delivery order reached its member (admins): it becomes completed."""
+
+    permission = Perm.MANAGE_ORDERS
+
+    @extend_schema(request=None, responses={200: s.AdminOrderDetailSerializer, **errors(403, 404, 409)},
+                   tags=[TAG_CONSOLE], summary=_lazy("Confirm a delivery"),
+                   description=_lazy("409 not_delivery for a pickup order: those are handed over with their "
+                                     "pickup code (admin/pickup/)."))
+    def post(self, request, slug, pk):
+        order = _console_order(self, pk)
+        if order.fulfilment != Order.Fulfilment.DELIVERY:
+            raise Conflict(_("This order is picked up, not delivered: confirm it with its pickup code."),
+                           code="not_delivery")
+        services.order_complete(actor=self.membership, order=order, code=None)
+        return Response(s.AdminOrderDetailSerializer(_console_order_detail(self, pk)).data)
+
+
+# Money for admins --------------------------------------------------------------------------
+
+WALLET_ORDERING = {"name": ("member__display_name", "id"), "balance": ("balance", "id"),
+                   "-balance": ("-balance", "id")}
+
+
+class AdminWalletListView(JSONAPIView):
+    """Members' wallets and their balances (admins), by name or by balance."""
+
+    permission = Perm.MANAGE_WALLETS
+
+    @extend_schema(parameters=[s.WalletFilterSerializer], responses={200: s.AdminWalletSerializer(many=True),
+                   **errors(400, 403, 404)}, tags=[TAG_CONSOLE], summary=_lazy("Members' wallets"))
+    def get(self, request, slug):
+        data = _valid(s.WalletFilterSerializer, request.query_params)
+        wallets = selectors.wallet_balances(self.community, q=data["q"].strip(), min_balance=data.get("min_balance"))
+        page = self.paginate_queryset(wallets.order_by(*WALLET_ORDERING[data["ordering"]]))
+        return self.get_paginated_response(s.AdminWalletSerializer(page, many=True).data)
+
+
+class AdminWalletEntryListView(JSONAPIView):
+    """One member's wallet ledger (admins), newest first: top-ups, payments, refunds."""
+
+    permission = Perm.MANAGE_WALLETS
+
+    @extend_schema(responses={200: s.WalletEntrySerializer(many=True), **errors(403, 404)}, tags=[TAG_CONSOLE],
+                   summary=_lazy("A member's wallet ledger"))
+    def get(self, request, slug, member_id):
+        if not self.community.memberships.filter(user_id=member_id).exists():
+            raise NotFound(_("This person is not a member of this community."), code="member_not_found")
+        wallet = self.community.wallets.filter(member_id=member_id).first()
+        page = self.paginate_queryset(selectors.wallet_entries(wallet))
+        return self.get_paginated_response(s.WalletEntrySerializer(page, many=True).data)
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets ?format=csv through content negotiation; the view answers the CSV itself (orders.exports)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, (bytes, str)) else b""
+
+
+class CommissionListView(JSONAPIView):
+    """Commission statements: a leader's own; admins everyone's (filter by leader) and the CSV export."""
+
+    permission = Perm.VIEW_COMMISSIONS
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(parameters=[s.CommissionFilterSerializer],
+                   responses={(200, "application/json"): s.CommissionSerializer(many=True),
+                              (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=_lazy("CSV file")),
+                              **errors(400, 403, 404)},
+                   tags=[TAG_CONSOLE], summary=_lazy("Commissions"),
+                   description=_lazy("?format=csv (admins) answers the statement as a CSV file, the "
+                                     "console's export."))
+    def get(self, request, slug):
+        data = _valid(s.CommissionFilterSerializer, request.query_params)
+        everyone = has_perm(self.membership, Perm.EXPORT_COMMISSIONS)
+        lines = selectors.commission_statement(self.community, leader=None if everyone else request.user)
+        if everyone and data.get("leader") is not None:
+            lines = lines.filter(leader_id=data["leader"])
+        if request.accepted_renderer.format == "csv":
+            if not everyone:
+                raise Forbidden(_("Only admins export everyone's commissions."))
+            return exports.commissions_csv(self.community, lines)
+        page = self.paginate_queryset(lines)
+        return self.get_paginated_response(s.CommissionSerializer(page, many=True).data)
+
+    def handle_exception(self, exc):
+        # Errors keep the one JSON shape, whatever format was asked for.
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().handle_exception(exc)

@@ -402,6 +402,10 @@ def api_calls(world):
         ("get", url(slug, "admin", "refunds"), None),
         ("post", url(slug, "admin", "refunds", "paid-back"), {"refunds": [1]}),
         ("post", url(slug, "admin", "wallets", "top-up"), {"member": world["east_buyer"].user_id, "amount": "50"}),
+        ("get", url(slug, "admin", "wallets"), None),
+        ("get", url(slug, "admin", "wallets", world["east_buyer"].user_id, "entries"), None),
+        ("get", url(slug, "admin", "commissions") + "?format=csv", None),
+        ("post", url(slug, "admin", "orders", shipped.pk, "deliver"), {}),
         ("post", url(slug, "invites"), {"branch": east.pk, "label": "pwned"}),
         ("post", url(slug, "invites", world["invite"].pk, "revoke"), {}),
         ("post", url(slug, "join-requests", world["request"].pk, "approve"), {}),
@@ -413,6 +417,8 @@ def api_calls(world):
             ("post", url(slug, "orders", order.pk, "cancel"), {}),
             ("post", url(slug, "orders", order.pk, "pay"), {"method": "wallet"}),
             ("post", url(slug, "admin", "orders", order.pk, "refund"), {}),
+            ("get", url(slug, "admin", "orders", order.pk), None),
+            ("post", url(slug, "admin", "orders", order.pk, "ship"), {"tracking": "x"}),
         ]
     calls.append(("post", url(slug, "admin", "orders", shipped.pk, "refund"), {}))
     for membership in (world["east_buyer"], world["east_lead"]):
@@ -430,6 +436,10 @@ def api_lists(world):
     return [
         (url(slug, "group-buys"), {}, GroupBuy),
         (url(slug, "orders"), {}, Order),
+        (url(slug, "admin", "orders"), {}, Order),
+        (url(slug, "admin", "orders"), {"branch": world["east"].pk}, Order),
+        (url(slug, "admin", "orders"), {"member": world["east_buyer"].user_id}, Order),
+        (url(slug, "admin", "orders"), {"pickup_point": world["east_point"].pk, "paid": "true"}, Order),
         (url(slug, "admin", "pickup"), {"code": ready.pickup_code}, Order),
         (url(slug, "members"), {}, Membership),
         (url(slug, "members"), {"branch": world["east"].pk}, Membership),
@@ -457,7 +467,9 @@ def test_west_leader_walks_every_api_action_on_east_and_reads_or_changes_nothing
         "api-team-open", "api-team", "api-team-join", "api-orders", "api-order", "api-order-cancel",
         "api-order-pay", "api-wallet", "api-wallet-entries", "api-admin-mark-paid", "api-admin-refund",
         "api-admin-arrived", "api-admin-pickup", "api-admin-top-up", "api-admin-decline-transfer",
-        "api-admin-transfers", "api-admin-refunds", "api-admin-refunds-paid-back"}
+        "api-admin-transfers", "api-admin-refunds", "api-admin-refunds-paid-back", "api-admin-orders",
+        "api-admin-order", "api-admin-ship", "api-admin-deliver", "api-admin-wallets", "api-admin-wallet-entries",
+        "api-admin-commissions"}
 
     for method, path, body in api_calls(world):
         kwargs = {"format": "json", "HTTP_IDEMPOTENCY_KEY": "walk"}
@@ -479,6 +491,8 @@ def test_west_leader_walks_every_api_action_on_east_and_reads_or_changes_nothing
         assert not ids & east_ids[model], (path, params)
         assert_nothing_of_east(world, response, echoed=True, where=path)
     for path in (url(community.slug), url(community.slug, "wallet"), url(community.slug, "wallet", "entries"),
+                 url(community.slug, "admin", "commissions"),
+                 url(community.slug, "admin", "commissions") + f"?leader={world['east_lead'].user_id}",
                  "/api/v1/communities/"):
         response = client.get(path)
         assert response.status_code == 200
