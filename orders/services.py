@@ -728,7 +728,7 @@ def order_transfer_decline(*, actor: Membership, order: Order, note: str = "") -
         if locked.status == Order.Status.PENDING_PAYMENT:
             window = timedelta(minutes=locked.community.payment_window_minutes)
             expires = min(max(locked.expires_at or timezone.now(), timezone.now() + window), locked.group_buy.closes_at)
-            Order.objects.filter(pk=locked.pk).update(expires_at=expires, expiry_reminder_sent=False)
+            Order.objects.filter(pk=locked.pk).update(expires_at=expires, expiry_reminder_sent=False, updated_at=timezone.now())
         with in_language_of(locked.member):
             if locked.status == Order.Status.PENDING_PAYMENT:
                 body = _("An admin could not find your transfer of %(amount)s. Pay again or contact them.")
@@ -934,7 +934,7 @@ def _settle(group_buy: GroupBuy) -> None:
     if succeeded:
         _apply_tiers(group_buy, items, paid)
         Order.objects.filter(pk__in=[o.pk for o in paid], status=Order.Status.PAID).update(
-            status=Order.Status.CONFIRMED)
+            status=Order.Status.CONFIRMED, updated_at=timezone.now())
         for order in paid:
             _transition(order, Order.Status.CONFIRMED, from_status=Order.Status.PAID)
     else:
@@ -978,7 +978,7 @@ def _apply_tiers(group_buy: GroupBuy, items: list[GroupBuyItem], paid: list[Orde
         new_total = money((OrderLine.objects.filter(order=order).aggregate(t=Sum("line_total"))["t"] or 0)
                           + (group_buy.delivery_fee if order.fulfilment == Order.Fulfilment.DELIVERY else 0))
         difference = order.charge.paid_amount - order.charge.refunded_amount - new_total
-        Order.objects.filter(pk=order.pk).update(total=new_total)
+        Order.objects.filter(pk=order.pk).update(total=new_total, updated_at=timezone.now())
         payments.charge_reprice(charge_id=order.charge_id, amount=new_total)
         order.total = new_total
         if difference > 0:
@@ -1047,7 +1047,7 @@ def group_buy_mark_arrived(*, actor: Membership, group_buy: GroupBuy,
             orders = orders.filter(pickup_point__in=points_in_scope)
         orders = list(orders.select_related("pickup_point").order_by("pk"))
         now = timezone.now()
-        Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=Order.Status.READY)
+        Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=Order.Status.READY, updated_at=timezone.now())
         GroupBuy.objects.filter(pk=group_buy.pk, arrived_at__isnull=True).update(arrived_at=now)
         for order in orders:
             _transition(order, Order.Status.READY, actor=actor.user, from_status=Order.Status.CONFIRMED)

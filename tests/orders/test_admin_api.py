@@ -69,6 +69,32 @@ def test_admins_list_every_order_and_filter_it(api_as, world):
         world["east_shipped"].pk}
 
 
+def test_a_syncing_client_sees_orders_confirmed_and_ready_in_bulk(api_as, owner, member, leader):
+    """Closing a round and marking goods arrived change many orders at once (bulk updates): each
+    still shows up in updated_since."""
+    from tests.factories import make_group_buy
+
+    group_buy = make_group_buy(owner)
+    orders = []
+    for i, buyer in enumerate((member, leader)):
+        order, _ = services.order_place(member=buyer, group_buy=group_buy, lines=[(group_buy.items.get().pk, 1)],
+                                        idempotency_key=f"sync-{i}", pickup_point_id=group_buy.pickup_points.get().pk)
+        orders.append(order.pk)
+    pay(owner, *Order.objects.filter(pk__in=orders))
+    client, path = api_as(owner.user), url(owner.community.slug, "admin", "orders")
+    later = group_buy.closes_at + timedelta(seconds=1)
+    import time_machine
+
+    with time_machine.travel(later):
+        since = timezone.now()
+        services.group_buy_close_due()
+        assert ids(client.get(path, {"updated_since": since.isoformat(), "status": "confirmed"})) == set(orders)
+    with time_machine.travel(later + timedelta(hours=1)):
+        since = timezone.now()
+        services.group_buy_mark_arrived(actor=owner, group_buy=group_buy)
+        assert ids(client.get(path, {"updated_since": since.isoformat(), "status": "ready"})) == set(orders)
+
+
 def test_leaders_list_their_branchs_orders_only(api_as, world):
     slug = world["community"].slug
     east = {o.pk for o in world["east_orders"]}
