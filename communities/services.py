@@ -584,11 +584,16 @@ def join_request_digest_notify(*, community: Community, now: datetime) -> int:
 
 
 def join_request_withdraw(*, user, join_request: JoinRequest) -> JoinRequest:
+    """The person who asked to join takes their pending request back (pending → withdrawn)."""
     if join_request.user_id != user.pk:
         raise NotFound()
-    updated = JoinRequest.objects.filter(pk=join_request.pk, status=JoinRequest.Status.PENDING).update(
-        status=JoinRequest.Status.WITHDRAWN, decided_at=timezone.now())
-    if not updated:
-        raise Conflict(_("This request has already been answered."), code="already_decided")
+    with transaction.atomic():
+        updated = JoinRequest.objects.filter(pk=join_request.pk, status=JoinRequest.Status.PENDING).update(
+            status=JoinRequest.Status.WITHDRAWN, decided_at=timezone.now())
+        if not updated:
+            raise Conflict(_("This request has already been answered."), code="already_decided")
+        audit_record(community=join_request.community, actor=user, action="join_request.withdrawn",
+                     target_user=user, obj=join_request, **{"from": JoinRequest.Status.PENDING,
+                                                            "to": JoinRequest.Status.WITHDRAWN})
     join_request.refresh_from_db()
     return join_request

@@ -18,6 +18,7 @@ ACTION_LABELS = {
     "membership.unbanned": pgettext_lazy("audit log", "lifted a ban"),
     "join_request.approved": pgettext_lazy("audit log", "approved a join request"),
     "join_request.declined": pgettext_lazy("audit log", "declined a join request"),
+    "join_request.withdrawn": pgettext_lazy("audit log", "withdrew a join request"),
     "product.created": pgettext_lazy("audit log", "added a product"),
     "product.updated": pgettext_lazy("audit log", "changed a product"),
     "category.created": pgettext_lazy("audit log", "added a category"),
@@ -44,6 +45,9 @@ ACTION_LABELS = {
     "team.succeeded": pgettext_lazy("audit log", "team succeeded"),
     "team.failed": pgettext_lazy("audit log", "team failed"),
     "wallet.top_up": pgettext_lazy("audit log", "recorded a top-up"),
+    "order.transfer_reported": pgettext_lazy("audit log", "reported a transfer"),
+    "payment.declined": pgettext_lazy("audit log", "marked a transfer not received"),
+    "refund.paid_back": pgettext_lazy("audit log", "paid a refund back"),
 }
 
 

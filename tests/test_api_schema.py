@@ -107,6 +107,7 @@ def _rows(community) -> dict:
         "quantity": [1, 2],  # not ids, but a quantity that the rounds' limits allow
     }
     ids.update({"group_buy": ids["group-buys"], "order": ids["orders"], "branch": list(
+        community.branches.values_list("pk", flat=True)), "branches": list(
         community.branches.values_list("pk", flat=True)), "category": list(
         community.categories.values_list("pk", flat=True)), "supplier": list(
         community.suppliers.values_list("pk", flat=True))})

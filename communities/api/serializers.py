@@ -7,13 +7,17 @@ id) are scoped to the current community, passed in the serializer's context.
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from communities.forms import BranchForm, CommunitySettingsForm
 from communities.models import Community, Invite, JoinRequest, Membership, Role
 from core.api import IdField, IdOrNoneField
+from core.inputs import parse_id
+from core.models import AuditLog
 
 INVITE_STATES = [("valid", _("Valid")), ("revoked", _("Revoked")), ("expired", _("Expired")),
                  ("used_up", _("Used up"))]
@@ -117,7 +121,18 @@ class MemberFilterSerializer(serializers.Serializer):
     invited_by = IdField(required=False, help_text=_("A user id"))
 
 
-class ScopedBranchField(serializers.PrimaryKeyRelatedField):
+class _IdLookup(serializers.PrimaryKeyRelatedField):
+    """Ids in ASCII digits within the bigint range only: "٣", 10**30 or true is a field error, not a
+    database error."""
+
+    def to_internal_value(self, data):
+        pk = None if isinstance(data, bool) else parse_id(data)
+        if pk is None:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(pk)
+
+
+class ScopedBranchField(_IdLookup):
     """A branch id, looked up among the current community's branches only."""
 
     def get_queryset(self):
@@ -202,3 +217,108 @@ class JoinRequestCreateSerializer(serializers.Serializer):
 
 class JoinRequestDeclineSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text=_("Told to the person"))
+
+
+# Settings (admins) ---------------------------------------------------------------------------
+
+SETTINGS_FIELDS = ["name", "description", "rules", "kind", "purpose", "join_policy", "timezone", "currency",
+                   "payment_instructions", "payment_window_minutes", "commission_recipient"]
+_WINDOW = CommunitySettingsForm.base_fields["payment_window_minutes"]
+
+
+class CommunitySettingsSerializer(serializers.ModelSerializer):
+    """A community's settings as its admins see and change them."""
+
+    cover_url = serializers.SerializerMethodField()
+    payment_qr_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Community
+        fields = ["slug", *SETTINGS_FIELDS, "cover_url", "payment_qr_url", "created_at"]
+        read_only_fields = fields
+
+    def _url(self, image) -> str | None:
+        return _absolute(self.context.get("request"), image.url) if image else None
+
+    def get_cover_url(self, community) -> str | None:
+        return self._url(community.cover)
+
+    def get_payment_qr_url(self, community) -> str | None:
+        return self._url(community.payment_qr)
+
+
+class CommunityWriteSerializer(serializers.ModelSerializer):
+    """Types and lengths of the community's columns, the settings form's bounds on the payment
+    window; the rest (and every rule across fields) is communities.services'."""
+
+    class Meta:
+        model = Community
+        fields = SETTINGS_FIELDS
+        extra_kwargs = {"payment_window_minutes": {"min_value": _WINDOW.min_value, "max_value": _WINDOW.max_value}}
+
+
+class CommunityCreateSerializer(CommunityWriteSerializer):
+    class Meta(CommunityWriteSerializer.Meta):
+        fields = ["name", "description", "rules", "kind", "purpose", "join_policy", "timezone", "currency"]
+        extra_kwargs = {"name": {"required": True}}
+
+
+class CoverUploadSerializer(serializers.Serializer):
+    cover = serializers.FileField(help_text=_("JPEG, PNG or WebP, up to 5 MB"))
+
+
+class PaymentQRUploadSerializer(serializers.Serializer):
+    payment_qr = serializers.FileField(help_text=_("Your WeChat or Alipay receiving code: JPEG, PNG or WebP, up to 5 MB"))
+
+
+class ScopedMemberUserField(_IdLookup):
+    """A user id, looked up among the people with a membership of the current community only
+    (whether it is active is the service's to say)."""
+
+    def get_queryset(self):
+        community = self.context.get("community")
+        if community is None:
+            return get_user_model().objects.none()
+        return get_user_model().objects.filter(memberships__community=community)
+
+
+class TransferOwnershipSerializer(serializers.Serializer):
+    member = ScopedMemberUserField(queryset=Membership.objects.none(),
+                                   help_text=_("The user id of the active member who becomes the owner"))
+
+
+# Branches ------------------------------------------------------------------------------------
+
+class BranchWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=BranchForm.base_fields["name"].max_length)
+    leader = ScopedMemberUserField(required=False, allow_null=True, queryset=Membership.objects.none(),
+                                   help_text=_("The user id of an active member, or null for none yet"))
+
+
+# Audit log -----------------------------------------------------------------------------------
+
+class AuditLogSerializer(serializers.ModelSerializer):
+    actor = CommunityUserSerializer(read_only=True, allow_null=True)
+    target_user = CommunityUserSerializer(read_only=True, allow_null=True)
+    action_label = serializers.CharField(read_only=True, help_text=_("The action in words"))
+    data = serializers.DictField(read_only=True, help_text=_("Details of the action (differ by action)"))
+
+    class Meta:
+        model = AuditLog
+        fields = ["id", "created_at", "action", "action_label", "actor", "target_user", "object_type", "object_id",
+                  "data"]
+        read_only_fields = fields
+
+
+class AuditFilterSerializer(serializers.Serializer):
+    action = serializers.CharField(required=False, allow_blank=True, max_length=64,
+                                   help_text=_('An action code, e.g. "membership.banned", or a prefix ending in '
+                                               '"." ("membership.")'))
+    actor = IdField(required=False, help_text=_("A user id"))
+    since = serializers.DateTimeField(required=False, help_text=_("From this instant on (inclusive)"))
+    until = serializers.DateTimeField(required=False, help_text=_("Before this instant"))
+
+    def validate(self, attrs):
+        if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
+            raise serializers.ValidationError({"until": [_("Choose a time after “since”.")]})
+        return attrs

@@ -14,11 +14,12 @@ from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView, get_object_or_404
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from communities import selectors, services
 from communities.api import serializers as s
-from communities.models import Community, JoinRequest
+from communities.models import Community, JoinRequest, Role
 from communities.permissions import Perm, has_perm, invites_in_scope, members_in_scope, resolve_community
 from core.api import error_responses as errors
 from core.exceptions import NotFound
@@ -55,6 +56,17 @@ class MyCommunityListView(GenericAPIView):
         page = self.paginate_queryset(selectors.my_communities(request.user))
         return self.get_paginated_response(s.MyCommunitySerializer(page, many=True, context={"request": request}).data)
 
+    @extend_schema(request=s.CommunityCreateSerializer,
+                   responses={201: s.CommunitySettingsSerializer, **errors(400)}, tags=[TAG],
+                   summary=_lazy("Create a community"),
+                   description=_lazy("The caller becomes its owner. Add a cover with POST …/cover/."))
+    def post(self, request):
+        data = s.CommunityCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        community = services.community_create(owner=request.user, **data.validated_data)
+        return Response(s.CommunitySettingsSerializer(community, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
 
 class CommunityDetailView(CommunityAPIView):
     """A community as its members see it: settings, branches and my role. Non-members get 404."""
@@ -67,6 +79,160 @@ class CommunityDetailView(CommunityAPIView):
         mine = get_object_or_404(selectors.my_communities(request.user), pk=self.membership.pk)
         context = {"request": request, "branches": selectors.branches(self.community)}
         return Response(s.CommunityDetailSerializer(mine, context=context).data)
+
+    def required_permission(self, request) -> Perm | None:
+        return Perm.MANAGE_SETTINGS if request.method == "PATCH" else Perm.VIEW
+
+    @extend_schema(request=s.CommunityWriteSerializer,
+                   responses={200: s.CommunitySettingsSerializer, **errors(400, 403, 404)}, tags=[TAG],
+                   summary=_lazy("Change a community's settings"),
+                   description=_lazy("Admins and the owner. Only the fields given change; the cover and the "
+                                     "receiving QR code have their own upload endpoints."))
+    def patch(self, request, slug):
+        data = s.CommunityWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        community = services.community_update(actor=self.membership, **data.validated_data)
+        return Response(s.CommunitySettingsSerializer(community, context={"request": request}).data)
+
+
+class _CommunityImageView(CommunityAPIView):
+    # The settings form's image fields, through the same service (and so core.images.clean_image).
+    permission = Perm.MANAGE_SETTINGS
+    parser_classes = [MultiPartParser, FormParser]
+    field: str
+    upload_serializer: type
+
+    def post(self, request, slug):
+        data = self.upload_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        community = services.community_update(actor=self.membership, **{self.field: data.validated_data[self.field]})
+        return Response(s.CommunitySettingsSerializer(community, context={"request": request}).data)
+
+    def delete(self, request, slug):
+        community = services.community_update(actor=self.membership, **{f"remove_{self.field}": True})
+        return Response(s.CommunitySettingsSerializer(community, context={"request": request}).data)
+
+
+def _image_view(name, field, upload_serializer, what, what_remove):
+    schema = {"tags": [TAG], "responses": {200: s.CommunitySettingsSerializer, **errors(400, 403, 404)}}
+    post = extend_schema(request={"multipart/form-data": upload_serializer}, summary=what,
+                         description=_lazy("JPEG, PNG or WebP up to 5 MB; checked, re-encoded without EXIF "
+                                           "and resized, as in the console."), **schema)
+    remove = extend_schema(request=None, summary=what_remove, **schema)
+    # Fresh functions per view: extend_schema marks the function it decorates.
+    def upload(self, request, slug):
+        return _CommunityImageView.post(self, request, slug)
+
+    def delete(self, request, slug):
+        return _CommunityImageView.delete(self, request, slug)
+
+    return type(name, (_CommunityImageView,), {
+        "field": field, "upload_serializer": upload_serializer, "__doc__": str(what),
+        "post": post(upload), "delete": remove(delete)})
+
+
+CommunityCoverView = _image_view("CommunityCoverView", "cover", s.CoverUploadSerializer,
+                                 _lazy("Upload the cover image"), _lazy("Remove the cover image"))
+CommunityPaymentQRView = _image_view("CommunityPaymentQRView", "payment_qr", s.PaymentQRUploadSerializer,
+                                     _lazy("Upload the receiving QR code"), _lazy("Remove the receiving QR code"))
+
+
+class TransferOwnershipView(CommunityAPIView):
+    """The owner hands the community to another active member and becomes an admin."""
+
+    permission = Perm.MANAGE_MEMBERS
+
+    @extend_schema(request=s.TransferOwnershipSerializer, responses={200: s.MemberSerializer,
+                   **errors(400, 403, 404, 409)}, tags=[TAG], summary=_lazy("Transfer ownership"),
+                   description=_lazy("The owner only. Answers the new owner's membership."))
+    def post(self, request, slug):
+        data = s.TransferOwnershipSerializer(data=request.data, context={"community": self.community})
+        data.is_valid(raise_exception=True)
+        target = _member_queryset(self.community).get(user=data.validated_data["member"])
+        services.membership_change_role(actor=self.membership, membership=target, role=Role.OWNER)
+        return Response(s.MemberSerializer(_member_queryset(self.community).get(pk=target.pk)).data)
+
+
+# Branches ------------------------------------------------------------------------------------
+
+class BranchListView(CommunityAPIView):
+    """The community's branches with their leader and member count (admins and the owner)."""
+
+    permission = Perm.MANAGE_BRANCHES
+
+    @extend_schema(responses={200: s.BranchSerializer(many=True), **errors(403, 404)}, tags=[TAG],
+                   summary=_lazy("Branches"))
+    def get(self, request, slug):
+        page = self.paginate_queryset(selectors.branches(self.community))
+        return self.get_paginated_response(s.BranchSerializer(page, many=True).data)
+
+    @extend_schema(request=s.BranchWriteSerializer, responses={201: s.BranchSerializer,
+                   **errors(400, 403, 404, 409)}, tags=[TAG], summary=_lazy("Create a branch"),
+                   description=_lazy("A leader given here becomes at least a leader and joins the branch."))
+    def post(self, request, slug):
+        data = s.BranchWriteSerializer(data=request.data, context={"community": self.community})
+        data.is_valid(raise_exception=True)
+        branch = services.branch_create(actor=self.membership, **data.validated_data)
+        return Response(s.BranchSerializer(selectors.branches(self.community).get(pk=branch.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class BranchDetailView(CommunityAPIView):
+    """Rename a branch or change its leader."""
+
+    permission = Perm.MANAGE_BRANCHES
+
+    @extend_schema(request=s.BranchWriteSerializer(partial=True), responses={200: s.BranchSerializer,
+                   **errors(400, 403, 404, 409)}, tags=[TAG], summary=_lazy("Change a branch"),
+                   description=_lazy("Only the fields given change; a null leader leaves the branch without one."))
+    def patch(self, request, slug, pk):
+        data = s.BranchWriteSerializer(data=request.data, partial=True, context={"community": self.community})
+        data.is_valid(raise_exception=True)
+        branch = get_object_or_404(self.community.branches.select_related("leader"), pk=pk)
+        values = {"name": branch.name, "leader": branch.leader, **data.validated_data}
+        services.branch_update(actor=self.membership, branch=branch, **values)
+        return Response(s.BranchSerializer(selectors.branches(self.community).get(pk=branch.pk)).data)
+
+
+# Audit log -----------------------------------------------------------------------------------
+
+class AuditLogView(CommunityAPIView):
+    """Who did what, newest first (admins and the owner)."""
+
+    permission = Perm.VIEW_AUDIT
+
+    @extend_schema(parameters=[s.AuditFilterSerializer], responses={200: s.AuditLogSerializer(many=True),
+                   **errors(400, 403, 404)}, tags=[TAG], summary=_lazy("Audit log"))
+    def get(self, request, slug):
+        filters = s.AuditFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        values = filters.validated_data
+        rows = self.community.audit_logs.select_related("actor", "target_user").order_by("-created_at", "-id")
+        action = values.get("action", "").strip()
+        if action:
+            rows = rows.filter(action__startswith=action) if action.endswith(".") else rows.filter(action=action)
+        if "actor" in values:
+            rows = rows.filter(actor_id=values["actor"])
+        if "since" in values:
+            rows = rows.filter(created_at__gte=values["since"])
+        if "until" in values:
+            rows = rows.filter(created_at__lt=values["until"])
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(s.AuditLogSerializer(page, many=True).data)
+
+
+# Members' own --------------------------------------------------------------------------------
+
+class LeaveView(CommunityAPIView):
+    """Leave a community. The owner cannot: they transfer ownership first."""
+
+    permission = Perm.VIEW
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description=_lazy("Left")), **errors(403, 404)},
+                   tags=[TAG], summary=_lazy("Leave a community"))
+    def post(self, request, slug):
+        services.membership_leave(user=request.user, community=self.community)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # Members -------------------------------------------------------------------------------------
@@ -279,4 +445,31 @@ class JoinRequestDeclineView(CommunityAPIView):
         services.join_request_decline(actor=self.membership, join_request=join_request,
                                       note=data.validated_data.get("note", ""))
         join_request = self.community.join_requests.select_related("community", "user", "decided_by").get(pk=pk)
+        return Response(s.JoinRequestSerializer(join_request).data)
+
+
+class MyJoinRequestListView(GenericAPIView):
+    """My join requests that wait for an answer."""
+
+    filter_backends = []
+
+    @extend_schema(responses=s.JoinRequestSerializer(many=True), tags=[TAG], summary=_lazy("My pending join requests"))
+    def get(self, request):
+        requests = (JoinRequest.objects.filter(user=request.user, status=JoinRequest.Status.PENDING)
+                    .select_related("community", "user", "decided_by").order_by("-created_at", "-id"))
+        page = self.paginate_queryset(requests)
+        return self.get_paginated_response(s.JoinRequestSerializer(page, many=True).data)
+
+
+class JoinRequestWithdrawView(GenericAPIView):
+    """Take back my own pending join request. Anyone else's does not exist for me (404)."""
+
+    filter_backends = []
+
+    @extend_schema(request=None, responses={200: s.JoinRequestSerializer, **errors(404, 409)}, tags=[TAG],
+                   summary=_lazy("Withdraw my join request"))
+    def post(self, request, pk):
+        join_request = get_object_or_404(JoinRequest.objects.select_related("community"), pk=pk, user=request.user)
+        services.join_request_withdraw(user=request.user, join_request=join_request)
+        join_request = JoinRequest.objects.select_related("community", "user", "decided_by").get(pk=pk)
         return Response(s.JoinRequestSerializer(join_request).data)

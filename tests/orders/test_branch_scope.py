@@ -138,6 +138,8 @@ def snapshot(community):
         sorted(Membership.objects.filter(community=community).values_list("id", "role", "status", "branch_id")),
         sorted(Invite.objects.filter(community=community).values_list("id", "revoked_at", "branch_id")),
         sorted(Community.objects.filter(parent=community).values_list("id", "name", "leader_id")),
+        list(Community.objects.filter(pk=community.pk).values_list(
+            "name", "rules", "join_policy", "cover", "payment_qr", "payment_instructions", "payment_window_minutes")),
         sorted(JoinRequest.objects.filter(community=community).values_list("id", "status")),
         sorted(Team.objects.filter(community=community).values_list("id", "status", "member_count")),
         Commission.objects.filter(community=community).count(),
@@ -410,6 +412,20 @@ def api_calls(world):
         ("post", url(slug, "invites", world["invite"].pk, "revoke"), {}),
         ("post", url(slug, "join-requests", world["request"].pk, "approve"), {}),
         ("post", url(slug, "join-requests", world["request"].pk, "decline"), {}),
+        # Running the community is for admins: a leader changes no setting, branch or owner.
+        ("patch", url(slug), {"name": "pwned", "join_policy": "open"}),
+        ("post", url(slug, "cover"), {}),
+        ("delete", url(slug, "cover"), None),
+        ("post", url(slug, "payment-qr"), {}),
+        ("delete", url(slug, "payment-qr"), None),
+        ("post", url(slug, "transfer-ownership"), {"member": world["east_lead"].user_id}),
+        ("get", url(slug, "branches"), None),
+        ("post", url(slug, "branches"), {"name": "pwned", "leader": world["east_buyer"].user_id}),
+        ("patch", url(slug, "branches", east.pk), {"name": "pwned", "leader": world["west_lead"].user_id}),
+        ("get", url(slug, "audit"), None),
+        # East's pending join request is not West's leader's to withdraw; nor is another community theirs to leave.
+        ("post", f"/api/v1/join-requests/{world['request'].pk}/withdraw/", {}),
+        ("post", url(CommunityFactory().slug, "leave"), {}),
     ]
     for order in world["east_orders"]:
         calls += [
@@ -469,7 +485,9 @@ def test_west_leader_walks_every_api_action_on_east_and_reads_or_changes_nothing
         "api-admin-arrived", "api-admin-pickup", "api-admin-top-up", "api-admin-decline-transfer",
         "api-admin-transfers", "api-admin-refunds", "api-admin-refunds-paid-back", "api-admin-orders",
         "api-admin-order", "api-admin-ship", "api-admin-deliver", "api-admin-wallets", "api-admin-wallet-entries",
-        "api-admin-commissions"}
+        "api-admin-commissions", "api-community-cover", "api-community-payment-qr",
+        "api-community-transfer-ownership", "api-branches", "api-branch", "api-audit", "api-community-leave",
+        "api-my-join-requests", "api-join-request-withdraw"}
 
     for method, path, body in api_calls(world):
         kwargs = {"format": "json", "HTTP_IDEMPOTENCY_KEY": "walk"}
@@ -493,7 +511,7 @@ def test_west_leader_walks_every_api_action_on_east_and_reads_or_changes_nothing
     for path in (url(community.slug), url(community.slug, "wallet"), url(community.slug, "wallet", "entries"),
                  url(community.slug, "admin", "commissions"),
                  url(community.slug, "admin", "commissions") + f"?leader={world['east_lead'].user_id}",
-                 "/api/v1/communities/"):
+                 "/api/v1/communities/", "/api/v1/join-requests/"):
         response = client.get(path)
         assert response.status_code == 200
         assert_nothing_of_east(world, response, where=path)
