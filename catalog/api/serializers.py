@@ -147,3 +147,22 @@ class SupplierSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "contact_name", "phone", "email", "notes", "product_count"]
         read_only_fields = fields
 
+
+
+# Writes of categories and suppliers: types and column lengths only; the rules (required, unique
+# names, positions, a valid e-mail) are catalog.services'.
+
+class CategoryWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=60)
+    position = serializers.IntegerField(required=False, min_value=-(2**31), max_value=2**31 - 1,
+                                        help_text=_("Where it is shown: lower first (0 or more)"))
+
+
+class SupplierWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80)
+    contact_name = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    # A string checked by the service, so that "" (no address) is accepted like in the console.
+    email = serializers.CharField(required=False, allow_blank=True, max_length=254,
+                                  help_text=_("An e-mail address, or empty"))
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)

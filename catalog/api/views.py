@@ -2,7 +2,8 @@
 
 Each view: input serializer → a row from the community-scoped queryset → service → output
 serializer. Any member reads products on sale; catalog managers (leaders and up,
-Perm.MANAGE_CATALOG) also see those off sale, create and change products and upload photos.
+Perm.MANAGE_CATALOG) also see those off sale, create, change, retire and restore products, upload
+photos, and create, change and delete categories and suppliers (as the console does).
 """
 
 from __future__ import annotations
@@ -48,6 +49,18 @@ class CatalogAPIView(CommunityAPIView):
 
     def context(self):
         return {"request": self.request, "community": self.community}
+
+    def get_category(self, pk):
+        category = selectors.category_list(self.community, on_sale_only=not self.manages_catalog).filter(pk=pk).first()
+        if category is None:
+            raise NotFound(_lazy("Category not found."), code="category_not_found")
+        return category
+
+    def get_supplier(self, pk):
+        supplier = selectors.supplier_list(self.community).filter(pk=pk).first()
+        if supplier is None:
+            raise NotFound(_lazy("Supplier not found."), code="supplier_not_found")
+        return supplier
 
 
 class ProductListView(CatalogAPIView):
@@ -96,6 +109,31 @@ class ProductDetailView(CatalogAPIView):
         return Response(s.ProductSerializer(self.get_product(pk), context=self.context()).data)
 
 
+class ProductRetireView(CatalogAPIView):
+    """Take a product off sale: members no longer see it; past rounds and orders keep it."""
+
+    is_active = False
+
+    @extend_schema(request=None, responses={200: s.ProductSerializer, **errors(403, 404)}, tags=[TAG],
+                   summary=_lazy("Take a product off sale"),
+                   description=_lazy("Repeating it changes nothing. Listed again with `active=false`."))
+    def post(self, request, slug, pk):
+        product = self.get_product(pk)
+        services.product_set_active(actor=self.membership, product=product, is_active=self.is_active)
+        return Response(s.ProductSerializer(self.get_product(pk), context=self.context()).data)
+
+
+class ProductRestoreView(ProductRetireView):
+    """Put a product back on sale."""
+
+    is_active = True
+
+    @extend_schema(request=None, responses={200: s.ProductSerializer, **errors(403, 404)}, tags=[TAG],
+                   summary=_lazy("Put a product back on sale"), description=_lazy("Repeating it changes nothing."))
+    def post(self, request, slug, pk):
+        return super().post(request, slug, pk)
+
+
 class ProductImageListView(CatalogAPIView):
     """Upload a photo of a product (multipart): checked, stripped of EXIF, thumbnailed. At most 9."""
 
@@ -135,6 +173,38 @@ class CategoryListView(CatalogAPIView):
         page = self.paginate_queryset(selectors.category_list(self.community, on_sale_only=not self.manages_catalog))
         return self.get_paginated_response(s.CategorySerializer(page, many=True).data)
 
+    @extend_schema(request=s.CategoryWriteSerializer, responses={201: s.CategorySerializer,
+                   **errors(400, 403, 404, 409)}, tags=[TAG], summary=_lazy("Create a category"))
+    def post(self, request, slug):
+        data = s.CategoryWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        category = services.category_create(actor=self.membership, **data.validated_data)
+        return Response(s.CategorySerializer(self.get_category(category.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class CategoryDetailView(CatalogAPIView):
+    """Rename or move a category; delete it (its products stay, without a category)."""
+
+    def required_permission(self, request) -> Perm | None:
+        return Perm.MANAGE_CATALOG
+
+    @extend_schema(request=s.CategoryWriteSerializer(partial=True), responses={200: s.CategorySerializer,
+                   **errors(400, 403, 404, 409)}, tags=[TAG], summary=_lazy("Change a category"),
+                   description=_lazy("Only the fields given change."))
+    def patch(self, request, slug, pk):
+        data = s.CategoryWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        category = self.get_category(pk)
+        services.category_update(actor=self.membership, category=category, **data.validated_data)
+        return Response(s.CategorySerializer(self.get_category(pk)).data)
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description=_lazy("Deleted")),
+                                            **errors(403, 404)}, tags=[TAG], summary=_lazy("Delete a category"),
+                   description=_lazy("Its products stay, without a category."))
+    def delete(self, request, slug, pk):
+        services.category_delete(actor=self.membership, category=self.get_category(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class SupplierListView(CatalogAPIView):
     """The community's suppliers with their contacts (catalog managers only)."""
@@ -147,3 +217,40 @@ class SupplierListView(CatalogAPIView):
     def get(self, request, slug):
         page = self.paginate_queryset(selectors.supplier_list(self.community))
         return self.get_paginated_response(s.SupplierSerializer(page, many=True).data)
+
+    @extend_schema(request=s.SupplierWriteSerializer, responses={201: s.SupplierSerializer,
+                   **errors(400, 403, 404, 409)}, tags=[TAG], summary=_lazy("Add a supplier"))
+    def post(self, request, slug):
+        data = s.SupplierWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        supplier = services.supplier_create(actor=self.membership, **data.validated_data)
+        return Response(s.SupplierSerializer(self.get_supplier(supplier.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class SupplierDetailView(CatalogAPIView):
+    """One supplier: read, change, delete (only once no product comes from it)."""
+
+    def required_permission(self, request) -> Perm | None:
+        return Perm.MANAGE_CATALOG
+
+    @extend_schema(responses={200: s.SupplierSerializer, **errors(403, 404)}, tags=[TAG], summary=_lazy("A supplier"))
+    def get(self, request, slug, pk):
+        return Response(s.SupplierSerializer(self.get_supplier(pk)).data)
+
+    @extend_schema(request=s.SupplierWriteSerializer(partial=True), responses={200: s.SupplierSerializer,
+                   **errors(400, 403, 404, 409)}, tags=[TAG], summary=_lazy("Change a supplier"),
+                   description=_lazy("Only the fields given change."))
+    def patch(self, request, slug, pk):
+        data = s.SupplierWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        supplier = self.get_supplier(pk)
+        services.supplier_update(actor=self.membership, supplier=supplier, **data.validated_data)
+        return Response(s.SupplierSerializer(self.get_supplier(pk)).data)
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description=_lazy("Deleted")),
+                                            **errors(403, 404, 409)}, tags=[TAG], summary=_lazy("Delete a supplier"),
+                   description=_lazy("Refused (409 `supplier_in_use`) while products come from it: purchase "
+                                     "sheets need the link."))
+    def delete(self, request, slug, pk):
+        services.supplier_delete(actor=self.membership, supplier=self.get_supplier(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -122,7 +122,8 @@ def test_owner_of_a_cannot_read_or_change_b_through_the_api(api_as, two_communit
 
     names = {name for name, _ in catalog_api_patterns()}
     assert names == {"api-products", "api-product", "api-product-images", "api-product-image", "api-categories",
-                     "api-suppliers"}  # a new endpoint must be added to the walk below
+                     "api-suppliers", "api-product-retire", "api-product-restore", "api-category",
+                     "api-supplier"}  # a new endpoint must be added to the walk below
     ids = world["ids"]
     calls = []
     for slug in (b.slug, a.slug):
@@ -134,6 +135,13 @@ def test_owner_of_a_cannot_read_or_change_b_through_the_api(api_as, two_communit
             ("patch", f"{base}/products/{world['hidden_b'].pk}/", payload),
             ("post", f"{base}/products/{ids['pk']}/images/", {"image": image_bytes()}),
             ("delete", f"{base}/products/{ids['pk']}/images/{ids['image_pk']}/", None),
+            ("post", f"{base}/products/{ids['pk']}/retire/", {}),
+            ("post", f"{base}/products/{world['hidden_b'].pk}/restore/", {}),
+            ("patch", f"{base}/categories/{world['category_b'].pk}/", {"name": "pwned"}),
+            ("delete", f"{base}/categories/{world['category_b'].pk}/", None),
+            ("get", f"{base}/suppliers/{world['supplier_b'].pk}/", None),
+            ("patch", f"{base}/suppliers/{world['supplier_b'].pk}/", {"name": "pwned"}),
+            ("delete", f"{base}/suppliers/{world['supplier_b'].pk}/", None),
         ]
         if slug == b.slug:
             calls += [
@@ -141,6 +149,8 @@ def test_owner_of_a_cannot_read_or_change_b_through_the_api(api_as, two_communit
                 ("post", f"{base}/products/", payload),
                 ("get", f"{base}/categories/", None),
                 ("get", f"{base}/suppliers/", None),
+                ("post", f"{base}/categories/", {"name": "pwned"}),
+                ("post", f"{base}/suppliers/", {"name": "pwned"}),
             ]
     for method, path, data in calls:
         kwargs = {"format": "multipart" if "images" in path else "json"}

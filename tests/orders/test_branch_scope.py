@@ -31,6 +31,7 @@ from orders.models import Commission, GroupBuy, Order, PickupPoint, Team
 from tests.api import ERROR_KEYS, url
 from payments.models import Payment, WalletEntry
 from tests.branches import fresh, make_branch, pay
+from tests.catalog.factories import CategoryFactory, SupplierFactory
 from tests.factories import CommunityFactory, MembershipFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -427,6 +428,31 @@ def api_calls(world):
         ("post", f"/api/v1/join-requests/{world['request'].pk}/withdraw/", {}),
         ("post", url(CommunityFactory().slug, "leave"), {}),
     ]
+    # The catalog is the whole community's (leaders manage it everywhere in theirs): the walk tries
+    # another community's, by its address and by its ids under this one.
+    other = world["other_catalog"]
+    for where in (slug, other["slug"]):
+        calls += [
+            ("get", url(where, "products", other["product"]), None),
+            ("patch", url(where, "products", other["product"]), {"name": "pwned"}),
+            ("post", url(where, "products", other["product"], "retire"), {}),
+            ("post", url(where, "products", other["product"], "restore"), {}),
+            ("post", url(where, "products", other["product"], "images"), {}),
+            ("delete", url(where, "products", other["product"], "images", 1), None),
+            ("patch", url(where, "categories", other["category"]), {"name": "pwned"}),
+            ("delete", url(where, "categories", other["category"]), None),
+            ("get", url(where, "suppliers", other["supplier"]), None),
+            ("patch", url(where, "suppliers", other["supplier"]), {"name": "pwned"}),
+            ("delete", url(where, "suppliers", other["supplier"]), None),
+        ]
+    calls += [
+        ("get", url(other["slug"], "products"), None),
+        ("post", url(other["slug"], "products"), {"name": "pwned", "unit": "件", "list_price": "1"}),
+        ("get", url(other["slug"], "categories"), None),
+        ("post", url(other["slug"], "categories"), {"name": "pwned"}),
+        ("get", url(other["slug"], "suppliers"), None),
+        ("post", url(other["slug"], "suppliers"), {"name": "pwned"}),
+    ]
     for order in world["east_orders"]:
         calls += [
             ("get", url(slug, "orders", order.pk), None),
@@ -465,15 +491,22 @@ def api_lists(world):
 
 
 def api_routes():
+    from catalog.api import urls as catalog_urls
     from communities.api import urls as community_urls
     from orders.api import urls as order_urls
 
-    return {p.name for p in [*community_urls.urlpatterns, *order_urls.urlpatterns]}
+    return {p.name for p in [*community_urls.urlpatterns, *order_urls.urlpatterns, *catalog_urls.urlpatterns]}
 
 
 def test_west_leader_walks_every_api_action_on_east_and_reads_or_changes_nothing(api_as, world):
     community = world["community"]
     client = api_as(world["west_lead"].user)
+    elsewhere = CommunityFactory()
+    product = ProductFactory(community=elsewhere)
+    world["other_catalog"] = {"slug": elsewhere.slug, "product": product.pk,
+                              "category": CategoryFactory(community=elsewhere).pk,
+                              "supplier": SupplierFactory(community=elsewhere).pk}
+    other_before = catalog_snapshot(elsewhere)
     before = snapshot(community)
     # A new endpoint must join the walk: these are the ones it covers.
     assert api_routes() == {
@@ -487,7 +520,9 @@ def test_west_leader_walks_every_api_action_on_east_and_reads_or_changes_nothing
         "api-admin-order", "api-admin-ship", "api-admin-deliver", "api-admin-wallets", "api-admin-wallet-entries",
         "api-admin-commissions", "api-community-cover", "api-community-payment-qr",
         "api-community-transfer-ownership", "api-branches", "api-branch", "api-audit", "api-community-leave",
-        "api-my-join-requests", "api-join-request-withdraw"}
+        "api-my-join-requests", "api-join-request-withdraw", "api-products", "api-product", "api-product-retire",
+        "api-product-restore", "api-product-images", "api-product-image", "api-categories", "api-category",
+        "api-suppliers", "api-supplier"}
 
     for method, path, body in api_calls(world):
         kwargs = {"format": "json", "HTTP_IDEMPOTENCY_KEY": "walk"}
@@ -519,6 +554,14 @@ def test_west_leader_walks_every_api_action_on_east_and_reads_or_changes_nothing
     joined = client.post("/api/v1/join/", {"code": world["invite"].code}, format="json")
     assert joined.status_code == 200 and joined.json()["branch"]["id"] == world["west"].pk
     assert snapshot(community) == before
+    assert catalog_snapshot(elsewhere) == other_before
+
+
+def catalog_snapshot(community):
+    return (sorted(community.products.values_list("id", "name", "is_active", "category_id", "supplier_id")),
+            sorted(community.categories.values_list("id", "name", "position")),
+            sorted(community.suppliers.values_list("id", "name")),
+            AuditLog.objects.filter(community=community).count())
 
 
 # East's leader on East's own rows; owners and admins on every branch --------------------------------
