@@ -111,6 +111,7 @@ def _rows(community) -> dict:
         community.branches.values_list("pk", flat=True)), "category": list(
         community.categories.values_list("pk", flat=True)), "supplier": list(
         community.suppliers.values_list("pk", flat=True))})
+    ids.update({"categories": ids["category"], "suppliers": ids["supplier"], "wallets": ids["member"]})
     owner = community.memberships.get(role=Role.OWNER)
     member = community.memberships.get(user__phone=MEMBER_PHONE, role=Role.MEMBER, status=Membership.Status.ACTIVE)
     return {"ids": ids, "tokens": {role: api_token_create(user=m.user, name="schemathesis")[1]

@@ -35,10 +35,11 @@ API_FOR_CONSOLE = {
     "orders_console:commissions": ["api-admin-commissions"],
     "catalog:products": ["api-products"],
     "catalog:product_new": ["api-products"],
-    "catalog:product_edit": ["api-product"],
     "catalog:product_image_delete": ["api-product-image"],
-    "catalog:categories": ["api-categories"],
+    "catalog:categories": ["api-categories", "api-category"],
     "catalog:suppliers": ["api-suppliers"],
+    "catalog:supplier_edit": ["api-supplier"],
+    "catalog:product_edit": ["api-product", "api-product-retire", "api-product-restore"],
 }
 
 # Not in the API yet (issue 9 goes on): each with what is missing.
@@ -52,7 +53,6 @@ NOT_YET = {
     "orders_console:pickup_sheet": "a pickup point's sheet (JSON/CSV)",
     "orders_console:pickup_points": "listing and creating pickup points",
     "orders_console:pickup_point_edit": "changing and retiring a pickup point",
-    "catalog:supplier_edit": "changing and retiring a supplier",
 }
 
 
