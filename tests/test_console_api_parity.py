@@ -33,6 +33,13 @@ API_FOR_CONSOLE = {
     "orders_console:pickup_complete": ["api-admin-pickup", "api-admin-deliver"],
     "orders_console:wallets": ["api-admin-wallets", "api-admin-wallet-entries", "api-admin-top-up"],
     "orders_console:commissions": ["api-admin-commissions"],
+    "orders_console:group_buy_new": ["api-admin-group-buys"],
+    "orders_console:group_buy_publish": ["api-admin-group-buy-publish"],
+    "orders_console:group_buy_cancel": ["api-admin-group-buy-cancel"],
+    "orders_console:purchase_sheet": ["api-admin-purchase-sheet"],
+    "orders_console:pickup_sheet": ["api-admin-pickup-sheet"],
+    "orders_console:pickup_points": ["api-admin-pickup-points"],
+    "orders_console:pickup_point_edit": ["api-admin-pickup-point"],
     "catalog:products": ["api-products"],
     "catalog:product_new": ["api-products"],
     "catalog:product_image_delete": ["api-product-image"],
@@ -46,13 +53,6 @@ API_FOR_CONSOLE = {
 NOT_YET = {
     "console:invite_poster": "a printable poster page; the API gives the invite's link and QR",
     "console:sweep_failures": "failing periodic jobs are shown to admins in the console only",
-    "orders_console:group_buy_new": "creating a round",
-    "orders_console:group_buy_publish": "publishing a draft round",
-    "orders_console:group_buy_cancel": "cancelling a round",
-    "orders_console:purchase_sheet": "the supplier's purchase sheet (JSON/CSV)",
-    "orders_console:pickup_sheet": "a pickup point's sheet (JSON/CSV)",
-    "orders_console:pickup_points": "listing and creating pickup points",
-    "orders_console:pickup_point_edit": "changing and retiring a pickup point",
 }
 
 

@@ -512,3 +512,119 @@ class CommissionSerializer(serializers.Serializer):
 
 class CommissionFilterSerializer(serializers.Serializer):
     leader = IdField(required=False, help_text=_("A leader's user id (admins; a leader sees only their own)"))
+
+
+# Rounds and pickup points for admins and leaders -------------------------------------------------
+
+MAX_TEXT = 5000
+
+
+class TierInputSerializer(serializers.Serializer):
+    min_quantity = serializers.IntegerField(min_value=1, max_value=MAX_INT, help_text=_("From this many units sold"))
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), max_value=MAX_AMOUNT)
+
+
+class ItemInputSerializer(serializers.Serializer):
+    product = IdField(help_text=_("A product id of this community"))
+    group_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"),
+                                           max_value=MAX_AMOUNT)
+    quantity_on_offer = serializers.IntegerField(min_value=1, max_value=MAX_INT)
+    per_member_limit = serializers.IntegerField(min_value=1, max_value=MAX_INT, required=False, allow_null=True,
+                                                default=None)
+    tiers = TierInputSerializer(many=True, required=False, default=list, max_length=20,
+                                help_text=_("Lower prices from a larger quantity sold, in increasing quantities"))
+
+
+class GroupBuyCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=120)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT, default="")
+    mode = serializers.ChoiceField(choices=GroupBuy.Mode.choices, required=False, default=GroupBuy.Mode.NORMAL)
+    team_size = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0,
+                                         max_value=MAX_INT, help_text=_("Team rounds: 2 to 100 members"))
+    team_window_hours = serializers.IntegerField(required=False, default=24, min_value=0, max_value=MAX_INT)
+    opens_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField()
+    expected_pickup_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    pickup_points = serializers.ListField(child=IdField(), required=False, default=list, max_length=100)
+    allows_delivery = serializers.BooleanField(required=False, default=False)
+    delivery_fee = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, default=Decimal("0"),
+                                            min_value=Decimal("0"), max_value=MAX_AMOUNT)
+    success_rule = serializers.ChoiceField(choices=GroupBuy.SuccessRule.choices, required=False,
+                                           default=GroupBuy.SuccessRule.NONE)
+    success_threshold = serializers.DecimalField(max_digits=12, decimal_places=2, required=False,
+                                                 default=Decimal("0"), min_value=Decimal("0"),
+                                                 max_value=Decimal("1000000000"))
+    commission_rate = serializers.DecimalField(
+        max_digits=5, decimal_places=4, required=False, allow_null=True, default=None, min_value=Decimal("0"),
+        max_value=Decimal("0.5"), help_text=_("0.05 is 5%; owners and admins only (null: the default)"))
+    branches = serializers.ListField(child=IdField(), required=False, default=list, max_length=100,
+                                     help_text=_("Branch ids the round is aimed at (none: the whole community)"))
+    items = ItemInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    publish = serializers.BooleanField(required=False, default=True,
+                                       help_text=_("false keeps it a draft, to publish later"))
+
+
+class GroupBuyCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="",
+                                   help_text=_("Told to the members whose orders are cancelled"))
+
+
+class PurchaseLineSerializer(serializers.Serializer):
+    product_name = serializers.CharField(read_only=True)
+    unit = serializers.CharField(read_only=True)
+    quantity = serializers.IntegerField(read_only=True)
+    unit_price = MoneyField(help_text=_("The price the tiers reached"))
+    amount = MoneyField()
+
+
+class SupplierBlockSerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True)
+    contact = serializers.CharField(read_only=True)
+    has_supplier = serializers.BooleanField(read_only=True)
+    amount = MoneyField()
+    lines = PurchaseLineSerializer(many=True, read_only=True)
+
+
+class PurchaseSheetSerializer(serializers.Serializer):
+    group_buy = GroupBuyRefSerializer(read_only=True)
+    suppliers = SupplierBlockSerializer(many=True, read_only=True)
+    total_quantity = serializers.IntegerField(read_only=True)
+    total_amount = MoneyField()
+
+
+class PickupSheetOrderSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    member = WalletOwnerSerializer(read_only=True)
+    pickup_code = serializers.CharField(read_only=True)
+    items = serializers.CharField(source="lines_text", read_only=True, help_text=_('e.g. "Mango ×2 box; Pear ×1 kg"'))
+    status = NamedChoiceField(enum_name="OrderStatusEnum", choices=Order.Status.choices, read_only=True)
+
+
+class PickupSheetSerializer(serializers.Serializer):
+    group_buy = GroupBuyRefSerializer(read_only=True)
+    pickup_point = PickupPointSerializer(read_only=True)
+    orders = PickupSheetOrderSerializer(many=True, read_only=True)
+
+
+class AdminPickupPointSerializer(PickupPointSerializer):
+    leader = UserRefSerializer(read_only=True, allow_null=True)
+    branch = serializers.IntegerField(source="branch_id", read_only=True, allow_null=True,
+                                      help_text=_("The branch (a community id) that runs it, if any"))
+    is_active = serializers.BooleanField(read_only=True, help_text=_("false: retired"))
+
+
+class PickupPointInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80)
+    address = serializers.CharField(max_length=200)
+    hours = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+    leader = IdField(required=False, allow_null=True, default=None,
+                     help_text=_("The user id of the leader or admin in charge"))
+    branch = IdField(required=False, allow_null=True, default=None,
+                     help_text=_("A branch id (a leader's points go to their own branch)"))
+    is_active = serializers.BooleanField(required=False, default=True, help_text=_("false retires it"))
+
+
+class PickupPointFilterSerializer(serializers.Serializer):
+    is_active = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                         help_text=_("true: in use; false: retired"))
+    branch = IdField(required=False)

@@ -39,3 +39,17 @@ urlpatterns += [
          name="api-admin-wallet-entries"),
     path(C + "admin/commissions/", views.CommissionListView.as_view(), name="api-admin-commissions"),
 ]
+
+urlpatterns += [
+    path(C + "admin/group-buys/", views.AdminGroupBuyCreateView.as_view(), name="api-admin-group-buys"),
+    path(C + "admin/group-buys/<int:pk>/publish/", views.AdminGroupBuyPublishView.as_view(),
+         name="api-admin-group-buy-publish"),
+    path(C + "admin/group-buys/<int:pk>/cancel/", views.AdminGroupBuyCancelView.as_view(),
+         name="api-admin-group-buy-cancel"),
+    path(C + "admin/group-buys/<int:pk>/purchase-sheet/", views.PurchaseSheetView.as_view(),
+         name="api-admin-purchase-sheet"),
+    path(C + "admin/group-buys/<int:pk>/pickup-sheets/<int:point_pk>/", views.PickupSheetView.as_view(),
+         name="api-admin-pickup-sheet"),
+    path(C + "admin/pickup-points/", views.PickupPointListView.as_view(), name="api-admin-pickup-points"),
+    path(C + "admin/pickup-points/<int:pk>/", views.PickupPointDetailView.as_view(), name="api-admin-pickup-point"),
+]

@@ -38,6 +38,31 @@ class JSONAPIView(CommunityAPIView):
     parser_classes = [JSONParser]
 
 
+class CSVRenderer(BaseRenderer):
+    """Lets ?format=csv through content negotiation; the view answers the CSV itself (orders.exports)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, (bytes, str)) else b""
+
+
+class CSVAPIView(JSONAPIView):
+    """A read answered as JSON, or as the console's CSV export with ?format=csv or Accept: text/csv."""
+
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    def wants_csv(self) -> bool:
+        return self.request.accepted_renderer.format == "csv"
+
+    def handle_exception(self, exc):
+        # Errors keep the one JSON shape, whatever format was asked for.
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().handle_exception(exc)
+
+
 TAG_ROUNDS = "group-buys"
 TAG_ORDERS = "orders"
 TAG_WALLET = "wallet"
@@ -76,8 +101,8 @@ def _dotted(errors, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "non_field_errors": [str(e) for e in (errors if isinstance(errors, list) else [errors])]}
 
 
-def _valid(serializer_class, data, **context) -> dict:
-    serializer = serializer_class(data=data, context=context)
+def _valid(serializer_class, data, *, partial: bool = False, **context) -> dict:
+    serializer = serializer_class(data=data, context=context, partial=partial)
     if not serializer.is_valid():
         fields = _dotted(serializer.errors)
         general = fields.pop("non_field_errors", None)
@@ -674,22 +699,10 @@ class AdminWalletEntryListView(JSONAPIView):
         return self.get_paginated_response(s.WalletEntrySerializer(page, many=True).data)
 
 
-class CSVRenderer(BaseRenderer):
-    """Lets ?format=csv through content negotiation; the view answers the CSV itself (orders.exports)."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data if isinstance(data, (bytes, str)) else b""
-
-
-class CommissionListView(JSONAPIView):
+class CommissionListView(CSVAPIView):
     """Commission statements: a leader's own; admins everyone's (filter by leader) and the CSV export."""
 
     permission = Perm.VIEW_COMMISSIONS
-    renderer_classes = [JSONRenderer, CSVRenderer]
 
     @extend_schema(parameters=[s.CommissionFilterSerializer],
                    responses={(200, "application/json"): s.CommissionSerializer(many=True),
@@ -704,14 +717,210 @@ class CommissionListView(JSONAPIView):
         lines = selectors.commission_statement(self.community, leader=None if everyone else request.user)
         if everyone and data.get("leader") is not None:
             lines = lines.filter(leader_id=data["leader"])
-        if request.accepted_renderer.format == "csv":
+        if self.wants_csv():
             if not everyone:
                 raise Forbidden(_("Only admins export everyone's commissions."))
             return exports.commissions_csv(self.community, lines)
         page = self.paginate_queryset(lines)
         return self.get_paginated_response(s.CommissionSerializer(page, many=True).data)
 
-    def handle_exception(self, exc):
-        # Errors keep the one JSON shape, whatever format was asked for.
-        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
-        return super().handle_exception(exc)
+
+
+# Rounds and pickup points for admins and leaders ----------------------------------------------------
+
+TAG_ROUNDS_CONSOLE = "group-buys console"
+CSV_ANSWER = OpenApiResponse(OpenApiTypes.STR, description=_lazy("CSV file (UTF-8 with a byte-order mark)"))
+
+
+def _round_in_view(view: CommunityAPIView, pk: int) -> GroupBuy:
+    """A round the caller sees in the console (a leader: aimed at the whole community, their branch, or theirs)."""
+    group_buy = rounds_in_view(view.membership, view.community.group_buys).filter(pk=pk).first()
+    if group_buy is None:
+        raise NotFound(_("This group-buy does not exist."), code="group_buy_not_found")
+    return group_buy
+
+
+def _round_answer(view: CommunityAPIView, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
+    group_buy = selectors.group_buy_detail(view.community, pk)
+    context = {"request": view.request, "sold": selectors.sold_by_item(group_buy)}
+    return Response(s.GroupBuySerializer(group_buy, context=context).data, status=status_code)
+
+
+class AdminGroupBuyCreateView(JSONAPIView):
+    """Create a round with its items and price tiers; published at once unless publish is false."""
+
+    permission = Perm.MANAGE_GROUP_BUYS
+
+    @extend_schema(request=s.GroupBuyCreateSerializer,
+                   responses={201: OpenApiResponse(s.GroupBuySerializer, description=_lazy("Group-buy created")),
+                              **errors(400, 403, 404)},
+                   tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Create a group-buy"),
+                   description=_lazy("A leader's round reaches their own branch and is collected at their "
+                                     "branch's pickup points; only owners and admins set a commission rate. "
+                                     "Errors name the field, e.g. items.0 for the first item."))
+    def post(self, request, slug):
+        data = _valid(s.GroupBuyCreateSerializer, request.data)
+        items = [services.ItemSpec(product_id=item["product"], group_price=item["group_price"],
+                                   quantity_on_offer=item["quantity_on_offer"],
+                                   per_member_limit=item["per_member_limit"],
+                                   tiers=tuple((t["min_quantity"], t["price"]) for t in item["tiers"]))
+                 for item in data["items"]]
+        group_buy = services.group_buy_create(
+            actor=self.membership, title=data["title"], description=data["description"], mode=data["mode"],
+            team_size=data["team_size"], team_window_hours=data["team_window_hours"], opens_at=data["opens_at"],
+            closes_at=data["closes_at"], expected_pickup_at=data["expected_pickup_at"],
+            pickup_point_ids=data["pickup_points"], allows_delivery=data["allows_delivery"],
+            delivery_fee=data["delivery_fee"], success_rule=data["success_rule"],
+            success_threshold=data["success_threshold"], commission_rate=data["commission_rate"],
+            branch_ids=data["branches"], items=items, publish=data["publish"])
+        return _round_answer(self, group_buy.pk, status_code=status.HTTP_201_CREATED)
+
+
+class AdminGroupBuyPublishView(JSONAPIView):
+    """Publish a draft: stock is reserved and the round opens (or is scheduled for its opening time)."""
+
+    permission = Perm.MANAGE_GROUP_BUYS
+
+    @extend_schema(request=None, responses={200: s.GroupBuySerializer, **errors(403, 404, 409)},
+                   tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Publish a group-buy"),
+                   description=_lazy("409 not_draft when it was published already; 409 closed when its "
+                                     "closing time has passed."))
+    def post(self, request, slug, pk):
+        services.group_buy_publish(actor=self.membership, group_buy=_round_in_view(self, pk))
+        return _round_answer(self, pk)
+
+
+class AdminGroupBuyCancelView(JSONAPIView):
+    """Cancel a round that has not been settled: every order is cancelled and refunded."""
+
+    permission = Perm.MANAGE_GROUP_BUYS
+
+    @extend_schema(request=s.GroupBuyCancelSerializer, responses={200: s.GroupBuySerializer,
+                   **errors(400, 403, 404, 409)}, tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Cancel a group-buy"),
+                   description=_lazy("409 not_cancellable once it has closed."))
+    def post(self, request, slug, pk):
+        data = _valid(s.GroupBuyCancelSerializer, request.data)
+        services.group_buy_cancel(actor=self.membership, group_buy=_round_in_view(self, pk), reason=data["reason"])
+        return _round_answer(self, pk)
+
+
+class PurchaseSheetView(CSVAPIView):
+    """What to buy from each supplier: the units held by paid orders, at the price the tiers reached."""
+
+    permission = Perm.MANAGE_GROUP_BUYS
+
+    @extend_schema(responses={(200, "application/json"): s.PurchaseSheetSerializer,
+                              (200, "text/csv"): CSV_ANSWER, **errors(403, 404)},
+                   tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Purchase sheet"),
+                   description=_lazy("?format=csv (or Accept: text/csv) answers the console's CSV export."))
+    def get(self, request, slug, pk):
+        group_buy = _round_in_view(self, pk)
+        blocks = exports.purchase_sheet(group_buy)
+        if self.wants_csv():
+            return exports.purchase_sheet_csv(group_buy, blocks)
+        return Response(s.PurchaseSheetSerializer({
+            "group_buy": group_buy, "suppliers": blocks,
+            "total_quantity": sum(line.quantity for block in blocks for line in block.lines),
+            "total_amount": sum((block.amount for block in blocks), services.money(0))}).data)
+
+
+class PickupSheetView(CSVAPIView):
+    """The orders to hand over at one pickup point: member, phone, pickup code, items."""
+
+    permission = Perm.CONFIRM_PICKUP
+
+    @extend_schema(responses={(200, "application/json"): s.PickupSheetSerializer,
+                              (200, "text/csv"): CSV_ANSWER, **errors(403, 404)},
+                   tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Pickup sheet"),
+                   description=_lazy("A leader gets the sheets of their branch's pickup points, with the "
+                                     "orders in their scope. ?format=csv (or Accept: text/csv) answers the "
+                                     "console's CSV export."))
+    def get(self, request, slug, pk, point_pk):
+        group_buy = _round_in_view(self, pk)
+        point = pickup_points_in_scope(self.membership, self.community.pickup_points).filter(pk=point_pk).first()
+        if point is None:
+            raise NotFound(_("This pickup point does not exist."), code="pickup_point_not_found")
+        orders = list(orders_in_scope(self.membership, exports.pickup_sheet_orders(self.community, group_buy, point)))
+        if self.wants_csv():
+            return exports.pickup_sheet_csv(group_buy, point, orders)
+        for order in orders:
+            order.lines_text = exports.lines_text(order)
+        return Response(s.PickupSheetSerializer({"group_buy": group_buy, "pickup_point": point,
+                                                 "orders": orders}).data)
+
+
+def _point_choices(view: CommunityAPIView, data: dict) -> dict:
+    """The leader (a user) and branch the ids name, or field errors; the service decides who may choose them."""
+    chosen, fields = {}, {}
+    if "leader" in data:
+        chosen["leader"] = None
+        if data["leader"] is not None:
+            membership = view.community.memberships.select_related("user").filter(user_id=data["leader"]).first()
+            if membership is None:
+                fields["leader"] = [_("Not a member of this community.")]
+            else:
+                chosen["leader"] = membership.user
+    if "branch" in data:
+        chosen["branch"] = None
+        if data["branch"] is not None:
+            chosen["branch"] = view.community.branches.filter(pk=data["branch"]).first()
+            if chosen["branch"] is None:
+                fields["branch"] = [_("Choose a branch of this community.")]
+    if fields:
+        raise ValidationFailed(next(iter(fields.values()))[0], fields=fields)
+    return chosen
+
+
+def _points(view: CommunityAPIView):
+    return pickup_points_in_scope(view.membership, view.community.pickup_points).select_related("leader")
+
+
+class PickupPointListView(JSONAPIView):
+    """GET: the pickup points the caller runs (a leader: their branch's). POST: add one."""
+
+    permission = Perm.MANAGE_GROUP_BUYS
+
+    @extend_schema(parameters=[s.PickupPointFilterSerializer],
+                   responses={200: s.AdminPickupPointSerializer(many=True), **errors(400, 403, 404)},
+                   tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Pickup points"))
+    def get(self, request, slug):
+        data = _valid(s.PickupPointFilterSerializer, request.query_params)
+        points = _points(self)
+        if data.get("is_active") is not None:
+            points = points.filter(is_active=data["is_active"])
+        if data.get("branch") is not None:
+            points = points.filter(branch_id=data["branch"])
+        page = self.paginate_queryset(points.order_by("-is_active", "name", "id"))
+        return self.get_paginated_response(s.AdminPickupPointSerializer(page, many=True).data)
+
+    @extend_schema(request=s.PickupPointInputSerializer,
+                   responses={201: s.AdminPickupPointSerializer, **errors(400, 403, 404, 409)},
+                   tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Add a pickup point"),
+                   description=_lazy("A leader's pickup point belongs to their own branch. 409 when the "
+                                     "name is taken."))
+    def post(self, request, slug):
+        data = _valid(s.PickupPointInputSerializer, request.data)
+        data.update(_point_choices(self, data))
+        point = services.pickup_point_save(actor=self.membership, **data)
+        return Response(s.AdminPickupPointSerializer(point).data, status=status.HTTP_201_CREATED)
+
+
+class PickupPointDetailView(JSONAPIView):
+    """Change a pickup point the caller runs; is_active=false retires it (rounds no longer offer it)."""
+
+    permission = Perm.MANAGE_GROUP_BUYS
+
+    @extend_schema(request=s.PickupPointInputSerializer(partial=True),
+                   responses={200: s.AdminPickupPointSerializer, **errors(400, 403, 404, 409)},
+                   tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Change or retire a pickup point"))
+    def patch(self, request, slug, pk):
+        data = _valid(s.PickupPointInputSerializer, request.data, partial=True)
+        point = _points(self).select_related("branch").filter(pk=pk).first()
+        if point is None:
+            raise NotFound(_("This pickup point does not exist."), code="pickup_point_not_found")
+        current = {"name": point.name, "address": point.address, "hours": point.hours, "leader": point.leader,
+                   "branch": point.branch, "is_active": point.is_active}
+        current.update({k: v for k, v in data.items() if k not in ("leader", "branch")})
+        current.update(_point_choices(self, data))
+        point = services.pickup_point_save(actor=self.membership, pickup_point=point, **current)
+        return Response(s.AdminPickupPointSerializer(point).data)

@@ -392,7 +392,26 @@ def api_calls(world):
             ("post", url(slug, "group-buys", group_buy.pk, "teams"), order_input),
             ("post", url(slug, "orders"), {"group_buy": group_buy.pk, **order_input}),
             ("post", url(slug, "admin", "group-buys", group_buy.pk, "arrived"), {}),
+            ("post", url(slug, "admin", "group-buys", group_buy.pk, "publish"), {}),
+            ("post", url(slug, "admin", "group-buys", group_buy.pk, "cancel"), {"reason": "pwned"}),
+            ("get", url(slug, "admin", "group-buys", group_buy.pk, "purchase-sheet"), None),
+            ("get", url(slug, "admin", "group-buys", group_buy.pk, "purchase-sheet") + "?format=csv", None),
+            ("get", url(slug, "admin", "group-buys", group_buy.pk, "pickup-sheets", point.pk), None),
         ]
+    product = world["aimed_east"].items.get().product_id
+    new_round = {"title": "pwned", "opens_at": timezone.now().isoformat(),
+                 "closes_at": (timezone.now() + timedelta(days=1)).isoformat(),
+                 "items": [{"product": product, "group_price": "1.00", "quantity_on_offer": 1}]}
+    calls += [
+        # West's leader neither aims a round at East nor collects it at East's point.
+        ("post", url(slug, "admin", "group-buys"), {**new_round, "pickup_points": [point.pk]}),
+        ("post", url(slug, "admin", "group-buys"), {**new_round, "branches": [east.pk], "allows_delivery": True}),
+        ("get", url(slug, "admin", "group-buys", world["whole"].pk, "pickup-sheets", point.pk), None),
+        ("get", url(slug, "admin", "group-buys", world["whole"].pk, "pickup-sheets", point.pk) + "?format=csv", None),
+        ("post", url(slug, "admin", "pickup-points"), {"name": "pwned", "address": "x", "branch": east.pk}),
+        ("patch", url(slug, "admin", "pickup-points", point.pk), {"is_active": False}),
+        ("patch", url(slug, "admin", "pickup-points", point.pk), {"name": "pwned", "branch": world["west"].pk}),
+    ]
     calls += [
         ("post", url(slug, "admin", "group-buys", world["whole"].pk, "arrived"), {"pickup_point": point.pk}),
         ("get", url(slug, "teams", world["team"].code), None),
@@ -487,6 +506,8 @@ def api_lists(world):
         (url(slug, "members"), {"branch": world["east"].pk}, Membership),
         (url(slug, "members"), {"q": world["east_buyer"].user.phone}, Membership),
         (url(slug, "invites"), {}, Invite),
+        (url(slug, "admin", "pickup-points"), {}, PickupPoint),
+        (url(slug, "admin", "pickup-points"), {"branch": world["east"].pk}, PickupPoint),
     ]
 
 
@@ -522,7 +543,9 @@ def test_west_leader_walks_every_api_action_on_east_and_reads_or_changes_nothing
         "api-community-transfer-ownership", "api-branches", "api-branch", "api-audit", "api-community-leave",
         "api-my-join-requests", "api-join-request-withdraw", "api-products", "api-product", "api-product-retire",
         "api-product-restore", "api-product-images", "api-product-image", "api-categories", "api-category",
-        "api-suppliers", "api-supplier"}
+        "api-suppliers", "api-supplier", "api-admin-group-buys", "api-admin-group-buy-publish",
+        "api-admin-group-buy-cancel", "api-admin-purchase-sheet", "api-admin-pickup-sheet",
+        "api-admin-pickup-points", "api-admin-pickup-point"}
 
     for method, path, body in api_calls(world):
         kwargs = {"format": "json", "HTTP_IDEMPOTENCY_KEY": "walk"}
@@ -536,6 +559,7 @@ def test_west_leader_walks_every_api_action_on_east_and_reads_or_changes_nothing
         Order: {o.pk for o in world["east_orders"]},
         Membership: set(Membership.objects.filter(branch=world["east"]).values_list("pk", flat=True)),
         Invite: {world["invite"].pk},
+        PickupPoint: {world["east_point"].pk},
     }
     for path, params, model in api_lists(world):
         response = client.get(path, params)
