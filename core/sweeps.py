@@ -32,6 +32,7 @@ admins see them in the console.
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,7 +49,7 @@ logger = logging.getLogger(__name__)
 ERROR_MAX_CHARS = 4000
 
 
-class Sweep:
+class Sweep(ABC):
     """One periodic job over due rows. Subclass it, fill in ``name``, ``label``, ``due`` and
     ``settle``; override ``claim`` to take locks in a documented order; register it."""
 
@@ -61,9 +62,9 @@ class Sweep:
     # that other transactions reference by foreign key while the sweep holds them.
     lock_no_key: ClassVar[bool] = False
 
+    @abstractmethod
     def due(self, now: datetime) -> QuerySet:
         """Rows due at ``now``, unlocked, ordered by an indexed due time."""
-        raise NotImplementedError
 
     def claim(self, pk, now: datetime) -> Model | None:
         """Lock row ``pk`` if it is still due; None when it is gone, no longer due, or locked by
@@ -82,9 +83,9 @@ class Sweep:
         return (self.due(now).filter(pk=pk)
                 .select_for_update(skip_locked=True, of=("self",), no_key=self.lock_no_key).first())
 
+    @abstractmethod
     def settle(self, obj: Model, now: datetime) -> None:
         """Do the work on a claimed row, leaving it no longer due. Raise to fail it."""
-        raise NotImplementedError
 
     def community_id(self, obj: Model) -> int | None:
         """The community whose admins should see this row failing."""
