@@ -33,6 +33,17 @@ def group_buys_for_member(membership: Membership) -> QuerySet[GroupBuy]:
     return qs.prefetch_related(_items_prefetch(), "pickup_points").order_by("closes_at")
 
 
+def group_buys_for_console(membership: Membership, *, status: str | None = None) -> QuerySet[GroupBuy]:
+    """Rounds in the console, drafts included, newest opening first: an owner or admin sees all, a
+    leader those aimed at their branch or the whole community, and their own."""
+    from communities.permissions import rounds_in_view
+
+    qs = rounds_in_view(membership, membership.community.group_buys.all())
+    if status:
+        qs = qs.filter(status=status)
+    return qs.prefetch_related(_items_prefetch(), "pickup_points").order_by("-opens_at", "-id")
+
+
 def group_buy_detail(community: Community, pk: int) -> GroupBuy:
     return (community.group_buys.select_related("community").prefetch_related(_items_prefetch(), "pickup_points")
             .get(pk=pk))

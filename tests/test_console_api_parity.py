@@ -20,7 +20,7 @@ API_FOR_CONSOLE = {
     "console:branches": ["api-branches"],
     "console:branch_edit": ["api-branch"],
     "console:audit": ["api-audit"],
-    "orders_console:group_buys": ["api-group-buys"],
+    "orders_console:group_buys": ["api-admin-group-buys"],
     "orders_console:group_buy": ["api-group-buy", "api-group-buy-progress", "api-admin-orders"],
     "orders_console:group_buy_arrived": ["api-admin-arrived"],
     "orders_console:orders": ["api-admin-orders", "api-admin-order", "api-admin-transfers"],

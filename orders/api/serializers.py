@@ -564,6 +564,11 @@ class GroupBuyCreateSerializer(serializers.Serializer):
                                        help_text=_("false keeps it a draft, to publish later"))
 
 
+class AdminGroupBuyFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=GroupBuy.Status.choices, required=False,
+                                     help_text=_("Only rounds in this state (drafts included)"))
+
+
 class GroupBuyCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="",
                                    help_text=_("Told to the members whose orders are cancelled"))

@@ -747,9 +747,18 @@ def _round_answer(view: CommunityAPIView, pk: int, *, status_code: int = status.
 
 
 class AdminGroupBuyCreateView(JSONAPIView):
-    """Create a round with its items and price tiers; published at once unless publish is false."""
+    """GET: the console's rounds, drafts included (a leader: those in view). POST: create a round with
+    its items and price tiers; published at once unless publish is false."""
 
     permission = Perm.MANAGE_GROUP_BUYS
+
+    @extend_schema(parameters=[s.AdminGroupBuyFilterSerializer], responses={200: s.GroupBuySerializer(many=True),
+                   **errors(400, 403, 404)}, tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Group-buys in the console"))
+    def get(self, request, slug):
+        data = _valid(s.AdminGroupBuyFilterSerializer, request.query_params)
+        page = self.paginate_queryset(selectors.group_buys_for_console(self.membership, status=data.get("status")))
+        context = {"request": request, "sold": _sold_by_items(page)}
+        return self.get_paginated_response(s.GroupBuySerializer(page, many=True, context=context).data)
 
     @extend_schema(request=s.GroupBuyCreateSerializer,
                    responses={201: OpenApiResponse(s.GroupBuySerializer, description=_lazy("Group-buy created")),

@@ -281,3 +281,26 @@ def test_a_leader_runs_their_branchs_pickup_points_only(api_as, world):
     assert_error(client.patch(url(slug, "admin", "pickup-points", west_point.pk), {"is_active": False},
                               format="json"), 404)
     assert PickupPoint.objects.get(pk=west_point.pk).is_active
+
+
+# The console's list of rounds ---------------------------------------------------------------------
+
+def test_the_console_list_shows_drafts_to_those_who_may_see_them(api_as, world, stranger):
+    slug = world["community"].slug
+    path = url(slug, "admin", "group-buys")
+    draft, owners = world["east_draft"], world["owner_draft"]
+
+    def listed(user, **params):
+        response = api_as(user).get(path, params)
+        assert response.status_code == 200, response.content
+        return {row["id"] for row in response.json()["results"]}
+
+    everything = set(GroupBuy.objects.filter(community=world["community"]).values_list("pk", flat=True))
+    assert listed(world["admin"].user) == everything
+    assert {draft.pk, owners.pk} <= listed(world["admin"].user, status="draft")
+    assert all(GroupBuy.objects.get(pk=pk).status == "draft" for pk in listed(world["owner"].user, status="draft"))
+    assert {draft.pk, owners.pk} <= listed(world["east_lead"].user)
+    assert draft.pk not in listed(world["west_lead"].user)
+    assert_error(api_as(world["admin"].user).get(path, {"status": "lost"}), 400, fields=["status"])
+    assert_error(api_as(world["east_buyer"].user).get(path), 403)
+    assert_error(api_as(stranger.user).get(path), 404)
