@@ -15,7 +15,7 @@ from communities.permissions import Perm, acts_community_wide, has_perm, invites
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.inputs import parse_id
-from core.pages import community_page
+from communities.pages import community_page
 
 
 def _ctx(request, community, membership, **extra):

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from communities.models import Community, Membership
 from communities.permissions import Perm, has_perm
 from core.models import SweepFailure
-from core.pages import community_page
+from communities.pages import community_page
 from core.sweeps import job_label
 
 

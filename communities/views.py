@@ -21,7 +21,9 @@ from communities.models import Community, JoinRequest, Membership
 from communities.permissions import Perm, has_perm, membership_of
 from core.exceptions import DomainError, Forbidden
 from core.forms import add_domain_error
-from core.pages import community_page, error_page
+from communities.home import home_sections
+from communities.pages import community_page
+from core.pages import error_page
 
 
 @login_required
@@ -54,16 +56,9 @@ def home(request, community, membership):
         "branches": selectors.branches(community),
         "can_console": has_perm(membership, Perm.VIEW_CONSOLE),
         "can_invite": has_perm(membership, Perm.INVITE),
-        "open_rounds": _open_rounds(membership),
+        **home_sections(membership),
     }
     return render(request, "communities/home.html", context)
-
-
-def _open_rounds(membership):
-    from orders.models import GroupBuy
-    from orders.selectors import group_buys_for_member
-
-    return list(group_buys_for_member(membership).filter(status=GroupBuy.Status.OPEN)[:5])
 
 
 @require_POST

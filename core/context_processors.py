@@ -11,13 +11,3 @@ def inbox(request):
 
     # Lazy: the query runs only when a template shows the badge.
     return {"inbox_unread": unread}
-
-
-def console(request):
-    """The console's side navigation needs the viewer's permissions on every console page."""
-    membership = getattr(request, "membership", None)
-    if membership is None:
-        return {}
-    from communities.permissions import Perm, has_perm
-
-    return {"console_perms": {perm.value: has_perm(membership, perm) for perm in Perm}}

@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Orders")
+
+    def ready(self):
+        from communities.home import register_home_section
+
+        register_home_section(open_rounds_section)
+
+
+def open_rounds_section(membership) -> dict:
+    """The community home lists up to five open rounds the member can see."""
+    from orders.models import GroupBuy
+    from orders.selectors import group_buys_for_member
+
+    return {"open_rounds": list(group_buys_for_member(membership).filter(status=GroupBuy.Status.OPEN)[:5])}

@@ -35,7 +35,7 @@ from communities.permissions import (
 )
 from core.exceptions import DomainError, Forbidden, NotFound
 from core.forms import add_domain_error
-from core.pages import community_page
+from communities.pages import community_page
 from orders import exports, selectors, services
 from orders.console_forms import GroupBuyForm, PickupPointForm, TopUpForm, item_formset_class
 from orders.models import GroupBuy, Order

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from communities.permissions import Perm, has_perm, rounds_in_view
 from core.exceptions import DomainError
 from core.forms import add_domain_error
-from core.pages import community_page
+from communities.pages import community_page
 from orders import selectors, services
 from orders.forms import OrderForm, TransferForm
 from orders.models import GroupBuy, Order, Team

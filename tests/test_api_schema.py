@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.services import api_token_create
 from communities.models import Community, Membership, Role
-from core.management.commands.seed_demo import DEMO_SLUG
+from demo.management.commands.seed_demo import DEMO_SLUG
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Per operation and caller, on top of the coverage cases; API_FUZZ_EXAMPLES=200 for a deeper run.

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "catalog",
     "payments",
     "orders",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -70,7 +71,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "core.context_processors.inbox",
-                "core.context_processors.console",
+                "communities.context_processors.console",
             ],
         },
     }

@@ -1,0 +1,39 @@
+"""Pages under a community: the one decorator that resolves /<slug>/ for pages, as the API's
+CommunityAPIView does for endpoints."""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+
+from django.contrib.auth.views import redirect_to_login
+from django.utils import timezone
+
+from communities.permissions import resolve_community
+from core.exceptions import DomainError
+from core.pages import error_page
+
+
+def community_page(perm):
+    """Resolve /<slug>/ to (community, membership) with ``perm`` or show 404/403; login first."""
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, slug, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            try:
+                community, membership = resolve_community(request.user, slug, perm)
+            except DomainError as error:
+                return error_page(request, error)
+            request.community = community
+            request.membership = membership
+            # Times on the page read in the community's own timezone.
+            timezone.activate(zoneinfo.ZoneInfo(community.timezone))
+            try:
+                return view(request, community, membership, *args, **kwargs)
+            except DomainError as error:
+                return error_page(request, error)
+
+        return wrapper
+
+    return decorator
