@@ -16,7 +16,7 @@ from communities.permissions import Perm, has_perm
 from core.exceptions import DomainError, NotFound, ValidationFailed
 from core.forms import add_domain_error
 from core.inputs import parse_id, parse_int
-from core.pages import community_page
+from communities.pages import community_page
 
 ACTIVE_FILTERS = {"1": True, "0": False}
 PAGE_SIZE = 50
