@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -125,3 +126,26 @@ class SweepFailure(models.Model):
     @property
     def error_summary(self) -> str:
         return self.last_error.split("\n", 1)[0]
+
+
+class IdempotentRequest(models.Model):
+    """An API write sent with an ``Idempotency-Key`` header, and the answer it got (core.idempotency).
+
+    Stored in the same transaction as the write: a retry of a write that took effect gets the same
+    answer again, and a write that failed left no key behind, so its retry runs afresh.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The operation and the community it acted in: one key may serve different operations.
+    scope = models.CharField(max_length=150)
+    key = models.CharField(max_length=100)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(default=0)
+    response = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "scope", "key"], name="uniq_idempotent_request")]
+
+    def __str__(self):
+        return f"{self.scope} {self.key}"

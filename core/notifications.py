@@ -41,6 +41,7 @@ KINDS: dict[str, str] = {
     "order_ready": _("My order is ready for pickup"),
     "group_buy_failed": _("A group-buy failed and my order was refunded"),
     "group_buy_cancelled": _("A group-buy I ordered from was cancelled"),
+    "group_buy_changed": _("A group-buy I ordered from changed its closing or pickup time"),
     "transfer_declined": _("An admin did not receive a transfer I reported"),
     "refund_owed": _("Money I sent is owed back to me"),
     "refund_paid_back": _("A refund was paid back to me"),

@@ -64,6 +64,7 @@ MAX_QUANTITY = 9999
 # adds back at most this much) and the largest threshold a round may set.
 MAX_OFFER = 1_000_000
 MAX_THRESHOLD = Decimal("1000000000")
+MAX_TIERS = 20
 # The rate of a round a leader publishes (only owners and admins set one): the community has no
 # default rate of its own, so none.
 DEFAULT_COMMISSION_RATE = Decimal("0")
@@ -123,67 +124,74 @@ class ItemSpec:
     quantity_on_offer: int
     per_member_limit: int | None = None
     tiers: tuple[tuple[int, Decimal], ...] = ()
+    # Editing a round: the item this row changes (None: a new item).
+    item_id: int | None = None
 
 
-def group_buy_create(*, actor: Membership, title: str, opens_at: datetime, closes_at: datetime,
-                     items: list[ItemSpec], description: str = "", mode: str = GroupBuy.Mode.NORMAL,
-                     team_size: int | None = None, team_window_hours: int = 24,
-                     expected_pickup_at: datetime | None = None, pickup_point_ids: list[int] = (),
-                     allows_delivery: bool = False, delivery_fee: Decimal = Decimal("0"),
-                     success_rule: str = GroupBuy.SuccessRule.NONE, success_threshold: Decimal = Decimal("0"),
-                     commission_rate: Decimal | None = None, branch_ids: list[int] = (),
-                     publish: bool = True) -> GroupBuy:
-    """Create a round with its items and tiers; published at once unless ``publish`` is False.
+# What a round is made of besides its items, with a new round's defaults.
+ROUND_FIELDS = {
+    "title": "", "description": "", "mode": GroupBuy.Mode.NORMAL, "team_size": None, "team_window_hours": 24,
+    "opens_at": None, "closes_at": None, "expected_pickup_at": None, "pickup_point_ids": (),
+    "allows_delivery": False, "delivery_fee": Decimal("0"), "success_rule": GroupBuy.SuccessRule.NONE,
+    "success_threshold": Decimal("0"), "commission_rate": None, "branch_ids": (),
+}
 
-    A leader's round reaches their own branch, is collected at their branch's pickup points and
-    earns the default commission rate (0: the community has no default); only owners and admins
-    set a rate. ``commission_rate=None`` is that default.
-    """
-    check_perm(actor, Perm.MANAGE_GROUP_BUYS)
-    if not acts_community_wide(actor):
-        if commission_rate is not None and commission_rate != DEFAULT_COMMISSION_RATE:
-            raise Forbidden(_("Only the owner and admins set commission rates."), code="commission_rate",
-                            fields={"commission_rate": [_("Set by the owner and admins only.")]})
-        for branch in actor.community.branches.filter(pk__in=list(branch_ids)):
-            branch_in_scope(actor, branch, field="branches")
-        branch_ids = list(branch_ids) or ([actor.branch_id] if actor.branch_id else [])
-        in_scope = set(pickup_points_in_scope(actor, actor.community.pickup_points.all()).values_list("pk", flat=True))
-        if set(pickup_point_ids) - in_scope:
-            raise ValidationFailed(_("Choose pickup points of your own branch."), code="pickup_point_out_of_scope",
-                                   fields={"pickup_points": [_("Not a pickup point of your branch.")]})
-    commission_rate = DEFAULT_COMMISSION_RATE if commission_rate is None else commission_rate
-    community = actor.community
+
+def _leader_limits(actor: Membership, values: dict) -> None:
+    """A leader's round reaches their own branch, is collected at their branch's pickup points and
+    earns the default commission rate; only owners and admins set a rate."""
+    if acts_community_wide(actor):
+        return
+    rate = values["commission_rate"]
+    if rate is not None and rate != DEFAULT_COMMISSION_RATE:
+        raise Forbidden(_("Only the owner and admins set commission rates."), code="commission_rate",
+                        fields={"commission_rate": [_("Set by the owner and admins only.")]})
+    for branch in actor.community.branches.filter(pk__in=list(values["branch_ids"])):
+        branch_in_scope(actor, branch, field="branches")
+    values["branch_ids"] = list(values["branch_ids"]) or ([actor.branch_id] if actor.branch_id else [])
+    in_scope = set(pickup_points_in_scope(actor, actor.community.pickup_points.all()).values_list("pk", flat=True))
+    if set(values["pickup_point_ids"]) - in_scope:
+        raise ValidationFailed(_("Choose pickup points of your own branch."), code="pickup_point_out_of_scope",
+                               fields={"pickup_points": [_("Not a pickup point of your branch.")]})
+
+
+def _round_errors(community: Community, values: dict, items: list[ItemSpec], *, closing_checked: bool,
+                  kept_point_ids=()):
+    """The rules every round keeps, new or changed: (errors by field, its pickup points, its branches)."""
     errors: dict[str, list] = {}
-    title = (title or "").strip()
-    if not title:
+    v = values
+    if not v["title"]:
         errors["title"] = [_("Give the group-buy a title.")]
-    if opens_at is None or closes_at is None or closes_at <= opens_at:
+    if v["opens_at"] is None or v["closes_at"] is None or v["closes_at"] <= v["opens_at"]:
         errors["closes_at"] = [_("The closing time must be after the opening time.")]
-    elif closes_at <= timezone.now():
+    elif closing_checked and v["closes_at"] <= timezone.now():
         errors["closes_at"] = [_("The closing time must be in the future.")]
-    if mode not in GroupBuy.Mode.values:
+    if v["mode"] not in GroupBuy.Mode.values:
         errors["mode"] = [_("Unknown mode.")]
-    if mode == GroupBuy.Mode.TEAM and (team_size is None or not 2 <= team_size <= 100):
+    if v["mode"] == GroupBuy.Mode.TEAM and (v["team_size"] is None or not 2 <= v["team_size"] <= 100):
         errors["team_size"] = [_("A team needs 2 to 100 members.")]
-    if not 1 <= (team_window_hours or 0) <= 720:
+    if not 1 <= (v["team_window_hours"] or 0) <= 720:
         errors["team_window_hours"] = [_("Between 1 and 720 hours.")]
-    if success_rule not in GroupBuy.SuccessRule.values:
+    if v["success_rule"] not in GroupBuy.SuccessRule.values:
         errors["success_rule"] = [_("Unknown rule.")]
-    elif success_rule != GroupBuy.SuccessRule.NONE and not success_threshold > 0:
+    elif v["success_rule"] != GroupBuy.SuccessRule.NONE and not v["success_threshold"] > 0:
         errors["success_threshold"] = [_("Set the threshold the group-buy must reach.")]
-    elif not success_threshold <= MAX_THRESHOLD:
+    elif not v["success_threshold"] <= MAX_THRESHOLD:
         errors["success_threshold"] = [_("The threshold can be at most %(max)s.") % {"max": MAX_THRESHOLD}]
-    if delivery_fee is None or not Decimal("0") <= delivery_fee <= MAX_AMOUNT:
+    if v["delivery_fee"] is None or not Decimal("0") <= v["delivery_fee"] <= MAX_AMOUNT:
         errors["delivery_fee"] = [_("The delivery fee must be between 0 and %(max)s.") % {"max": MAX_AMOUNT}]
-    if not Decimal("0") <= commission_rate <= Decimal("0.5"):
+    if not Decimal("0") <= v["commission_rate"] <= Decimal("0.5"):
         errors["commission_rate"] = [_("The commission rate must be between 0 and 50%.")]
-    points = list(community.pickup_points.filter(pk__in=list(pickup_point_ids), is_active=True))
-    if len(points) != len(set(pickup_point_ids)):
+    point_ids = set(v["pickup_point_ids"])
+    # A point retired after the round was published stays on it (its orders are collected there).
+    points = list(community.pickup_points.filter(Q(is_active=True) | Q(pk__in=list(kept_point_ids)),
+                                                 pk__in=point_ids))
+    if len(points) != len(point_ids):
         errors["pickup_points"] = [_("Choose pickup points of this community.")]
-    if not points and not allows_delivery:
+    if not points and not v["allows_delivery"]:
         errors["pickup_points"] = [_("Offer at least one pickup point or delivery.")]
-    branches = list(community.branches.filter(pk__in=list(branch_ids)))
-    if len(branches) != len(set(branch_ids)):
+    branches = list(community.branches.filter(pk__in=set(v["branch_ids"])))
+    if len(branches) != len(set(v["branch_ids"])):
         errors["branches"] = [_("Choose branches of this community.")]
     if not items:
         errors["items"] = [_("Add at least one product.")]
@@ -201,6 +209,8 @@ def group_buy_create(*, actor: Membership, title: str, opens_at: datetime, close
             errors[where] = [_("The limit per member must be between 1 and 1,000,000.")]
         elif spec.group_price is None or not Decimal("0") <= spec.group_price <= MAX_AMOUNT:
             errors[where] = [_("The group price must be between 0 and %(max)s.") % {"max": MAX_AMOUNT}]
+        elif len(spec.tiers) > MAX_TIERS:
+            errors[where] = [_("At most %(max)s price tiers.") % {"max": MAX_TIERS}]
         else:
             previous_price = spec.group_price
             for min_quantity, price in sorted(spec.tiers):
@@ -209,25 +219,79 @@ def group_buy_create(*, actor: Membership, title: str, opens_at: datetime, close
                     break
                 previous_price = price
         seen.add(spec.product_id)
+    return errors, points, branches
+
+
+def _fail_on(errors: dict) -> None:
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
+
+
+def _clean_round_values(values: dict) -> dict:
+    values["title"] = (values["title"] or "").strip()
+    values["description"] = (values["description"] or "").strip()
+    values["commission_rate"] = (DEFAULT_COMMISSION_RATE if values["commission_rate"] is None
+                                 else values["commission_rate"])
+    if values["mode"] != GroupBuy.Mode.TEAM:
+        values["team_size"] = None
+    return values
+
+
+def _item_create(group_buy: GroupBuy, spec: ItemSpec, position: int) -> GroupBuyItem:
+    item = GroupBuyItem.objects.create(
+        community_id=group_buy.community_id, group_buy=group_buy, product_id=spec.product_id,
+        group_price=money(spec.group_price), quantity_on_offer=spec.quantity_on_offer,
+        per_member_limit=spec.per_member_limit, position=position,
+        is_open=group_buy.status == GroupBuy.Status.OPEN)
+    _tiers_set(item, spec.tiers)
+    return item
+
+
+def _tiers_set(item: GroupBuyItem, tiers) -> None:
+    PriceTier.objects.filter(item=item).delete()
+    PriceTier.objects.bulk_create([PriceTier(community_id=item.community_id, item=item, min_quantity=q,
+                                             price=money(p)) for q, p in sorted(tiers)])
+
+
+def group_buy_create(*, actor: Membership, title: str, opens_at: datetime, closes_at: datetime,
+                     items: list[ItemSpec], description: str = "", mode: str = GroupBuy.Mode.NORMAL,
+                     team_size: int | None = None, team_window_hours: int = 24,
+                     expected_pickup_at: datetime | None = None, pickup_point_ids: list[int] = (),
+                     allows_delivery: bool = False, delivery_fee: Decimal = Decimal("0"),
+                     success_rule: str = GroupBuy.SuccessRule.NONE, success_threshold: Decimal = Decimal("0"),
+                     commission_rate: Decimal | None = None, branch_ids: list[int] = (),
+                     publish: bool = True) -> GroupBuy:
+    """Create a round with its items and tiers; published at once unless ``publish`` is False.
+
+    A leader's round reaches their own branch, is collected at their branch's pickup points and
+    earns the default commission rate (0: the community has no default); only owners and admins
+    set a rate. ``commission_rate=None`` is that default.
+    """
+    check_perm(actor, Perm.MANAGE_GROUP_BUYS)
+    values = {"title": title, "description": description, "mode": mode, "team_size": team_size,
+              "team_window_hours": team_window_hours, "opens_at": opens_at, "closes_at": closes_at,
+              "expected_pickup_at": expected_pickup_at, "pickup_point_ids": pickup_point_ids,
+              "allows_delivery": allows_delivery, "delivery_fee": delivery_fee, "success_rule": success_rule,
+              "success_threshold": success_threshold, "commission_rate": commission_rate, "branch_ids": branch_ids}
+    _leader_limits(actor, values)
+    values = _clean_round_values(values)
+    community = actor.community
+    errors, points, branches = _round_errors(community, values, items, closing_checked=True)
+    _fail_on(errors)
     with transaction.atomic():
         group_buy = GroupBuy.objects.create(
-            community=community, title=title, description=(description or "").strip(), mode=mode,
-            team_size=team_size if mode == GroupBuy.Mode.TEAM else None, team_window_hours=team_window_hours,
+            community=community, title=values["title"], description=values["description"], mode=mode,
+            team_size=values["team_size"], team_window_hours=team_window_hours,
             opens_at=opens_at, closes_at=closes_at, expected_pickup_at=expected_pickup_at,
             allows_delivery=allows_delivery, delivery_fee=money(delivery_fee), success_rule=success_rule,
-            success_threshold=success_threshold, commission_rate=commission_rate, created_by=actor.user,
+            success_threshold=success_threshold, commission_rate=values["commission_rate"], created_by=actor.user,
         )
         group_buy.pickup_points.set(points)
         group_buy.branches.set(branches)
         for position, spec in enumerate(items):
-            item = GroupBuyItem.objects.create(
-                community=community, group_buy=group_buy, product_id=spec.product_id, group_price=money(spec.group_price),
-                quantity_on_offer=spec.quantity_on_offer, per_member_limit=spec.per_member_limit, position=position)
-            PriceTier.objects.bulk_create([PriceTier(community=community, item=item, min_quantity=q, price=money(p))
-                                           for q, p in spec.tiers])
-        audit_record(community=community, actor=actor.user, action="groupbuy.created", obj=group_buy, title=title)
+            _item_create(group_buy, spec, position)
+        audit_record(community=community, actor=actor.user, action="groupbuy.created", obj=group_buy,
+                     title=values["title"])
         if publish:
             _publish(actor=actor, group_buy=group_buy)
     return group_buy
@@ -268,6 +332,264 @@ def group_buy_open(group_buy: GroupBuy) -> None:
     group_buy.save(update_fields=["status"])
     group_buy.items.update(is_open=True)
     _transition(group_buy, GroupBuy.Status.OPEN, from_status=GroupBuy.Status.SCHEDULED)
+
+
+# Changing and copying rounds -------------------------------------------------------------------
+
+# Once a round has closed, only what buyers read may still change.
+EDITABLE_AFTER_CLOSE = {"title", "description", "expected_pickup_at"}
+# Told to the buyers when it changes after publishing.
+TOLD_TO_BUYERS = ("closes_at", "expected_pickup_at")
+
+
+def _round_values(group_buy: GroupBuy) -> dict:
+    values = {name: getattr(group_buy, name) for name in ROUND_FIELDS if not name.endswith("_ids")}
+    values["pickup_point_ids"] = sorted(group_buy.pickup_points.values_list("pk", flat=True))
+    values["branch_ids"] = sorted(group_buy.branches.values_list("pk", flat=True))
+    return values
+
+
+def _spec_of(item: GroupBuyItem) -> ItemSpec:
+    return ItemSpec(product_id=item.product_id, group_price=item.group_price,
+                    quantity_on_offer=item.quantity_on_offer, per_member_limit=item.per_member_limit,
+                    tiers=tuple((t.min_quantity, t.price) for t in item.tiers.all()), item_id=item.pk)
+
+
+def _price_at(group_price: Decimal, tiers, quantity: int) -> Decimal:
+    return min([group_price] + [price for min_quantity, price in tiers if quantity >= min_quantity])
+
+
+def _item_refusal(item: GroupBuyItem, spec: ItemSpec, old_tiers) -> str | None:
+    """Why a published item may not take this change (None: it may). Buyers who already ordered
+    keep what they were promised: their price, the tiers they count on, their units."""
+    sold = item.quantity_sold
+    if spec.product_id != item.product_id:
+        return _("The product of a published item cannot change; add a new item instead.")
+    if spec.quantity_on_offer < sold:
+        return _("%(sold)s units are already ordered: offer at least that many.") % {"sold": sold}
+    if not sold:
+        return None
+    if spec.group_price < item.group_price:
+        return _("%(sold)s units were ordered at ¥%(price)s: a lower price would charge them more than later "
+                 "buyers. Add a price tier instead.") % {"sold": sold, "price": item.group_price}
+    for min_quantity, price in old_tiers:
+        if _price_at(spec.group_price, spec.tiers, min_quantity) > price:
+            return _("Buyers count on ¥%(price)s from %(quantity)s units: a tier may be added or lowered, "
+                     "not raised or removed.") % {"price": price, "quantity": min_quantity}
+    if spec.per_member_limit != item.per_member_limit and (
+            spec.per_member_limit is None or item.per_member_limit is None
+            or spec.per_member_limit < item.per_member_limit):
+        return _("Members have ordered under the limit of %(limit)s: it can only be raised.") % {
+            "limit": item.per_member_limit or "—"}
+    return None
+
+
+def _round_refusals(locked: GroupBuy, before: dict, values: dict, changed: set) -> dict[str, list]:
+    """Why a published round may not take these changes to its own fields (items aside)."""
+    refusals: dict[str, list] = {}
+    live = Order.objects.filter(group_buy=locked, status__in=LIVE_STATUSES)
+    for name in changed & {"mode", "team_size"}:
+        refusals[name] = [_("Fixed once the group-buy is published.")]
+    if "opens_at" in changed and locked.status == GroupBuy.Status.OPEN:
+        refusals["opens_at"] = [_("The group-buy is open already.")]
+    if "closes_at" in changed and locked.status == GroupBuy.Status.OPEN and values["closes_at"] < before["closes_at"]:
+        refusals["closes_at"] = [_("An open group-buy's closing time can only be extended.")]
+    ordered = live.exists()
+    if ordered and "success_rule" in changed:
+        refusals["success_rule"] = [_("Members have ordered: the success rule stays.")]
+    elif ordered and values["success_threshold"] > before["success_threshold"]:
+        refusals["success_threshold"] = [_("Members have ordered: the threshold may be lowered, not raised.")]
+    dropped = set(before["pickup_point_ids"]) - set(values["pickup_point_ids"])
+    in_use = list(PickupPoint.objects.filter(pk__in=dropped, orders__in=live).distinct().values_list("name", flat=True))
+    if in_use:
+        refusals["pickup_points"] = [_("Orders are collected at %(points)s: keep it.") % {"points": "、".join(in_use)}]
+    if before["allows_delivery"] and not values["allows_delivery"] and live.filter(
+            fulfilment=Order.Fulfilment.DELIVERY).exists():
+        refusals["allows_delivery"] = [_("Orders are to be delivered: delivery stays offered.")]
+    old_branches, new_branches = set(before["branch_ids"]), set(values["branch_ids"])
+    if new_branches and (not old_branches or not old_branches <= new_branches):  # none: the whole community
+        refusals["branches"] = [_("A published group-buy may reach more branches, not fewer.")]
+    return refusals
+
+
+def group_buy_update(*, actor: Membership, group_buy: GroupBuy, items: list[ItemSpec] | None = None,
+                     **changes) -> GroupBuy:
+    """Change a round (fields named in ROUND_FIELDS; ``items``, when given, is the whole new list).
+
+    A draft may change in everything. Once published (scheduled or open) the closing time may be
+    extended, items and units added, texts and pickup time fixed; what would hurt buyers who
+    already ordered is refused with the reason (see _item_refusal, _round_refusals). Once closed,
+    only the title, description and expected pickup time change. Buyers are told of a new closing
+    or pickup time; every change is audited.
+    """
+    from catalog.services import product_release_stock, product_reserve_stock
+
+    unknown = set(changes) - set(ROUND_FIELDS)
+    if unknown:
+        raise TypeError(f"not a round field: {sorted(unknown)}")
+    check_perm(actor, Perm.MANAGE_GROUP_BUYS)
+    check_in_scope(actor, group_buy, rounds_in_scope)
+    community = actor.community
+    with transaction.atomic():
+        locked = GroupBuy.objects.select_for_update().get(pk=group_buy.pk, community=community)
+        before = _round_values(locked)
+        values = {**before, **{k: (sorted(set(v)) if k.endswith("_ids") else v) for k, v in changes.items()}}
+        if "commission_rate" not in changes or changes["commission_rate"] == before["commission_rate"]:
+            values["commission_rate"] = before["commission_rate"]
+            if not acts_community_wide(actor):  # a rate an admin set stays; the leader only may not set one
+                values["commission_rate"] = None
+        _leader_limits(actor, values)
+        if values["commission_rate"] is None:
+            values["commission_rate"] = before["commission_rate"]
+        values = _clean_round_values(values)
+        changed = {name for name in ROUND_FIELDS if values[name] != before[name]}
+        current = {item.pk: item for item in locked.items.prefetch_related("tiers")}
+        specs = [_spec_of(item) for item in current.values()] if items is None else list(items)
+        errors, points, branches = _round_errors(
+            community, values, specs, closing_checked="closes_at" in changed,
+            kept_point_ids=before["pickup_point_ids"])
+        for index, spec in enumerate(specs):
+            if spec.item_id is not None and spec.item_id not in current:
+                errors[f"items.{index}"] = [_("Not an item of this group-buy.")]
+        _fail_on(errors)
+        old_specs = {pk: _spec_of(item) for pk, item in current.items()}
+        items_changed = items is not None and (
+            [s.item_id for s in specs] != list(current)
+            or any(spec != old_specs[spec.item_id] for spec in specs if spec.item_id is not None))
+        status = locked.status
+        published = status in (GroupBuy.Status.SCHEDULED, GroupBuy.Status.OPEN)
+        if status != GroupBuy.Status.DRAFT and not published:
+            if changed - EDITABLE_AFTER_CLOSE or items_changed:
+                raise Conflict(_("The group-buy has closed: only its title, description and pickup time can "
+                                 "change."), code="round_closed")
+        refusals = _round_refusals(locked, before, values, changed) if published else {}
+        kept = {spec.item_id for spec in specs if spec.item_id is not None}
+        # Allowances before items (the lock order): a raised limit is copied into each member's row.
+        for spec in specs:
+            item = current.get(spec.item_id)
+            if (item is not None and spec.per_member_limit is not None and item.per_member_limit is not None
+                    and spec.per_member_limit > item.per_member_limit):
+                MemberAllowance.objects.filter(item=item).update(limit=spec.per_member_limit)
+        locked_items = {item.pk: item for item in
+                        GroupBuyItem.objects.select_for_update().filter(group_buy=locked).order_by("pk")}
+        if published:
+            for index, spec in enumerate(specs):
+                if spec.item_id is not None:
+                    reason = _item_refusal(locked_items[spec.item_id], spec, old_specs[spec.item_id].tiers)
+                    if reason:
+                        refusals[f"items.{index}"] = [reason]
+            for pk in set(locked_items) - kept:
+                if locked_items[pk].quantity_sold or OrderLine.objects.filter(item_id=pk).exists():
+                    refusals["items"] = [_("%(name)s has been ordered: it stays in the group-buy.") % {
+                        "name": locked_items[pk].product.name}]
+        if refusals:
+            raise Conflict(next(iter(refusals.values()))[0], code="hurts_buyers", fields=refusals)
+
+        for name in changed - {"pickup_point_ids", "branch_ids"}:
+            setattr(locked, name, money(values[name]) if name == "delivery_fee" else values[name])
+        locked.save()
+        if "pickup_point_ids" in changed:
+            locked.pickup_points.set(points)
+        if "branch_ids" in changed:
+            locked.branches.set(branches)
+        stock: dict[int, int] = {}  # product id → units to reserve (negative: to give back)
+        for pk in set(locked_items) - kept:
+            item = locked_items[pk]
+            stock[item.product_id] = stock.get(item.product_id, 0) - item.quantity_on_offer
+            item.delete()
+        for position, spec in enumerate(specs):
+            item = locked_items.get(spec.item_id)
+            if item is None:
+                item = _item_create(locked, spec, position)
+                stock[item.product_id] = stock.get(item.product_id, 0) + item.quantity_on_offer
+                continue
+            stock[item.product_id] = stock.get(item.product_id, 0) + spec.quantity_on_offer - item.quantity_on_offer
+            if item.per_member_limit != spec.per_member_limit and not item.quantity_sold:
+                MemberAllowance.objects.filter(item=item).delete()  # nobody holds any: start afresh
+            item.product_id, item.group_price = spec.product_id, money(spec.group_price)
+            item.quantity_on_offer, item.per_member_limit, item.position = (
+                spec.quantity_on_offer, spec.per_member_limit, position)
+            item.save()
+            if spec.tiers != old_specs[item.pk].tiers:
+                _tiers_set(item, spec.tiers)
+        if status != GroupBuy.Status.DRAFT:
+            for product_id in sorted(stock):
+                if stock[product_id] > 0:
+                    product_reserve_stock(product_id=product_id, quantity=stock[product_id])
+                elif stock[product_id] < 0:
+                    product_release_stock(product_id=product_id, quantity=-stock[product_id])
+        if changed or items_changed:
+            audit_record(community=community, actor=actor.user, action="groupbuy.changed", obj=locked,
+                         changes={name: [_shown(before[name]), _shown(values[name])] for name in sorted(changed)},
+                         items_changed=items_changed)
+        told = [name for name in TOLD_TO_BUYERS if name in changed]
+        if told and status != GroupBuy.Status.DRAFT:
+            _tell_buyers_of_change(locked, told)
+    group_buy.refresh_from_db()
+    return group_buy
+
+
+def _shown(value) -> str | list | None:
+    if value is None or isinstance(value, (str, list, bool, int)):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _tell_buyers_of_change(group_buy: GroupBuy, told: list[str]) -> None:
+    tz = _tz(group_buy)
+    orders = (Order.objects.filter(group_buy=group_buy, status__in=LIVE_STATUSES)
+              .exclude(status=Order.Status.COMPLETED).select_related("member").order_by("pk"))
+    stamp = "-".join(f"{name}={getattr(group_buy, name) and getattr(group_buy, name).timestamp()}" for name in told)
+    for order in orders:
+        with in_language_of(order.member):
+            lines = []
+            if "closes_at" in told:
+                lines.append(_("It now closes at %(time)s.") % {
+                    "time": timezone.localtime(group_buy.closes_at, tz).strftime("%Y-%m-%d %H:%M")})
+            if "expected_pickup_at" in told:
+                lines.append(_("Expected pickup: %(time)s.") % {
+                    "time": timezone.localtime(group_buy.expected_pickup_at, tz).strftime("%Y-%m-%d %H:%M")}
+                    if group_buy.expected_pickup_at else _("The pickup time will be announced."))
+            notify(recipient=order.member, community=group_buy.community, kind="group_buy_changed",
+                   title=_("%(title)s changed") % {"title": group_buy.title}, body="\n".join(lines),
+                   url=order.get_absolute_url(), dedupe_key=f"changed:{order.pk}:{stamp}"[:200])
+
+
+def group_buy_copy(*, actor: Membership, group_buy: GroupBuy, now: datetime | None = None) -> GroupBuy:
+    """A new draft like ``group_buy`` (the weekly 接龙): same items, prices, tiers and settings, its
+    times moved on by whole weeks until it opens in the future. Products no longer on sale and
+    pickup points no longer in use are left out; a leader's copy is theirs (their branch, their
+    pickup points, the default commission rate)."""
+    check_perm(actor, Perm.MANAGE_GROUP_BUYS)
+    check_in_scope(actor, group_buy, rounds_in_view)
+    now = now or timezone.now()
+    source = (GroupBuy.objects.prefetch_related("items__tiers", "items__product", "branches")
+              .get(pk=group_buy.pk, community=actor.community))
+    weeks = max(1, -(-(now - source.opens_at) // timedelta(weeks=1)))
+    shift = timedelta(weeks=weeks)
+    points = pickup_points_in_scope(actor, source.pickup_points.filter(is_active=True))
+    items = [_spec_of(item) for item in source.items.all() if item.product.is_active]
+    for spec in items:
+        spec.item_id = None
+    if not items:
+        raise ValidationFailed(_("None of its products is on sale any more: nothing to copy."),
+                               code="nothing_to_copy", fields={"items": [_("No product on sale.")]})
+    wide = acts_community_wide(actor)
+    with transaction.atomic():
+        copy = group_buy_create(
+            actor=actor, title=source.title, description=source.description, mode=source.mode,
+            team_size=source.team_size, team_window_hours=source.team_window_hours,
+            opens_at=source.opens_at + shift, closes_at=source.closes_at + shift,
+            expected_pickup_at=source.expected_pickup_at and source.expected_pickup_at + shift,
+            pickup_point_ids=list(points.values_list("pk", flat=True)), allows_delivery=source.allows_delivery,
+            delivery_fee=source.delivery_fee, success_rule=source.success_rule,
+            success_threshold=source.success_threshold, commission_rate=source.commission_rate if wide else None,
+            branch_ids=[b.pk for b in source.branches.all()] if wide else [], items=items, publish=False)
+        audit_record(community=actor.community, actor=actor.user, action="groupbuy.copied", obj=copy,
+                     source=source.pk, title=source.title)
+    return copy
 
 
 def _run_sweep(name: str, now: datetime | None) -> int:
@@ -971,6 +1293,8 @@ def _apply_tiers(group_buy: GroupBuy, items: list[GroupBuyItem], paid: list[Orde
         return
     by_order = {o.pk: o for o in paid}
     for line in OrderLine.objects.filter(order__in=list(by_order), item_id__in=list(prices)).order_by("pk"):
+        if line.unit_price <= prices[line.item_id]:
+            continue  # bought below the tier (before a price rise): never charged more
         line.unit_price = prices[line.item_id]
         line.line_total = money(line.unit_price * line.quantity)
         line.save(update_fields=["unit_price", "line_total"])

@@ -235,6 +235,11 @@ CELERY_BEAT_SCHEDULE = {
         "args": ("core.notification_emails",),
         "schedule": 60.0,
     },
+    "forget-idempotency-keys": {
+        "task": "core.tasks.run_sweep",
+        "args": ("core.forget_idempotency_keys",),
+        "schedule": crontab(minute=17),
+    },
     # Orders: every minute (orders/sweeps.py).
     **{
         name: {"task": "core.tasks.run_sweep", "args": (name,), "schedule": 60.0}

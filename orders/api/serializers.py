@@ -564,6 +564,48 @@ class GroupBuyCreateSerializer(serializers.Serializer):
                                        help_text=_("false keeps it a draft, to publish later"))
 
 
+class ItemUpdateInputSerializer(ItemInputSerializer):
+    id = IdField(required=False, allow_null=True, default=None,
+                 help_text=_("The item this row changes; leave out for a new item"))
+
+
+class GroupBuyUpdateSerializer(serializers.Serializer):
+    """Only the fields sent change. ``items``, when sent, is the whole new list: rows with an id change
+    that item, rows without one add an item, items left out are removed."""
+
+    title = serializers.CharField(max_length=120, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT)
+    mode = serializers.ChoiceField(choices=GroupBuy.Mode.choices, required=False)
+    team_size = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_INT)
+    team_window_hours = serializers.IntegerField(required=False, min_value=0, max_value=MAX_INT)
+    opens_at = serializers.DateTimeField(required=False)
+    closes_at = serializers.DateTimeField(required=False)
+    expected_pickup_at = serializers.DateTimeField(required=False, allow_null=True)
+    pickup_points = serializers.ListField(child=IdField(), required=False, max_length=100)
+    allows_delivery = serializers.BooleanField(required=False)
+    delivery_fee = serializers.DecimalField(max_digits=12, decimal_places=2, required=False,
+                                            min_value=Decimal("0"), max_value=MAX_AMOUNT)
+    success_rule = serializers.ChoiceField(choices=GroupBuy.SuccessRule.choices, required=False)
+    success_threshold = serializers.DecimalField(max_digits=12, decimal_places=2, required=False,
+                                                 min_value=Decimal("0"), max_value=Decimal("1000000000"))
+    commission_rate = serializers.DecimalField(max_digits=5, decimal_places=4, required=False, min_value=Decimal("0"),
+                                               max_value=Decimal("0.5"))
+    branches = serializers.ListField(child=IdField(), required=False, max_length=100)
+    items = ItemUpdateInputSerializer(many=True, required=False, allow_empty=False, max_length=MAX_LINES)
+
+
+class AdminGroupBuySerializer(GroupBuySerializer):
+    """A round as the console sees it: who it reaches and what its leader earns, besides what members see."""
+
+    branches = serializers.PrimaryKeyRelatedField(source="branches.all", many=True, read_only=True,
+                                                  help_text=_("Branch ids it reaches (none: the whole community)"))
+    commission_rate = serializers.DecimalField(max_digits=5, decimal_places=4, read_only=True)
+
+    class Meta(GroupBuySerializer.Meta):
+        fields = [*GroupBuySerializer.Meta.fields, "branches", "commission_rate"]
+        read_only_fields = fields
+
+
 class AdminGroupBuyFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=GroupBuy.Status.choices, required=False,
                                      help_text=_("Only rounds in this state (drafts included)"))

@@ -42,6 +42,8 @@ urlpatterns += [
 
 urlpatterns += [
     path(C + "admin/group-buys/", views.AdminGroupBuyCreateView.as_view(), name="api-admin-group-buys"),
+    path(C + "admin/group-buys/<int:pk>/", views.AdminGroupBuyDetailView.as_view(), name="api-admin-group-buy"),
+    path(C + "admin/group-buys/<int:pk>/copy/", views.AdminGroupBuyCopyView.as_view(), name="api-admin-group-buy-copy"),
     path(C + "admin/group-buys/<int:pk>/publish/", views.AdminGroupBuyPublishView.as_view(),
          name="api-admin-group-buy-publish"),
     path(C + "admin/group-buys/<int:pk>/cancel/", views.AdminGroupBuyCancelView.as_view(),

@@ -26,6 +26,7 @@ from communities.models import Membership
 from communities.permissions import Perm, has_perm, orders_in_scope, pickup_points_in_scope, rounds_in_view
 from core.api import error_responses as errors
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from core.idempotency import KEY_PARAMETER, idempotency_key, idempotent
 from orders import exports, selectors, services
 from orders.api import serializers as s
 from orders.models import GroupBuy, GroupBuyItem, Order, OrderLine
@@ -108,17 +109,6 @@ def _valid(serializer_class, data, *, partial: bool = False, **context) -> dict:
         general = fields.pop("non_field_errors", None)
         raise ValidationFailed(general[0] if general else _("Some fields are not valid."), fields=fields)
     return serializer.validated_data
-
-
-def _idempotency_key(request, *, required: bool = True) -> str | None:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key and not required:
-        return None
-    if not key or len(key) > 100 or not key.isprintable():
-        raise ValidationFailed(_("Send an Idempotency-Key header of 1 to 100 characters, unique per order."),
-                               code="idempotency_key_required",
-                               fields={"Idempotency-Key": [_("Required, 1 to 100 characters.")]})
-    return key
 
 
 def _visible_rounds(membership: Membership):
@@ -265,7 +255,7 @@ class TeamOpenView(JSONAPIView):
                    description=_lazy("The answer's team.code is the code to share; the team succeeds when "
                                      "its size of members have paid in time."))
     def post(self, request, slug, pk):
-        key = _idempotency_key(request)
+        key = idempotency_key(request)
         data = _valid(s.OrderDetailsInputSerializer, request.data)
         return _place_order(self, selectors.round_for_order(self.membership, pk=pk), data, key, open_team=True)
 
@@ -278,7 +268,7 @@ class TeamJoinView(JSONAPIView):
     @extend_schema(parameters=[IDEMPOTENCY_KEY], request=s.OrderDetailsInputSerializer, responses=ORDER_ANSWERS,
                    tags=[TAG_ORDERS], summary=_lazy("Join a team"))
     def post(self, request, slug, code):
-        key = _idempotency_key(request)
+        key = idempotency_key(request)
         data = _valid(s.OrderDetailsInputSerializer, request.data)
         try:
             round_ = selectors.round_for_order(self.membership, team_code=code)
@@ -329,7 +319,7 @@ class OrderListView(JSONAPIView):
                                      "409 member_limit over the per-member limit. Unpaid orders expire after "
                                      "the community's payment window."))
     def post(self, request, slug):
-        key = _idempotency_key(request)
+        key = idempotency_key(request)
         data = _valid(s.OrderCreateSerializer, request.data)
         return _place_order(self, selectors.round_for_order(self.membership, pk=data["group_buy"]), data, key)
 
@@ -567,7 +557,7 @@ class WalletTopUpView(JSONAPIView):
                    responses={201: s.TopUpEntrySerializer, **errors(400, 403, 404)}, tags=[TAG_CONSOLE],
                    summary=_lazy("Top up a member's wallet"))
     def post(self, request, slug):
-        key = _idempotency_key(request, required=False)
+        key = idempotency_key(request, required=False)
         data = _valid(s.TopUpInputSerializer, request.data)
         target = (self.community.memberships.select_related("user")
                   .filter(user_id=data["member"], status=Membership.Status.ACTIVE).first())
@@ -743,7 +733,19 @@ def _round_in_view(view: CommunityAPIView, pk: int) -> GroupBuy:
 def _round_answer(view: CommunityAPIView, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
     group_buy = selectors.group_buy_detail(view.community, pk)
     context = {"request": view.request, "sold": selectors.sold_by_item(group_buy)}
-    return Response(s.GroupBuySerializer(group_buy, context=context).data, status=status_code)
+    return Response(s.AdminGroupBuySerializer(group_buy, context=context).data, status=status_code)
+
+
+def _item_specs(items: list[dict]) -> list[services.ItemSpec]:
+    return [services.ItemSpec(product_id=item["product"], group_price=item["group_price"],
+                              quantity_on_offer=item["quantity_on_offer"], per_member_limit=item["per_member_limit"],
+                              tiers=tuple((t["min_quantity"], t["price"]) for t in item["tiers"]),
+                              item_id=item.get("id"))
+            for item in items]
+
+
+# API names → the service's.
+ROUND_FIELD_NAMES = {"pickup_points": "pickup_point_ids", "branches": "branch_ids"}
 
 
 class AdminGroupBuyCreateView(JSONAPIView):
@@ -752,28 +754,27 @@ class AdminGroupBuyCreateView(JSONAPIView):
 
     permission = Perm.MANAGE_GROUP_BUYS
 
-    @extend_schema(parameters=[s.AdminGroupBuyFilterSerializer], responses={200: s.GroupBuySerializer(many=True),
+    @extend_schema(parameters=[s.AdminGroupBuyFilterSerializer], responses={200: s.AdminGroupBuySerializer(many=True),
                    **errors(400, 403, 404)}, tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Group-buys in the console"))
     def get(self, request, slug):
         data = _valid(s.AdminGroupBuyFilterSerializer, request.query_params)
         page = self.paginate_queryset(selectors.group_buys_for_console(self.membership, status=data.get("status")))
         context = {"request": request, "sold": _sold_by_items(page)}
-        return self.get_paginated_response(s.GroupBuySerializer(page, many=True, context=context).data)
+        return self.get_paginated_response(s.AdminGroupBuySerializer(page, many=True, context=context).data)
 
-    @extend_schema(request=s.GroupBuyCreateSerializer,
-                   responses={201: OpenApiResponse(s.GroupBuySerializer, description=_lazy("Group-buy created")),
-                              **errors(400, 403, 404)},
+    @extend_schema(request=s.GroupBuyCreateSerializer, parameters=[KEY_PARAMETER],
+                   responses={201: OpenApiResponse(s.AdminGroupBuySerializer, description=_lazy("Group-buy created")),
+                              **errors(400, 403, 404, 422)},
                    tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Create a group-buy"),
                    description=_lazy("A leader's round reaches their own branch and is collected at their "
                                      "branch's pickup points; only owners and admins set a commission rate. "
                                      "Errors name the field, e.g. items.0 for the first item."))
     def post(self, request, slug):
-        data = _valid(s.GroupBuyCreateSerializer, request.data)
-        items = [services.ItemSpec(product_id=item["product"], group_price=item["group_price"],
-                                   quantity_on_offer=item["quantity_on_offer"],
-                                   per_member_limit=item["per_member_limit"],
-                                   tiers=tuple((t["min_quantity"], t["price"]) for t in item["tiers"]))
-                 for item in data["items"]]
+        return idempotent(request, f"group-buy-create:{self.community.pk}", self._create)
+
+    def _create(self):
+        data = _valid(s.GroupBuyCreateSerializer, self.request.data)
+        items = _item_specs(data["items"])
         group_buy = services.group_buy_create(
             actor=self.membership, title=data["title"], description=data["description"], mode=data["mode"],
             team_size=data["team_size"], team_window_hours=data["team_window_hours"], opens_at=data["opens_at"],
@@ -785,12 +786,59 @@ class AdminGroupBuyCreateView(JSONAPIView):
         return _round_answer(self, group_buy.pk, status_code=status.HTTP_201_CREATED)
 
 
+class AdminGroupBuyDetailView(JSONAPIView):
+    """GET: a round as the console sees it (drafts too). PATCH: change it (see the description)."""
+
+    permission = Perm.MANAGE_GROUP_BUYS
+
+    @extend_schema(responses={200: s.AdminGroupBuySerializer, **errors(403, 404)}, tags=[TAG_ROUNDS_CONSOLE],
+                   summary=_lazy("A group-buy in the console"))
+    def get(self, request, slug, pk):
+        return _round_answer(self, _round_in_view(self, pk).pk)
+
+    @extend_schema(request=s.GroupBuyUpdateSerializer, responses={200: s.AdminGroupBuySerializer,
+                   **errors(400, 403, 404, 409)}, tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Change a group-buy"),
+                   description=_lazy(
+                       "Only the fields sent change. A draft changes in everything. Once published, the "
+                       "closing time may be extended, items and units added, texts and the pickup time "
+                       "fixed; what would hurt members who already ordered (a lower price, a worse tier, "
+                       "fewer units than ordered, a higher threshold, removing an ordered item or a pickup "
+                       "point in use) is refused with 409 hurts_buyers, the reason in fields. Once closed, "
+                       "only title, description and expected_pickup_at change (409 round_closed). Buyers "
+                       "are told of a new closing or pickup time."))
+    def patch(self, request, slug, pk):
+        data = _valid(s.GroupBuyUpdateSerializer, request.data)
+        items = _item_specs(data.pop("items")) if "items" in data else None
+        changes = {ROUND_FIELD_NAMES.get(name, name): value for name, value in data.items()}
+        services.group_buy_update(actor=self.membership, group_buy=_round_in_view(self, pk), items=items, **changes)
+        return _round_answer(self, pk)
+
+
+class AdminGroupBuyCopyView(JSONAPIView):
+    """Copy a round into a new draft (the weekly 接龙)."""
+
+    permission = Perm.MANAGE_GROUP_BUYS
+
+    @extend_schema(request=None, parameters=[KEY_PARAMETER],
+                   responses={201: OpenApiResponse(s.AdminGroupBuySerializer, description=_lazy("The new draft")),
+                              **errors(400, 403, 404, 422)}, tags=[TAG_ROUNDS_CONSOLE],
+                   summary=_lazy("Copy a group-buy"),
+                   description=_lazy("Same items, prices, tiers and settings; its times moved on by whole weeks "
+                                     "until it opens in the future. Products no longer on sale and pickup points "
+                                     "no longer in use are left out (400 nothing_to_copy when no product is left)."))
+    def post(self, request, slug, pk):
+        def copy():
+            new = services.group_buy_copy(actor=self.membership, group_buy=_round_in_view(self, pk))
+            return _round_answer(self, new.pk, status_code=status.HTTP_201_CREATED)
+        return idempotent(request, f"group-buy-copy:{self.community.pk}:{pk}", copy)
+
+
 class AdminGroupBuyPublishView(JSONAPIView):
     """Publish a draft: stock is reserved and the round opens (or is scheduled for its opening time)."""
 
     permission = Perm.MANAGE_GROUP_BUYS
 
-    @extend_schema(request=None, responses={200: s.GroupBuySerializer, **errors(403, 404, 409)},
+    @extend_schema(request=None, responses={200: s.AdminGroupBuySerializer, **errors(403, 404, 409)},
                    tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Publish a group-buy"),
                    description=_lazy("409 not_draft when it was published already; 409 closed when its "
                                      "closing time has passed."))
@@ -804,7 +852,7 @@ class AdminGroupBuyCancelView(JSONAPIView):
 
     permission = Perm.MANAGE_GROUP_BUYS
 
-    @extend_schema(request=s.GroupBuyCancelSerializer, responses={200: s.GroupBuySerializer,
+    @extend_schema(request=s.GroupBuyCancelSerializer, responses={200: s.AdminGroupBuySerializer,
                    **errors(400, 403, 404, 409)}, tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Cancel a group-buy"),
                    description=_lazy("409 not_cancellable once it has closed."))
     def post(self, request, slug, pk):

@@ -393,6 +393,9 @@ def api_calls(world):
             ("post", url(slug, "orders"), {"group_buy": group_buy.pk, **order_input}),
             ("post", url(slug, "admin", "group-buys", group_buy.pk, "arrived"), {}),
             ("post", url(slug, "admin", "group-buys", group_buy.pk, "publish"), {}),
+            ("get", url(slug, "admin", "group-buys", group_buy.pk), None),
+            ("patch", url(slug, "admin", "group-buys", group_buy.pk), {"title": "West's now"}),
+            ("post", url(slug, "admin", "group-buys", group_buy.pk, "copy"), {}),
             ("post", url(slug, "admin", "group-buys", group_buy.pk, "cancel"), {"reason": "pwned"}),
             ("get", url(slug, "admin", "group-buys", group_buy.pk, "purchase-sheet"), None),
             ("get", url(slug, "admin", "group-buys", group_buy.pk, "purchase-sheet") + "?format=csv", None),
@@ -543,7 +546,8 @@ def test_west_leader_walks_every_api_action_on_east_and_reads_or_changes_nothing
         "api-community-transfer-ownership", "api-branches", "api-branch", "api-audit", "api-community-leave",
         "api-my-join-requests", "api-join-request-withdraw", "api-products", "api-product", "api-product-retire",
         "api-product-restore", "api-product-images", "api-product-image", "api-categories", "api-category",
-        "api-suppliers", "api-supplier", "api-admin-group-buys", "api-admin-group-buy-publish",
+        "api-suppliers", "api-supplier", "api-admin-group-buys", "api-admin-group-buy", "api-admin-group-buy-copy",
+        "api-admin-group-buy-publish",
         "api-admin-group-buy-cancel", "api-admin-purchase-sheet", "api-admin-pickup-sheet",
         "api-admin-pickup-points", "api-admin-pickup-point"}
 
