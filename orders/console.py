@@ -37,7 +37,7 @@ from core.exceptions import DomainError, Forbidden, NotFound
 from core.forms import add_domain_error
 from communities.pages import community_page
 from orders import exports, selectors, services
-from orders.console_forms import GroupBuyForm, PickupPointForm, TopUpForm, item_formset_class
+from orders.console_forms import GroupBuyForm, PickupPointForm, TopUpForm, item_formset_class, item_initial
 from orders.models import GroupBuy, Order
 from payments import services as payments
 from payments.models import Payment, Refund, WalletEntry
@@ -150,40 +150,75 @@ def _place_errors(error: DomainError, form, formset, rows: list[int]) -> list[st
     return items_errors
 
 
-@console_page(Perm.MANAGE_GROUP_BUYS)
-def group_buy_new(request, community, membership):
-    products = community.products.filter(is_active=True).order_by("name", "id")
-    extra = _int(request.GET.get("rows"), 5)
-    now = timezone.localtime().replace(second=0, microsecond=0)
-    initial = {"opens_at": now, "closes_at": (now + timedelta(days=1)).replace(hour=20, minute=0),
-               "expected_pickup_at": (now + timedelta(days=2)).replace(hour=16, minute=0)}
-    form = GroupBuyForm(request.POST or None, community=community, membership=membership, initial=initial)
-    formset = item_formset_class(extra)(request.POST or None, products=products, prefix="items")
+def _round_form_page(request, community, membership, *, group_buy=None):
+    """The round form: a new round, or changing ``group_buy`` (its items as rows with a remove box)."""
+    editing = group_buy is not None
+    products = community.products.filter(Q(is_active=True) | Q(group_buy_items__group_buy=group_buy) if editing
+                                         else Q(is_active=True)).distinct().order_by("name", "id")
+    extra = _int(request.GET.get("rows"), 2 if editing else 5)
+    if editing:
+        initial = GroupBuyForm.initial_of(group_buy)
+    else:
+        now = timezone.localtime().replace(second=0, microsecond=0)
+        initial = {"opens_at": now, "closes_at": (now + timedelta(days=1)).replace(hour=20, minute=0),
+                   "expected_pickup_at": (now + timedelta(days=2)).replace(hour=16, minute=0)}
+    form = GroupBuyForm(request.POST or None, community=community, membership=membership, initial=initial,
+                        group_buy=group_buy)
+    formset = item_formset_class(extra, removable=editing)(
+        request.POST or None, products=products, prefix="items", initial=item_initial(group_buy) if editing else None)
     items_errors = []
     if request.method == "POST":
         valid = form.is_valid()
         valid = formset.is_valid() and valid
         if valid:
-            filled = formset.filled()
-            specs = [services.ItemSpec(product_id=row["product"].pk, group_price=row["group_price"],
-                                       quantity_on_offer=row["quantity_on_offer"],
-                                       per_member_limit=row["per_member_limit"], tiers=row["tiers"])
-                     for _index, row in filled]
+            rows = [index for index, _row in formset.filled()]
             try:
-                group_buy = services.group_buy_create(actor=membership, items=specs, **form.service_kwargs())
+                if editing:
+                    result = services.group_buy_update(actor=membership, group_buy=group_buy, items=formset.specs(),
+                                                       **form.changes())
+                else:
+                    result = services.group_buy_create(actor=membership, items=formset.specs(),
+                                                       **form.service_kwargs())
             except DomainError as error:
-                items_errors = _place_errors(error, form, formset, [index for index, _row in filled])
+                items_errors = _place_errors(error, form, formset, rows)
             else:
-                messages.success(request, _("“%(title)s” was created (%(status)s).") % {
-                    "title": group_buy.title, "status": group_buy.get_status_display()})
-                return redirect(_detail_url(community, group_buy.pk))
+                message = (_("“%(title)s” was saved.") if editing else _("“%(title)s” was created (%(status)s)."))
+                messages.success(request, message % {"title": result.title, "status": result.get_status_display()})
+                return redirect(_detail_url(community, result.pk))
         else:
             items_errors = list(formset.non_form_errors())
     return render(request, "orders/console/group_buy_new.html", _ctx(
         community, membership, "group_buys", form=form, formset=formset, items_errors=items_errors,
-        has_products=products.exists(),
+        group_buy=group_buy, has_products=products.exists(),
         has_points=pickup_points_in_scope(membership, community.pickup_points.filter(is_active=True)).exists(),
         more_rows=min(len(formset.forms) + 5, 50)), status=400 if request.method == "POST" else 200)
+
+
+@console_page(Perm.MANAGE_GROUP_BUYS)
+def group_buy_new(request, community, membership):
+    return _round_form_page(request, community, membership)
+
+
+@console_page(Perm.MANAGE_GROUP_BUYS)
+def group_buy_edit(request, community, membership, pk):
+    """Change a round: everything while a draft; once published, what does not hurt buyers (the
+    service refuses the rest, with the reason next to the field)."""
+    group_buy = get_object_or_404(rounds_in_scope(membership, community.group_buys), pk=pk)
+    return _round_form_page(request, community, membership, group_buy=group_buy)
+
+
+@require_POST
+@console_page(Perm.MANAGE_GROUP_BUYS)
+def group_buy_copy(request, community, membership, pk):
+    """Copy a round into a new draft (the weekly 接龙) and open it to be checked and published."""
+    group_buy = get_object_or_404(rounds_in_view(membership, community.group_buys), pk=pk)
+    try:
+        copy = services.group_buy_copy(actor=membership, group_buy=group_buy)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(_detail_url(community, group_buy.pk))
+    messages.success(request, _("A copy was saved as a draft: check its times and publish it."))
+    return redirect("orders_console:group_buy_edit", slug=community.slug, pk=copy.pk)
 
 
 @require_safe
@@ -225,6 +260,7 @@ def group_buy(request, community, membership, pk):
                        if status_counts.get(value)],
         points=points, waiting_total=sum(waiting.values()),
         can_publish=mine and round_.status == GroupBuy.Status.DRAFT, can_cancel=mine and round_.status in CANCELLABLE,
+        can_edit=mine and round_.status != GroupBuy.Status.CANCELLED,
         can_arrive=round_.status in ARRIVABLE and bool(waiting), paid_statuses=services.PAID_STATUSES))
 
 

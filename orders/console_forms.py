@@ -7,12 +7,14 @@ ValidationFailed field keys are placed next to the matching field or item row.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.permissions import acts_community_wide, pickup_points_in_scope
+from core.inputs import parse_int
 from core.money import MAX_AMOUNT
 from orders.models import GroupBuy
 
@@ -60,17 +62,50 @@ class GroupBuyForm(forms.Form):
     publish = forms.BooleanField(label=_("Publish now"), required=False, initial=True,
                                  help_text=_("Unticked: saved as a draft that only admins and leaders see."))
 
-    def __init__(self, *args, community, membership=None, **kwargs):
+    def __init__(self, *args, community, membership=None, group_buy=None, **kwargs):
+        """``group_buy``: the round being changed (no "publish now"; its retired pickup points stay
+        listed). A new round has every pickup point in use ticked."""
         super().__init__(*args, **kwargs)
-        points = community.pickup_points.filter(is_active=True).order_by("name")
+        points = community.pickup_points.filter(is_active=True)
         branches = community.branches.order_by("name")
         if membership is not None and not acts_community_wide(membership):
             # A leader's round: their branch's pickup points, their branch, the default commission rate.
             points = pickup_points_in_scope(membership, points)
             branches = branches.filter(pk=membership.branch_id)
             del self.fields["commission_rate"]
-        self.fields["pickup_points"].queryset = points
+        if group_buy is not None:
+            points = points | community.pickup_points.filter(group_buys=group_buy)
+            del self.fields["publish"]
+        else:
+            self.fields["pickup_points"].initial = list(points.values_list("pk", flat=True))
+        self.fields["pickup_points"].queryset = points.distinct().order_by("name")
         self.fields["branches"].queryset = branches
+
+    @staticmethod
+    def initial_of(group_buy: GroupBuy) -> dict:
+        """The form's values for an existing round (local times to the minute, the rate in percent)."""
+        def minute(value):
+            return value and timezone.localtime(value).replace(second=0, microsecond=0)
+
+        return {
+            "title": group_buy.title, "description": group_buy.description, "mode": group_buy.mode,
+            "team_size": group_buy.team_size, "team_window_hours": group_buy.team_window_hours,
+            "opens_at": minute(group_buy.opens_at), "closes_at": minute(group_buy.closes_at),
+            "expected_pickup_at": minute(group_buy.expected_pickup_at),
+            "pickup_points": list(group_buy.pickup_points.values_list("pk", flat=True)),
+            "allows_delivery": group_buy.allows_delivery, "delivery_fee": group_buy.delivery_fee,
+            "success_rule": group_buy.success_rule, "success_threshold": group_buy.success_threshold,
+            "commission_rate": (group_buy.commission_rate * 100).quantize(Decimal("0.01")),
+            "branches": list(group_buy.branches.values_list("pk", flat=True)),
+        }
+
+    def changes(self) -> dict:
+        """The service's arguments for the fields that changed from their initial values."""
+        kwargs = self.service_kwargs()
+        changed = set(self.changed_data) - {"publish"}
+        if "mode" in changed:
+            changed.add("team_size")
+        return {SERVICE_NAMES.get(name, name): kwargs[SERVICE_NAMES.get(name, name)] for name in changed}
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
@@ -87,38 +122,23 @@ class GroupBuyForm(forms.Form):
             "commission_rate": ((data["commission_rate"] or Decimal("0")) / 100).quantize(Decimal("0.0001"))
             if "commission_rate" in self.fields else None,
             "branch_ids": [b.pk for b in data["branches"]],
-            "publish": data["publish"],
+            "publish": data.get("publish", False),
         }
 
 
-TIER_SEPARATORS = re.compile(r"[,，;；\s]+")
+# Form fields whose service argument has another name.
+SERVICE_NAMES = {"pickup_points": "pickup_point_ids", "branches": "branch_ids"}
 
 
-def parse_tiers(text: str) -> tuple[tuple[int, Decimal], ...]:
-    """'10:18.00, 20:16.50' -> ((10, Decimal('18.00')), (20, Decimal('16.50'))); full-width ：，also accepted."""
-    tiers = []
-    for chunk in TIER_SEPARATORS.split((text or "").strip()):
-        if not chunk:
-            continue
-        quantity, sep, price = chunk.replace("：", ":").partition(":")
-        try:
-            if not sep or not (quantity.isascii() and quantity.isdigit()) or not 1 <= int(quantity) <= 1_000_000:
-                raise ValueError
-            amount = Decimal(price)
-        except (InvalidOperation, ValueError):
-            raise forms.ValidationError(_("Write tiers as quantity:price, e.g. 10:18.00, 20:16.50."),
-                                        code="tiers")
-        if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")) or not 0 <= amount <= MAX_AMOUNT:
-            raise forms.ValidationError(_("Tier prices have at most two decimals."), code="tiers")
-        tiers.append((int(quantity), amount))
-    if len({q for q, _price in tiers}) != len(tiers):
-        raise forms.ValidationError(_("Each tier quantity only once."), code="tiers")
-    return tuple(sorted(tiers))
+TIER_ROWS = 5  # price tiers a console item row offers (the API takes more)
+PRICE = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?", re.ASCII)
 
 
 class ItemForm(forms.Form):
-    """One item row. An untouched row is skipped (formset extra forms may stay empty)."""
+    """One item row: its product, price, quantities and up to TIER_ROWS price tiers (quantity, price)
+    as pairs of inputs. An untouched row is skipped (formset extra forms may stay empty)."""
 
+    item_id = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
     product = forms.ModelChoiceField(label=_("Product"), queryset=None, empty_label="—")
     group_price = forms.DecimalField(label=_("Group price"), min_value=0, max_value=MAX_AMOUNT, max_digits=12,
                                      decimal_places=2,
@@ -126,14 +146,39 @@ class ItemForm(forms.Form):
     quantity_on_offer = forms.IntegerField(label=_("Quantity on offer"), min_value=1, max_value=1_000_000)
     per_member_limit = forms.IntegerField(label=_("Limit per member"), required=False, min_value=1,
                                           max_value=1_000_000)
-    tiers = forms.CharField(label=_("Price tiers"), required=False, max_length=300)
 
     def __init__(self, *args, products=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = products
+        for n in range(TIER_ROWS):
+            self.fields[f"tier_quantity_{n}"] = forms.CharField(
+                label=_("From quantity"), required=False, max_length=7,
+                widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": _("from qty"), "size": 5}))
+            self.fields[f"tier_price_{n}"] = forms.CharField(
+                label=_("Price"), required=False, max_length=13,
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": _("price"), "size": 6}))
 
-    def clean_tiers(self):
-        return parse_tiers(self.cleaned_data.get("tiers", ""))
+    def tier_pairs(self):
+        """(quantity field, price field) per tier row, for the template."""
+        return [(self[f"tier_quantity_{n}"], self[f"tier_price_{n}"]) for n in range(TIER_ROWS)]
+
+    def clean(self):
+        data = super().clean()
+        tiers = []
+        for n in range(TIER_ROWS):
+            quantity = (data.get(f"tier_quantity_{n}") or "").strip()
+            price = (data.get(f"tier_price_{n}") or "").strip()
+            if not quantity and not price:
+                continue
+            number = parse_int(quantity, minimum=1, maximum=1_000_000)
+            if number is None or not PRICE.fullmatch(price) or Decimal(price) > MAX_AMOUNT:
+                raise forms.ValidationError(
+                    _("Each price tier needs a quantity (1 to 1,000,000) and a price such as 16.50."), code="tiers")
+            tiers.append((number, Decimal(price)))
+        if len({q for q, _price in tiers}) != len(tiers):
+            raise forms.ValidationError(_("Each tier quantity only once."), code="tiers")
+        data["tiers"] = tuple(sorted(tiers))
+        return data
 
 
 class BaseItemFormSet(forms.BaseFormSet):
@@ -145,18 +190,40 @@ class BaseItemFormSet(forms.BaseFormSet):
         return {**super().get_form_kwargs(index), "products": self.products}
 
     def filled(self) -> list[tuple[int, dict]]:
-        """(row index, cleaned data) of the rows that were filled in, in screen order."""
+        """(row index, cleaned data) of the rows filled in or kept (an existing item not ticked for
+        removal), in screen order."""
         return [(index, form.cleaned_data) for index, form in enumerate(self.forms)
-                if form.has_changed() and form.cleaned_data]
+                if form.cleaned_data and (form.has_changed() or form.cleaned_data.get("item_id"))
+                and not form.cleaned_data.get("DELETE")]
+
+    def specs(self) -> list:
+        from orders.services import ItemSpec
+
+        return [ItemSpec(product_id=row["product"].pk, group_price=row["group_price"],
+                         quantity_on_offer=row["quantity_on_offer"], per_member_limit=row["per_member_limit"],
+                         tiers=row["tiers"], item_id=row.get("item_id")) for _index, row in self.filled()]
 
 
 MAX_ITEM_ROWS = 50
 
 
-def item_formset_class(extra: int = 5):
-    """The item rows; ``extra`` empty rows on a new form (no JavaScript: ask for more rows by link)."""
+def item_formset_class(extra: int = 5, *, removable: bool = False):
+    """The item rows; ``extra`` empty rows on a new form (no JavaScript: ask for more rows by link).
+    ``removable``: each row has a "remove" box (changing a round)."""
     return forms.formset_factory(ItemForm, formset=BaseItemFormSet, extra=max(1, min(extra, MAX_ITEM_ROWS)),
-                                 max_num=MAX_ITEM_ROWS, absolute_max=MAX_ITEM_ROWS, validate_max=True)
+                                 max_num=MAX_ITEM_ROWS, absolute_max=MAX_ITEM_ROWS, validate_max=True,
+                                 can_delete=removable, can_delete_extra=False)
+
+
+def item_initial(group_buy: GroupBuy) -> list[dict]:
+    rows = []
+    for item in group_buy.items.prefetch_related("tiers"):
+        row = {"item_id": item.pk, "product": item.product_id, "group_price": item.group_price,
+               "quantity_on_offer": item.quantity_on_offer, "per_member_limit": item.per_member_limit}
+        for n, tier in enumerate(list(item.tiers.all())[:TIER_ROWS]):
+            row[f"tier_quantity_{n}"], row[f"tier_price_{n}"] = str(tier.min_quantity), str(tier.price)
+        rows.append(row)
+    return rows
 
 
 class PickupPointForm(forms.Form):

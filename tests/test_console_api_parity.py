@@ -35,6 +35,8 @@ API_FOR_CONSOLE = {
     "orders_console:commissions": ["api-admin-commissions"],
     "orders_console:group_buy_new": ["api-admin-group-buys"],
     "orders_console:group_buy_publish": ["api-admin-group-buy-publish"],
+    "orders_console:group_buy_edit": ["api-admin-group-buy"],
+    "orders_console:group_buy_copy": ["api-admin-group-buy-copy"],
     "orders_console:group_buy_cancel": ["api-admin-group-buy-cancel"],
     "orders_console:purchase_sheet": ["api-admin-purchase-sheet"],
     "orders_console:pickup_sheet": ["api-admin-pickup-sheet"],

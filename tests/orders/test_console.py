@@ -88,7 +88,8 @@ def test_creating_a_round_through_the_form_with_tiers_and_local_times(owner, log
     assert client.get(url("group_buy_new", community)).status_code == 200
 
     response = client.post(url("group_buy_new", community), round_form(point, {
-        0: {"product": apples.pk, "group_price": "19.90", "quantity_on_offer": "200", "tiers": "10:18.00, 20:16.50"},
+        0: {"product": apples.pk, "group_price": "19.90", "quantity_on_offer": "200", "tier_quantity_0": "10", "tier_price_0": "18.00",
+            "tier_quantity_1": "20", "tier_price_1": "16.50"},
         2: {"product": pears.pk, "group_price": "8", "quantity_on_offer": "50", "per_member_limit": "2"},
     }))
 
@@ -124,9 +125,10 @@ def test_a_bad_row_shows_its_error_next_to_it_and_nothing_is_saved(owner, login)
     duplicate = client.post(url("group_buy_new", community), round_form(point, {0: good, 2: good}))
     # A tier dearer than the group price: the service's message lands on row 1.
     dearer = client.post(url("group_buy_new", community), round_form(point, {
-        1: {**good, "tiers": "10:12.00"}}))
+        1: {**good, "tier_quantity_0": "10", "tier_price_0": "12.00"}}))
     # Tiers that cannot be read are refused by the form, on that row's tier cell.
-    unreadable = client.post(url("group_buy_new", community), round_form(point, {0: {**good, "tiers": "ten:5"}}))
+    unreadable = client.post(url("group_buy_new", community), round_form(point, {
+        0: {**good, "tier_quantity_0": "ten", "tier_price_0": "5"}}))
     # No row at all.
     empty = client.post(url("group_buy_new", community), round_form(point, {}))
 
@@ -134,7 +136,7 @@ def test_a_bad_row_shows_its_error_next_to_it_and_nothing_is_saved(owner, login)
     assert "Each product only once." in row_errors(text(duplicate), 2)
     assert row_errors(text(duplicate), 0) == ""
     assert "lower price than the one before" in row_errors(text(dearer), 1)
-    assert "quantity:price" in text(unreadable)
+    assert "Each price tier needs a quantity" in row_errors(text(unreadable), 0)
     assert "Add at least one product." in text(empty)
     assert not GroupBuy.objects.exists()
 
