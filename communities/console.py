@@ -56,7 +56,7 @@ def members(request, community, membership):
     filters = {key: request.GET.get(key, "") for key in ("q", "role", "status", "branch", "invited_by")}
     # A leader sees the members of their own branch (and filters among its branch only).
     members_ = members_in_scope(membership, selectors.member_list(community=community, **filters))
-    branches = community.branches.order_by("name")
+    branches = community.active_branches().order_by("name")
     if not acts_community_wide(membership):
         branches = branches.filter(pk=membership.branch_id)
     page = Paginator(members_, 50).get_page(request.GET.get("page"))
@@ -223,8 +223,42 @@ def branch_edit(request, community, membership, pk):
         else:
             messages.success(request, _("Branch saved."))
             return redirect("console:branches", slug=community.slug)
+    others = community.active_branches().exclude(pk=branch.pk).order_by("name")
     return render(request, "console/branch_edit.html", _ctx(request, community, membership, form=form,
-                                                            branch=branch, section="branches"))
+                                                            branch=branch, others=others, section="branches"))
+
+
+@require_POST
+@community_page(Perm.MANAGE_BRANCHES)
+def branch_retire(request, community, membership, pk):
+    """Retire a branch, its members and pickup points moving to another (or to the whole community)."""
+    branch = get_object_or_404(Community, pk=pk, parent=community)
+    move_to = None
+    if request.POST.get("move_to"):
+        move_to = community.active_branches().filter(pk=parse_id(request.POST["move_to"])).first()
+        if move_to is None:
+            messages.error(request, _("Choose another branch in use."))
+            return redirect("console:branch_edit", slug=community.slug, pk=branch.pk)
+    try:
+        services.branch_retire(actor=membership, branch=branch, move_to=move_to)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("console:branch_edit", slug=community.slug, pk=branch.pk)
+    messages.success(request, _("“%(name)s” was retired.") % {"name": branch.name})
+    return redirect("console:branches", slug=community.slug)
+
+
+@require_POST
+@community_page(Perm.MANAGE_BRANCHES)
+def branch_restore(request, community, membership, pk):
+    branch = get_object_or_404(Community, pk=pk, parent=community)
+    try:
+        services.branch_restore(actor=membership, branch=branch)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("“%(name)s” is in use again.") % {"name": branch.name})
+    return redirect("console:branch_edit", slug=community.slug, pk=branch.pk)
 
 
 @community_page(Perm.VIEW_AUDIT)

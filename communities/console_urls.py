@@ -19,6 +19,8 @@ urlpatterns = [
     path("<slug:slug>/invites/<int:pk>/poster/", console.invite_poster, name="invite_poster"),
     path("<slug:slug>/branches/", console.branches, name="branches"),
     path("<slug:slug>/branches/<int:pk>/", console.branch_edit, name="branch_edit"),
+    path("<slug:slug>/branches/<int:pk>/retire/", console.branch_retire, name="branch_retire"),
+    path("<slug:slug>/branches/<int:pk>/restore/", console.branch_restore, name="branch_restore"),
     path("<slug:slug>/audit/", console.audit, name="audit"),
     path("<slug:slug>/failing-jobs/", console_sweeps.sweep_failures, name="sweep_failures"),
 ]

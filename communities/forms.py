@@ -59,7 +59,7 @@ class InviteForm(forms.Form):
     def __init__(self, *args, community, membership=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.community = community
-        branches = community.branches.order_by("name")
+        branches = community.active_branches().order_by("name")
         if membership is not None and not acts_community_wide(membership):
             # A leader's invites bring people into their own branch (a branchless leader's, into none).
             branches = branches.filter(pk=membership.branch_id) if membership.branch_id else branches.none()

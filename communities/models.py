@@ -71,12 +71,16 @@ class Community(models.Model):
                                             choices=CommissionRecipient.choices,
                                             default=CommissionRecipient.BRANCH_LEADER)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A branch no longer in use: nobody belongs to it or joins it, nothing new is aimed at it.
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("community")
         verbose_name_plural = _("communities")
         ordering = ["name", "id"]
         constraints = [
+            models.CheckConstraint(condition=Q(retired_at__isnull=True) | Q(parent__isnull=False),
+                                   name="only_branches_retire"),
             models.UniqueConstraint(fields=["parent", "name"], name="uniq_branch_name_per_parent"),
             models.CheckConstraint(condition=~Q(parent=F("id")), name="community_not_own_parent"),
             models.CheckConstraint(condition=Q(payment_window_minutes__gte=5) & Q(payment_window_minutes__lte=10080),
@@ -89,6 +93,10 @@ class Community(models.Model):
     @property
     def is_branch(self) -> bool:
         return self.parent_id is not None
+
+    def active_branches(self):
+        """Its branches in use: the ones members, invites, pickup points and rounds may name."""
+        return self.branches.filter(retired_at__isnull=True)
 
     def get_absolute_url(self):
         return reverse("communities:home", kwargs={"slug": self.slug})

@@ -162,6 +162,62 @@ def branch_update(*, actor: Membership, branch: Community, name: str, leader=Non
     return branch
 
 
+# What the apps above do when a branch retires (orders: refuse while a published round is aimed at
+# it, move its pickup points, take it out of drafts). ``check(branch)`` returns why it may not
+# retire (or None); ``move(branch, move_to)`` moves their rows. Registered in their
+# AppConfig.ready(): communities imports none of them.
+_RETIRE_HOOKS: list[tuple] = []
+
+
+def register_branch_retire_hook(*, check, move) -> None:
+    if (check, move) not in _RETIRE_HOOKS:
+        _RETIRE_HOOKS.append((check, move))
+
+
+def branch_retire(*, actor: Membership, branch: Community, move_to: Community | None = None) -> Community:
+    """Stop using a branch: its members, pickup points and invite links move to ``move_to`` (another
+    branch in use) or to the community as a whole, and it leaves every draft's audience. Refused
+    while a published round is aimed at it (the apps above say which, through their checks)."""
+    check_perm(actor, Perm.MANAGE_BRANCHES)
+    if branch.parent_id != actor.community_id:
+        raise NotFound()
+    if move_to is not None and (move_to.parent_id != actor.community_id or move_to.pk == branch.pk
+                                or move_to.retired_at is not None):
+        raise ValidationFailed(_("Move them to another branch in use."), code="bad_move_to",
+                               fields={"move_to": [_("Choose another branch in use.")]})
+    with transaction.atomic():
+        locked = Community.objects.select_for_update().get(pk=branch.pk)
+        if locked.retired_at is not None:
+            raise Conflict(_("This branch is retired already."), code="retired")
+        for check, _move in _RETIRE_HOOKS:
+            reason = check(locked)
+            if reason:
+                raise Conflict(reason, code="branch_in_use")
+        moved = Membership.objects.filter(community=actor.community, branch=locked).update(branch=move_to)
+        Invite.objects.filter(community=actor.community, branch=locked).update(branch=move_to)
+        for _check, move in _RETIRE_HOOKS:
+            move(locked, move_to)
+        locked.leader, locked.retired_at = None, timezone.now()
+        locked.save(update_fields=["leader", "retired_at"])
+        audit_record(community=actor.community, actor=actor.user, action="branch.retired", obj=locked,
+                     name=locked.name, moved_members=moved, move_to=move_to.pk if move_to else None)
+    return locked
+
+
+def branch_restore(*, actor: Membership, branch: Community) -> Community:
+    check_perm(actor, Perm.MANAGE_BRANCHES)
+    if branch.parent_id != actor.community_id:
+        raise NotFound()
+    with transaction.atomic():
+        updated = Community.objects.filter(pk=branch.pk, retired_at__isnull=False).update(retired_at=None)
+        if not updated:
+            raise Conflict(_("This branch is in use."), code="not_retired")
+        audit_record(community=actor.community, actor=actor.user, action="branch.restored", obj=branch,
+                     name=branch.name)
+    branch.refresh_from_db()
+    return branch
+
+
 def _step_down_as_branch_leader(community: Community, user) -> None:
     """Someone who no longer leads (demoted to member, banned, gone) leads no branch of ``community``:
     the branch keeps no lead, and no commission goes to them for its orders."""
@@ -171,6 +227,9 @@ def _step_down_as_branch_leader(community: Community, user) -> None:
 def _check_branch(community: Community, branch: Community | None) -> None:
     if branch is not None and branch.parent_id != community.pk:
         raise ValidationFailed(_("Choose a branch of this community."), fields={"branch": [_("Unknown branch.")]})
+    if branch is not None and branch.retired_at is not None:
+        raise ValidationFailed(_("This branch is retired: choose one in use."), code="branch_retired",
+                               fields={"branch": [_("Retired.")]})
 
 
 # Invites -------------------------------------------------------------------------------------

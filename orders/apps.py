@@ -8,8 +8,11 @@ class OrdersConfig(AppConfig):
 
     def ready(self):
         from communities.home import register_home_section
+        from communities.services import register_branch_retire_hook
+        from orders.services import branch_retire_check, branch_retire_move
 
         register_home_section(open_rounds_section)
+        register_branch_retire_hook(check=branch_retire_check, move=branch_retire_move)
 
 
 def open_rounds_section(membership) -> dict:

@@ -67,7 +67,7 @@ class GroupBuyForm(forms.Form):
         listed). A new round has every pickup point in use ticked."""
         super().__init__(*args, **kwargs)
         points = community.pickup_points.filter(is_active=True)
-        branches = community.branches.order_by("name")
+        branches = community.active_branches().order_by("name")
         if membership is not None and not acts_community_wide(membership):
             # A leader's round: their branch's pickup points, their branch, the default commission rate.
             points = pickup_points_in_scope(membership, points)
@@ -242,7 +242,7 @@ class PickupPointForm(forms.Form):
         self._leaders = {str(m.user_id): m.user for m in managers}
         self.fields["leader"].choices = [("", _("Nobody yet"))] + [
             (str(m.user_id), f"{m.user.display_name} ({m.get_role_display()})") for m in managers]
-        branches = community.branches.order_by("name")
+        branches = community.active_branches().order_by("name")
         leader = membership is not None and not acts_community_wide(membership)
         if leader:  # a leader keeps the pickup points of their own branch
             branches = branches.filter(pk=membership.branch_id)

@@ -97,6 +97,8 @@ def pickup_point_save(*, actor: Membership, pickup_point: PickupPoint | None = N
         errors["address"] = [_("This field is required.")]
     if branch is not None and branch.parent_id != community.pk:
         errors["branch"] = [_("Choose a branch of this community.")]
+    elif branch is not None and branch.retired_at is not None:
+        errors["branch"] = [_("This branch is retired: choose one in use.")]
     if leader is not None and not community.memberships.filter(user=leader, status="active",
                                                               role__in=["owner", "admin", "leader"]).exists():
         errors["leader"] = [_("The person in charge must be a leader or admin of the community.")]
@@ -113,6 +115,22 @@ def pickup_point_save(*, actor: Membership, pickup_point: PickupPoint | None = N
     except IntegrityError:
         raise Conflict(_("A pickup point with this name exists."), fields={"name": [_("Already used.")]})
     return point
+
+
+def branch_retire_check(branch: Community) -> str | None:
+    """A branch may not retire while a published round is aimed at it (communities asks)."""
+    titles = list(branch.branch_group_buys.filter(status__in=(GroupBuy.Status.SCHEDULED, GroupBuy.Status.OPEN))
+                  .values_list("title", flat=True)[:3])
+    if titles:
+        return _("Group-buys are aimed at this branch: %(titles)s. Let them close, or cancel them, first.") % {
+            "titles": "、".join(titles)}
+    return None
+
+
+def branch_retire_move(branch: Community, move_to: Community | None) -> None:
+    """A retiring branch's pickup points go along with its members; drafts no longer aim at it."""
+    PickupPoint.objects.filter(branch=branch).update(branch=move_to)
+    GroupBuy.branches.through.objects.filter(community=branch, groupbuy__status=GroupBuy.Status.DRAFT).delete()
 
 
 # Group-buys ----------------------------------------------------------------------------------
@@ -190,7 +208,7 @@ def _round_errors(community: Community, values: dict, items: list[ItemSpec], *, 
         errors["pickup_points"] = [_("Choose pickup points of this community.")]
     if not points and not v["allows_delivery"]:
         errors["pickup_points"] = [_("Offer at least one pickup point or delivery.")]
-    branches = list(community.branches.filter(pk__in=set(v["branch_ids"])))
+    branches = list(community.active_branches().filter(pk__in=set(v["branch_ids"])))
     if len(branches) != len(set(v["branch_ids"])):
         errors["branches"] = [_("Choose branches of this community.")]
     if not items:

@@ -7,7 +7,8 @@ from django.urls import get_resolver
 # Console route → the API routes that do the same.
 API_FOR_CONSOLE = {
     "console:dashboard": ["api-community", "api-members", "api-join-requests"],
-    "console:settings": ["api-community", "api-community-cover", "api-community-payment-qr"],
+    "console:settings": ["api-community-settings", "api-community", "api-community-cover",
+                         "api-community-payment-qr"],
     "console:members": ["api-members"],
     "console:member_role": ["api-member", "api-community-transfer-ownership"],
     "console:member_branch": ["api-member"],
@@ -19,6 +20,8 @@ API_FOR_CONSOLE = {
     "console:invite_revoke": ["api-invite-revoke"],
     "console:branches": ["api-branches"],
     "console:branch_edit": ["api-branch"],
+    "console:branch_retire": ["api-branch-retire"],
+    "console:branch_restore": ["api-branch-restore"],
     "console:audit": ["api-audit"],
     "orders_console:group_buys": ["api-admin-group-buys"],
     "orders_console:group_buy": ["api-group-buy", "api-group-buy-progress", "api-admin-orders"],

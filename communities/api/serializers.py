@@ -49,6 +49,12 @@ class BranchSerializer(BranchRefSerializer):
     member_count = serializers.IntegerField(read_only=True)
 
 
+class AdminBranchSerializer(BranchSerializer):
+    retired_at = serializers.DateTimeField(read_only=True, allow_null=True,
+                                           help_text=_("Set once retired: nobody belongs to it any more"))
+
+
+
 # Communities ---------------------------------------------------------------------------------
 
 class MyCommunitySerializer(serializers.ModelSerializer):
@@ -137,7 +143,7 @@ class ScopedBranchField(_IdLookup):
 
     def get_queryset(self):
         community = self.context.get("community")
-        return community.branches.all() if community is not None else Community.objects.none()
+        return community.active_branches() if community is not None else Community.objects.none()
 
 
 class MemberUpdateSerializer(serializers.Serializer):
@@ -322,3 +328,9 @@ class AuditFilterSerializer(serializers.Serializer):
         if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
             raise serializers.ValidationError({"until": [_("Choose a time after “since”.")]})
         return attrs
+
+
+class BranchRetireSerializer(serializers.Serializer):
+    move_to = ScopedBranchField(required=False, allow_null=True, default=None, queryset=Community.objects.none(),
+                                help_text=_("Another branch in use its members and pickup points move to "
+                                            "(none: the community as a whole)"))

@@ -23,6 +23,7 @@ from communities.models import Community, JoinRequest, Role
 from communities.permissions import Perm, has_perm, invites_in_scope, members_in_scope, resolve_community
 from core.api import error_responses as errors
 from core.exceptions import NotFound
+from core.idempotency import KEY_PARAMETER, idempotent
 
 TAG = "communities"
 
@@ -56,16 +57,18 @@ class MyCommunityListView(GenericAPIView):
         page = self.paginate_queryset(selectors.my_communities(request.user))
         return self.get_paginated_response(s.MyCommunitySerializer(page, many=True, context={"request": request}).data)
 
-    @extend_schema(request=s.CommunityCreateSerializer,
-                   responses={201: s.CommunitySettingsSerializer, **errors(400)}, tags=[TAG],
+    @extend_schema(request=s.CommunityCreateSerializer, parameters=[KEY_PARAMETER],
+                   responses={201: s.CommunitySettingsSerializer, **errors(400, 422)}, tags=[TAG],
                    summary=_lazy("Create a community"),
                    description=_lazy("The caller becomes its owner. Add a cover with POST …/cover/."))
     def post(self, request):
-        data = s.CommunityCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        community = services.community_create(owner=request.user, **data.validated_data)
-        return Response(s.CommunitySettingsSerializer(community, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+        def create():
+            data = s.CommunityCreateSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            community = services.community_create(owner=request.user, **data.validated_data)
+            return Response(s.CommunitySettingsSerializer(community, context={"request": request}).data,
+                            status=status.HTTP_201_CREATED)
+        return idempotent(request, "community-create", create)
 
 
 class CommunityDetailView(CommunityAPIView):
@@ -77,7 +80,7 @@ class CommunityDetailView(CommunityAPIView):
                    summary=_lazy("A community I belong to"))
     def get(self, request, slug):
         mine = get_object_or_404(selectors.my_communities(request.user), pk=self.membership.pk)
-        context = {"request": request, "branches": selectors.branches(self.community)}
+        context = {"request": request, "branches": selectors.branches(self.community).filter(retired_at__isnull=True)}
         return Response(s.CommunityDetailSerializer(mine, context=context).data)
 
     def required_permission(self, request) -> Perm | None:
@@ -160,20 +163,20 @@ class BranchListView(CommunityAPIView):
 
     permission = Perm.MANAGE_BRANCHES
 
-    @extend_schema(responses={200: s.BranchSerializer(many=True), **errors(403, 404)}, tags=[TAG],
+    @extend_schema(responses={200: s.AdminBranchSerializer(many=True), **errors(403, 404)}, tags=[TAG],
                    summary=_lazy("Branches"))
     def get(self, request, slug):
         page = self.paginate_queryset(selectors.branches(self.community))
-        return self.get_paginated_response(s.BranchSerializer(page, many=True).data)
+        return self.get_paginated_response(s.AdminBranchSerializer(page, many=True).data)
 
-    @extend_schema(request=s.BranchWriteSerializer, responses={201: s.BranchSerializer,
+    @extend_schema(request=s.BranchWriteSerializer, responses={201: s.AdminBranchSerializer,
                    **errors(400, 403, 404, 409)}, tags=[TAG], summary=_lazy("Create a branch"),
                    description=_lazy("A leader given here becomes at least a leader and joins the branch."))
     def post(self, request, slug):
         data = s.BranchWriteSerializer(data=request.data, context={"community": self.community})
         data.is_valid(raise_exception=True)
         branch = services.branch_create(actor=self.membership, **data.validated_data)
-        return Response(s.BranchSerializer(selectors.branches(self.community).get(pk=branch.pk)).data,
+        return Response(s.AdminBranchSerializer(selectors.branches(self.community).get(pk=branch.pk)).data,
                         status=status.HTTP_201_CREATED)
 
 
@@ -182,7 +185,7 @@ class BranchDetailView(CommunityAPIView):
 
     permission = Perm.MANAGE_BRANCHES
 
-    @extend_schema(request=s.BranchWriteSerializer(partial=True), responses={200: s.BranchSerializer,
+    @extend_schema(request=s.BranchWriteSerializer(partial=True), responses={200: s.AdminBranchSerializer,
                    **errors(400, 403, 404, 409)}, tags=[TAG], summary=_lazy("Change a branch"),
                    description=_lazy("Only the fields given change; a null leader leaves the branch without one."))
     def patch(self, request, slug, pk):
@@ -191,7 +194,50 @@ class BranchDetailView(CommunityAPIView):
         branch = get_object_or_404(self.community.branches.select_related("leader"), pk=pk)
         values = {"name": branch.name, "leader": branch.leader, **data.validated_data}
         services.branch_update(actor=self.membership, branch=branch, **values)
-        return Response(s.BranchSerializer(selectors.branches(self.community).get(pk=branch.pk)).data)
+        return Response(s.AdminBranchSerializer(selectors.branches(self.community).get(pk=branch.pk)).data)
+
+
+class BranchRetireView(CommunityAPIView):
+    """Retire a branch: its members, pickup points and invites move to ``move_to`` or to no branch."""
+
+    permission = Perm.MANAGE_BRANCHES
+
+    @extend_schema(request=s.BranchRetireSerializer, responses={200: s.AdminBranchSerializer,
+                   **errors(400, 403, 404, 409)}, tags=[TAG], summary=_lazy("Retire a branch"),
+                   description=_lazy("409 branch_in_use while a published group-buy is aimed at it; 409 retired "
+                                     "when it is retired already."))
+    def post(self, request, slug, pk):
+        branch = get_object_or_404(self.community.branches, pk=pk)
+        data = s.BranchRetireSerializer(data=request.data, context={"community": self.community})
+        data.is_valid(raise_exception=True)
+        services.branch_retire(actor=self.membership, branch=branch, move_to=data.validated_data["move_to"])
+        return Response(s.AdminBranchSerializer(selectors.branches(self.community).get(pk=branch.pk)).data)
+
+
+class BranchRestoreView(CommunityAPIView):
+    """Use a retired branch again."""
+
+    permission = Perm.MANAGE_BRANCHES
+
+    @extend_schema(request=None, responses={200: s.AdminBranchSerializer, **errors(403, 404, 409)}, tags=[TAG],
+                   summary=_lazy("Use a retired branch again"))
+    def post(self, request, slug, pk):
+        branch = get_object_or_404(self.community.branches, pk=pk)
+        services.branch_restore(actor=self.membership, branch=branch)
+        return Response(s.AdminBranchSerializer(selectors.branches(self.community).get(pk=branch.pk)).data)
+
+
+class CommunitySettingsView(CommunityAPIView):
+    """A community's settings as its admins see them (what PATCH on the community answers)."""
+
+    permission = Perm.MANAGE_SETTINGS
+
+    @extend_schema(responses={200: s.CommunitySettingsSerializer, **errors(403, 404)}, tags=[TAG],
+                   summary=_lazy("A community's settings"),
+                   description=_lazy("Admins and the owner: rules, join policy, payment instructions and "
+                                     "receiving QR, payment window, commission settings."))
+    def get(self, request, slug):
+        return Response(s.CommunitySettingsSerializer(self.community, context={"request": request}).data)
 
 
 # Audit log -----------------------------------------------------------------------------------

@@ -597,7 +597,7 @@ class GroupBuyUpdateSerializer(serializers.Serializer):
 class AdminGroupBuySerializer(GroupBuySerializer):
     """A round as the console sees it: who it reaches and what its leader earns, besides what members see."""
 
-    branches = serializers.PrimaryKeyRelatedField(source="branches.all", many=True, read_only=True,
+    branches = serializers.PrimaryKeyRelatedField(many=True, read_only=True,
                                                   help_text=_("Branch ids it reaches (none: the whole community)"))
     commission_rate = serializers.DecimalField(max_digits=5, decimal_places=4, read_only=True)
 

@@ -920,7 +920,7 @@ def _point_choices(view: CommunityAPIView, data: dict) -> dict:
     if "branch" in data:
         chosen["branch"] = None
         if data["branch"] is not None:
-            chosen["branch"] = view.community.branches.filter(pk=data["branch"]).first()
+            chosen["branch"] = view.community.active_branches().filter(pk=data["branch"]).first()
             if chosen["branch"] is None:
                 fields["branch"] = [_("Choose a branch of this community.")]
     if fields:

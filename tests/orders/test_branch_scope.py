@@ -282,7 +282,7 @@ def route_targets(world, name, converters):
         return [{"pk": world["invite"].pk}]
     if short == "request_decide":
         return [{"pk": world["request"].pk, "decision": "approve"}]
-    if short == "branch_edit":
+    if short.startswith("branch_"):
         return [{"pk": world["east"].pk}]
     raise AssertionError(f"add the East rows of {name} to the walk")
 
@@ -445,6 +445,9 @@ def api_calls(world):
         ("get", url(slug, "branches"), None),
         ("post", url(slug, "branches"), {"name": "pwned", "leader": world["east_buyer"].user_id}),
         ("patch", url(slug, "branches", east.pk), {"name": "pwned", "leader": world["west_lead"].user_id}),
+        ("post", url(slug, "branches", east.pk, "retire"), {"move_to": world["west"].pk}),
+        ("post", url(slug, "branches", east.pk, "restore"), {}),
+        ("get", url(slug, "settings"), None),
         ("get", url(slug, "audit"), None),
         # East's pending join request is not West's leader's to withdraw; nor is another community theirs to leave.
         ("post", f"/api/v1/join-requests/{world['request'].pk}/withdraw/", {}),
@@ -543,7 +546,8 @@ def test_west_leader_walks_every_api_action_on_east_and_reads_or_changes_nothing
         "api-admin-transfers", "api-admin-refunds", "api-admin-refunds-paid-back", "api-admin-orders",
         "api-admin-order", "api-admin-ship", "api-admin-deliver", "api-admin-wallets", "api-admin-wallet-entries",
         "api-admin-commissions", "api-community-cover", "api-community-payment-qr",
-        "api-community-transfer-ownership", "api-branches", "api-branch", "api-audit", "api-community-leave",
+        "api-community-transfer-ownership", "api-branches", "api-branch", "api-branch-retire", "api-branch-restore",
+        "api-community-settings", "api-audit", "api-community-leave",
         "api-my-join-requests", "api-join-request-withdraw", "api-products", "api-product", "api-product-retire",
         "api-product-restore", "api-product-images", "api-product-image", "api-categories", "api-category",
         "api-suppliers", "api-supplier", "api-admin-group-buys", "api-admin-group-buy", "api-admin-group-buy-copy",
