@@ -10,6 +10,8 @@ class Category(models.Model):
     community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="categories")
     name = models.CharField(_("name"), max_length=60)
     position = models.PositiveIntegerField(_("position"), default=0)
+    # For clients that sync (?updated_since=).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         verbose_name = _("category")
@@ -30,6 +32,7 @@ class Supplier(models.Model):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         verbose_name = _("supplier")

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, Max, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Category, Product, ProductImage, Supplier
@@ -198,7 +199,7 @@ def category_update(*, actor: Membership, category: Category, name: str | None =
         return category
     try:
         with transaction.atomic():
-            Category.objects.filter(pk=category.pk).update(**{k: values[k] for k in changed})
+            Category.objects.filter(pk=category.pk).update(**{k: values[k] for k in changed}, updated_at=timezone.now())
             audit_record(community=community, actor=actor.user, action="category.updated", obj=category,
                          changes=changed)
     except IntegrityError:
@@ -272,7 +273,7 @@ def supplier_update(*, actor: Membership, supplier: Supplier, **fields) -> Suppl
         return supplier
     try:
         with transaction.atomic():
-            Supplier.objects.filter(pk=supplier.pk).update(**{k: values[k] for k in changed})
+            Supplier.objects.filter(pk=supplier.pk).update(**{k: values[k] for k in changed}, updated_at=timezone.now())
             audit_record(community=community, actor=actor.user, action="supplier.updated", obj=supplier,
                          changed=sorted(changed))
     except IntegrityError:
@@ -428,7 +429,8 @@ def product_reserve_stock(*, product_id: int, quantity: int) -> None:
     _check_quantity(quantity)
     if quantity == 0:
         return
-    if Product.objects.filter(pk=product_id, stock__gte=quantity).update(stock=F("stock") - quantity):
+    if Product.objects.filter(pk=product_id, stock__gte=quantity).update(stock=F("stock") - quantity,
+                                                                        updated_at=timezone.now()):
         return
     row = Product.objects.filter(pk=product_id).values("name", "stock").first()
     if row is None:
@@ -448,6 +450,6 @@ def product_release_stock(*, product_id: int, quantity: int) -> None:
     _check_quantity(quantity)
     if quantity == 0:
         return
-    Product.objects.filter(pk=product_id, stock__isnull=False).update(stock=Case(
+    Product.objects.filter(pk=product_id, stock__isnull=False).update(updated_at=timezone.now(), stock=Case(
         When(stock__gt=MAX_STOCK - quantity, then=Value(MAX_STOCK)),
         default=F("stock") + quantity))

@@ -11,8 +11,25 @@ from rest_framework.metadata import SimpleMetadata
 from core.inputs import MAX_INT, parse_int
 
 
+MAX_PAGE_SIZE = 200
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
-    """?page=N (or "last"). Not a page number at all: 400 on the field; past the last page: 404."""
+    """?page=N (or "last") and ?page_size=N (1 to MAX_PAGE_SIZE; 50 when not given). Not a number at
+    all, or a size past the maximum: 400 on the parameter; past the last page: 404."""
+
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw in (None, ""):
+            return self.page_size
+        size = parse_int(raw, minimum=1, maximum=self.max_page_size)
+        if size is None:
+            raise exceptions.ValidationError({self.page_size_query_param: [
+                _("Give a page size from 1 to %(max)s.") % {"max": self.max_page_size}]})
+        return size
 
     def get_page_number(self, request, paginator):
         raw = request.query_params.get(self.page_query_param) or 1
@@ -29,6 +46,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
         for parameter in parameters:
             if parameter["name"] == self.page_query_param:
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size, "default": 50}
         return parameters
 
 

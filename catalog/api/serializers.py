@@ -12,7 +12,6 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from catalog.models import Category, Product, ProductImage, Supplier
-from core.api import IdOrNoneField
 
 
 def _absolute(request, url: str) -> str:
@@ -61,7 +60,7 @@ class ProductSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = ["id", "name", "description", "unit", "list_price", "currency", "stock", "category", "supplier",
-                  "consumption_cycle_days", "is_active", "images"]
+                  "consumption_cycle_days", "is_active", "images", "updated_at"]
         read_only_fields = fields
 
     def get_currency(self, product) -> str:
@@ -103,18 +102,6 @@ class ProductWriteSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False, help_text=_("On sale"))
 
 
-class ProductFilterSerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=100,
-                              help_text=_("Part of the name or description"))
-    category = IdOrNoneField(required=False, allow_blank=True,
-                             help_text=_('A category id, or "none" for products without one'))
-    supplier = IdOrNoneField(required=False, allow_blank=True,
-                             help_text=_('A supplier id, or "none" for products without one'))
-    active = serializers.BooleanField(required=False, allow_null=True, default=None,
-                                      help_text=_("Catalog managers only: on sale (true) or off sale (false). "
-                                                  "Members always see products on sale only."))
-
-
 class ProductImageUploadSerializer(serializers.Serializer):
     image = serializers.FileField(help_text=_("JPEG, PNG or WebP, up to 5 MB"))
 
@@ -124,7 +111,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Category
-        fields = ["id", "name", "position", "product_count"]
+        fields = ["id", "name", "position", "product_count", "updated_at"]
         read_only_fields = fields
 
 
@@ -144,7 +131,7 @@ class SupplierSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Supplier
-        fields = ["id", "name", "contact_name", "phone", "email", "notes", "product_count"]
+        fields = ["id", "name", "contact_name", "phone", "email", "notes", "product_count", "updated_at"]
         read_only_fields = fields
 
 

@@ -16,11 +16,14 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from catalog import selectors, services
+from catalog.models import Category, Product, Supplier
+from catalog.api import filters
 from catalog.api import serializers as s
 from communities.api.views import CommunityAPIView
 from communities.permissions import Perm, has_perm
 from core.api import error_responses as errors
 from core.exceptions import NotFound
+from core.filters import FILTER_BACKENDS
 
 TAG = "catalog"
 
@@ -66,17 +69,14 @@ class CatalogAPIView(CommunityAPIView):
 class ProductListView(CatalogAPIView):
     """GET: the community's products (members: on sale only). POST: a new product (catalog managers)."""
 
-    @extend_schema(parameters=[s.ProductFilterSerializer],
-                   responses={200: s.ProductSerializer(many=True), **errors(400, 404)}, tags=[TAG],
+    filter_backends = FILTER_BACKENDS
+    filterset_class = filters.ProductFilter
+    queryset = Product.objects.none()  # the model, for the schema; rows come from self.products()
+
+    @extend_schema(responses={200: s.ProductSerializer(many=True), **errors(400, 404)}, tags=[TAG],
                    summary=_lazy("Products"))
     def get(self, request, slug):
-        filters = s.ProductFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        values = filters.validated_data
-        active = values.get("active") if self.manages_catalog else True
-        queryset = selectors.product_list(self.community, q=values.get("q", ""), category=values.get("category"),
-                                          supplier=values.get("supplier"), active=active)
-        page = self.paginate_queryset(queryset)
+        page = self.paginate_queryset(self.filter_queryset(self.products()))
         return self.get_paginated_response(s.ProductSerializer(page, many=True, context=self.context()).data)
 
     @extend_schema(request=s.ProductWriteSerializer,
@@ -167,10 +167,15 @@ class ProductImageDetailView(CatalogAPIView):
 class CategoryListView(CatalogAPIView):
     """The community's categories, with how many products each has (members: products on sale)."""
 
-    @extend_schema(responses={200: s.CategorySerializer(many=True), **errors(404)}, tags=[TAG],
+    filter_backends = FILTER_BACKENDS
+    filterset_class = filters.CategoryFilter
+    queryset = Category.objects.none()
+
+    @extend_schema(responses={200: s.CategorySerializer(many=True), **errors(400, 404)}, tags=[TAG],
                    summary=_lazy("Categories"))
     def get(self, request, slug):
-        page = self.paginate_queryset(selectors.category_list(self.community, on_sale_only=not self.manages_catalog))
+        page = self.paginate_queryset(self.filter_queryset(
+            selectors.category_list(self.community, on_sale_only=not self.manages_catalog)))
         return self.get_paginated_response(s.CategorySerializer(page, many=True).data)
 
     @extend_schema(request=s.CategoryWriteSerializer, responses={201: s.CategorySerializer,
@@ -212,10 +217,14 @@ class SupplierListView(CatalogAPIView):
     def required_permission(self, request) -> Perm | None:
         return Perm.MANAGE_CATALOG
 
-    @extend_schema(responses={200: s.SupplierSerializer(many=True), **errors(403, 404)}, tags=[TAG],
+    filter_backends = FILTER_BACKENDS
+    filterset_class = filters.SupplierFilter
+    queryset = Supplier.objects.none()
+
+    @extend_schema(responses={200: s.SupplierSerializer(many=True), **errors(400, 403, 404)}, tags=[TAG],
                    summary=_lazy("Suppliers"))
     def get(self, request, slug):
-        page = self.paginate_queryset(selectors.supplier_list(self.community))
+        page = self.paginate_queryset(self.filter_queryset(selectors.supplier_list(self.community)))
         return self.get_paginated_response(s.SupplierSerializer(page, many=True).data)
 
     @extend_schema(request=s.SupplierWriteSerializer, responses={201: s.SupplierSerializer,

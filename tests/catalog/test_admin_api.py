@@ -54,11 +54,14 @@ def test_managers_create_change_and_delete_a_category(api_as, community, role, p
 
     created = client.post(url(community.slug, "categories"), {"name": " Greens ", "position": 3}, format="json")
     assert created.status_code == 201, created.content
-    assert created.json() == {"id": created.json()["id"], "name": "Greens", "position": 3, "product_count": 0}
+    assert created.json() == {"id": created.json()["id"], "name": "Greens", "position": 3, "product_count": 0,
+                              "updated_at": created.json()["updated_at"]}
 
     changed = client.patch(url(community.slug, "categories", fruit.pk), {"name": "Stone fruit"}, format="json")
     assert changed.status_code == 200, changed.content
-    assert changed.json() == {"id": fruit.pk, "name": "Stone fruit", "position": 1, "product_count": 1}
+    assert changed.json() == {"id": fruit.pk, "name": "Stone fruit", "position": 1, "product_count": 1,
+                              "updated_at": changed.json()["updated_at"]}
+    assert changed.json()["updated_at"] > created.json()["updated_at"]
 
     assert client.delete(url(community.slug, "categories", fruit.pk)).status_code == 204
     assert not Category.objects.filter(pk=fruit.pk).exists()
