@@ -10,19 +10,28 @@ from django.contrib.auth.views import redirect_to_login
 from django.utils import timezone
 
 from communities.permissions import resolve_community
-from core.exceptions import DomainError
+from core.exceptions import DomainError, NotFound
 from core.pages import error_page
 
 
-def community_page(perm):
-    """Resolve /<slug>/ to (community, membership) with ``perm`` or show 404/403; login first."""
+def community_page(perm, *, stranger=None):
+    """Resolve /<slug>/ to (community, membership) with ``perm`` or show 404/403; login first.
+
+    ``stranger``: the view (same arguments, without community and membership) that answers
+    whoever is not an active member, logged in or not, instead of the login page or 404: the
+    public preview of a shared round.
+    """
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, slug, *args, **kwargs):
-            if not request.user.is_authenticated:
+            if not request.user.is_authenticated and stranger is None:
                 return redirect_to_login(request.get_full_path())
             try:
                 community, membership = resolve_community(request.user, slug, perm)
+            except NotFound as error:
+                if stranger is not None:
+                    return stranger(request, slug, *args, **kwargs)
+                return error_page(request, error)
             except DomainError as error:
                 return error_page(request, error)
             request.community = community
