@@ -29,5 +29,5 @@ def community_poster(request, community: Community, *, member_count: int) -> Pos
              ngettext("%(n)s member", "%(n)s members", member_count) % {"n": member_count}]
     hint = (_("Long-press the QR code to join") if poster_is_public(community)
             else _("Members: long-press the QR code to open"))
-    return Poster(title=community.name, url=share_url(request, community), footer=community.name, hint=hint,
+    return Poster(title=community.name, url=share_url(request, community), footer=_("Come and join us"), hint=hint,
                   photo=community.cover.name if community.cover else "", lines=tuple(lines))

@@ -5,7 +5,7 @@ The layout knows nothing of rounds or communities: the apps say what a poster sh
 them with that hash as the ETag. A poster is drawn again only when something on it changes.
 
 Chinese text needs a CJK font, found on the machine, never downloaded: settings.POSTER_FONT and
-POSTER_FONT_BOLD (Debian's fonts-noto-cjk by default, which scripts/ensure-system-packages.sh and
+POSTER_FONT_BOLD (Debian's fonts-noto-cjk by default, which scripts/ensure-cjk-font.sh and
 the Dockerfile install), then the other usual CJK fonts, then DejaVu Sans (which draws no Chinese:
 the system check below says so at start-up).
 """
@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 WIDTH = 750
 PAD = 40
 # Bump when the layout changes: every cached poster is then drawn anew.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 CACHE_SECONDS = 7 * 24 * 3600
 RED, INK, GREY, LIGHT = (232, 85, 62), (34, 34, 34), (128, 128, 128), (246, 242, 238)
 
@@ -117,33 +118,41 @@ def check_poster_font(app_configs=None, **kwargs):
     if font_path(False)[0] == LATIN_ONLY:
         return [checks.Warning(
             "Share posters have no font that draws Chinese.",
-            hint="Install Debian's fonts-noto-cjk (scripts/ensure-system-packages.sh does) or set POSTER_FONT "
+            hint="Install Debian's fonts-noto-cjk (scripts/ensure-cjk-font.sh does) or set POSTER_FONT "
                  "to a CJK font file.", id="core.W101")]
     return []
 
 
 # Drawing ---------------------------------------------------------------------------------------
 
+# A Latin word (with what sticks to it) stays whole; each CJK character may start a line.
+_TOKENS = re.compile(r"[0-9A-Za-z\u00c0-\u024f'’.,:;!?%¥$€()\-]+ ?|\S ?| ")
+
+
 def _wrap(text: str, face, width: int, max_lines: int) -> list[str]:
-    """Lines of ``text`` that fit ``width``, broken anywhere (Chinese has no spaces), the last
-    one cut with an ellipsis when the text runs over."""
+    """Lines of ``text`` that fit ``width`` (Chinese breaks between characters, English between
+    words), the last one cut with an ellipsis when the text runs over."""
+    tokens = []
+    for token in _TOKENS.findall(" ".join(text.split())):
+        # A word wider than the line is broken anywhere.
+        tokens.extend(token if face.getlength(token) > width else [token])
     lines, current = [], ""
-    for char in " ".join(text.split()):
-        if face.getlength(current + char) <= width:
-            current += char
+    for token in tokens:
+        if face.getlength((current + token).rstrip()) <= width:
+            current += token
             continue
-        lines.append(current)
-        current = char.lstrip()
+        lines.append(current.rstrip())
+        current = token.lstrip()
         if len(lines) == max_lines:
             break
     else:
-        if current:
-            lines.append(current)
+        if current.strip():
+            lines.append(current.rstrip())
         return lines
     last = lines[-1]
     while last and face.getlength(last + "…") > width:
         last = last[:-1]
-    lines[-1] = last + "…"
+    lines[-1] = last.rstrip() + "…"
     return lines
 
 
@@ -190,9 +199,11 @@ def render(poster: Poster) -> bytes:
     if photo:
         canvas.paste(photo, (0, 0))
     else:
+        # No photo: a band with the first character of the title as an avatar.
         draw.rectangle((0, 0, WIDTH, top), fill=RED)
-        for line in _wrap(poster.footer, font(48, True), inner, 1):
-            draw.text((PAD, top // 2), line, font=font(48, True), fill="white", anchor="lm")
+        radius = 52
+        draw.ellipse((PAD, top // 2 - radius, PAD + 2 * radius, top // 2 + radius), fill="white")
+        draw.text((PAD + radius, top // 2), poster.title.strip()[:1], font=font(56, True), fill=RED, anchor="mm")
 
     y = top + PAD
     for line in title_lines:
