@@ -93,6 +93,18 @@ def stranger_page(view):
     return wrapper
 
 
+def preview_page(view):
+    """A stranger's page of a round or a team: where previews are for members, the way in instead."""
+    @stranger_page
+    def wrapper(request, community, membership, *args, **kwargs):
+        if community.previews_members_only:
+            return _locked(request, community, request.get_full_path())
+        return view(request, community, membership, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    return wrapper
+
+
 # What the pages share -----------------------------------------------------------------------
 
 def _names_mode(community: Community) -> str:
@@ -175,11 +187,9 @@ def _preview_rows(round_: GroupBuy) -> list[dict]:
             for item in round_.items.all()]
 
 
-@stranger_page
+@preview_page
 def group_buy_preview(request, community, membership, pk):
     back = request.get_full_path()
-    if community.previews_members_only:
-        return _locked(request, community, back)
     round_ = _previewed_round(community, pk)
     if request.method == "POST":  # an order form sent by someone who is no longer logged in or a member
         return redirect(round_.get_absolute_url())
@@ -194,11 +204,9 @@ def group_buy_preview(request, community, membership, pk):
     })
 
 
-@stranger_page
+@preview_page
 def team_preview(request, community, membership, code):
     back = request.get_full_path()
-    if community.previews_members_only:
-        return _locked(request, community, back)
     team = _previewed_team(community, code)
     round_ = selectors.group_buy_detail(community, team.group_buy_id)
     return render(request, "orders/team.html", {
@@ -211,37 +219,37 @@ def team_preview(request, community, membership, code):
 
 # Posters --------------------------------------------------------------------------------------
 
-@stranger_page
-def _group_buy_poster_public(request, community, membership, pk):
-    if community.previews_members_only:
-        raise NotFound()
-    round_ = _previewed_round(community, pk)
-    return poster_response(request, posters.group_buy_poster(request, round_), public=True)
-
-
-@require_safe
-@community_page(Perm.VIEW, stranger=_group_buy_poster_public)
-def group_buy_poster(request, community, membership, pk):
-    round_ = visible_round(community, membership, pk)
-    public = not community.previews_members_only and round_.status in selectors.MEMBER_VISIBLE
-    return poster_response(request, posters.group_buy_poster(request, round_), public=public)
-
-
-@stranger_page
-def _team_poster_public(request, community, membership, code):
-    if community.previews_members_only:
-        raise NotFound()
-    team = _previewed_team(community, code)
-    return poster_response(request, posters.team_poster(request, team), public=True)
-
-
-@require_safe
-@community_page(Perm.VIEW, stranger=_team_poster_public)
-def team_poster(request, community, membership, code):
+def _member_team(community, membership, code) -> Team:
     team = community.teams.filter(code=code[:12]).select_related("group_buy__community", "leader").first()
     if team is None:
         raise NotFound(_("This team does not exist."), code="team_not_found")
-    return poster_response(request, posters.team_poster(request, team), public=not community.previews_members_only)
+    return team
+
+
+def _poster_view(*, for_stranger, for_member, draw, round_of):
+    """A poster's view: members get it for what they may see; strangers where previews are open.
+    Shared caches may keep it only when strangers could fetch it too."""
+    @stranger_page
+    def stranger(request, community, membership, **kwargs):
+        if community.previews_members_only:
+            raise NotFound()
+        return poster_response(request, draw(request, for_stranger(community, **kwargs)), public=True)
+
+    @require_safe
+    @community_page(Perm.VIEW, stranger=stranger)
+    def view(request, community, membership, **kwargs):
+        shown = for_member(community, membership, **kwargs)
+        public = not community.previews_members_only and round_of(shown).status in selectors.MEMBER_VISIBLE
+        return poster_response(request, draw(request, shown), public=public)
+
+    return view
+
+
+group_buy_poster = _poster_view(for_stranger=lambda community, pk: _previewed_round(community, pk),
+                                for_member=visible_round, draw=posters.group_buy_poster,
+                                round_of=lambda round_: round_)
+team_poster = _poster_view(for_stranger=lambda community, code: _previewed_team(community, code),
+                           for_member=_member_team, draw=posters.team_poster, round_of=lambda team: team.group_buy)
 
 
 # The full 接龙 list ---------------------------------------------------------------------------
@@ -254,10 +262,8 @@ def _jielong_page(request, community, round_, user_id=None):
         "previous_page": page - 1 if page > 1 else None, "next_page": page + 1 if listing.has_next else None})
 
 
-@stranger_page
+@preview_page
 def _jielong_public(request, community, membership, pk):
-    if community.previews_members_only:
-        return _locked(request, community, request.get_full_path())
     return _jielong_page(request, community, _previewed_round(community, pk))
 
 
