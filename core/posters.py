@@ -25,6 +25,7 @@ import qrcode
 from django.conf import settings
 from django.core import checks
 from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_cache_control
 from PIL import Image, ImageDraw, ImageFont, ImageOps
@@ -157,11 +158,11 @@ def _wrap(text: str, face, width: int, max_lines: int) -> list[str]:
 
 
 def _photo(name: str) -> Image.Image | None:
+    """The photo under ``name`` in the site's storage, cropped to the poster's 4:3 top."""
     if not name:
         return None
-    path = Path(settings.MEDIA_ROOT) / name
     try:
-        with Image.open(path) as image:
+        with default_storage.open(name, "rb") as file, Image.open(file) as image:
             image = ImageOps.exif_transpose(image).convert("RGB")
             return ImageOps.fit(image, (WIDTH, WIDTH * 3 // 4), method=Image.Resampling.LANCZOS)
     except (OSError, ValueError):

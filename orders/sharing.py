@@ -12,7 +12,7 @@ from __future__ import annotations
 import zoneinfo
 from urllib.parse import urlencode
 
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -191,8 +191,6 @@ def _preview_rows(round_: GroupBuy) -> list[dict]:
 def group_buy_preview(request, community, membership, pk):
     back = request.get_full_path()
     round_ = _previewed_round(community, pk)
-    if request.method == "POST":  # an order form sent by someone who is no longer logged in or a member
-        return redirect(round_.get_absolute_url())
     progress = services.group_buy_progress(round_)
     now = timezone.now()
     return render(request, "orders/group_buy.html", {

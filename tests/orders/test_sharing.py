@@ -162,6 +162,21 @@ def test_members_only_previews_show_strangers_the_way_in_not_the_round(anon, sha
     assert "Golden mango" not in anon.get(_round_url(shared_round, "orders:jielong")).content.decode()
 
 
+def test_members_only_previews_lock_teams_too(anon, owner, member, place):
+    group_buy = make_group_buy(owner, mode="team", team_size=2, title="Durian team")
+    team = place(member, group_buy, open_team=True).team
+    Community.objects.filter(pk=owner.community_id).update(previews_members_only=True)
+    kwargs = {"slug": owner.community.slug, "code": team.code}
+    html = anon.get(reverse("orders:team", kwargs=kwargs)).content.decode()
+    assert "data-join" in html and "Durian team" not in html
+    assert anon.get(reverse("orders:team_poster", kwargs=kwargs)).status_code == 404
+
+
+def test_an_order_sent_without_a_session_still_goes_to_the_login_page(anon, shared_round):
+    response = anon.post(_round_url(shared_round), {"qty_1": "1"})
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
+
+
 def test_members_still_see_the_round_when_previews_are_members_only(login, member, shared_round):
     Community.objects.filter(pk=shared_round.community_id).update(previews_members_only=True)
     html = login(member).get(_round_url(shared_round)).content.decode()
@@ -279,3 +294,17 @@ def test_join_ignores_a_next_page_outside_the_community(client, outsider, shared
     response = client.post(f"{reverse('communities:join', kwargs={'slug': community.slug})}?"
                            f"{urlencode({'next': target})}")
     assert response.status_code == 302 and response["Location"] == community.get_absolute_url()
+
+
+def test_the_round_poster_shows_the_first_product_photo(owner, member, login, settings, tmp_path):
+    from catalog.services import product_image_add
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    product = ProductFactory(community=owner.community)
+    photo = io.BytesIO()
+    Image.new("RGB", (800, 600), (40, 160, 90)).save(photo, "JPEG")
+    photo.name = "greens.jpg"
+    product_image_add(actor=owner, product=product, upload=photo)
+    group_buy = make_group_buy(owner, products=[product])
+    image = _png(login(member).get(_round_url(group_buy, "orders:group_buy_poster"))).convert("RGB")
+    assert all(abs(a - b) < 12 for a, b in zip(image.getpixel((375, 200)), (40, 160, 90)))
