@@ -265,7 +265,9 @@ def poster_png(poster: Poster) -> bytes:
 def poster_response(request, poster: Poster, *, public: bool) -> HttpResponse:
     """The PNG, or 304 when the phone holds this very poster already (the ETag is its digest)."""
     etag = f'"{poster.digest()}"'
-    if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+    # A proxy that compresses may have weakened the tag (W/"…"): the poster is the same.
+    held = [tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")]
+    if etag in held or "*" in held:
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(poster_png(poster), content_type="image/png")

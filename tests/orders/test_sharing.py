@@ -76,6 +76,7 @@ def test_round_poster_is_a_750_wide_png_redrawn_only_when_progress_changes(owner
     again = client.get(url)
     assert again.content == first.content and again["ETag"] == first["ETag"] and len(drawn) == 1
     assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    assert client.get(url, HTTP_IF_NONE_MATCH=f'"other", W/{first["ETag"]}').status_code == 304
 
     top_up(owner, member, "100.00")
     services.order_pay_with_wallet(member=member, order=place(member, group_buy, qty=2))
