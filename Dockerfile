@@ -5,7 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     DJANGO_SETTINGS_MODULE=config.settings.prod
 WORKDIR /app
 
-RUN apt-get update && apt-get install -y --no-install-recommends gettext && rm -rf /var/lib/apt/lists/*
+# fonts-noto-cjk: the share posters draw Chinese text (core/posters.py).
+RUN apt-get update && apt-get install -y --no-install-recommends gettext fonts-noto-cjk && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml ./
 # Dependencies first (pinned in pyproject.toml), so code changes reuse this layer.
 RUN pip install --upgrade pip && pip install .

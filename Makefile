@@ -18,10 +18,12 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
+	-bash scripts/ensure-cjk-font.sh
 	$(PY) -m core.devservices run
 
 test: $(STAMP)
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-cjk-font.sh
 	$(PY) -m core.devservices up >/dev/null
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 

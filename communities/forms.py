@@ -38,6 +38,22 @@ class CommunitySettingsForm(CommunityForm):
         label=_("Payment window (minutes)"), min_value=5, max_value=10080, initial=30,
         help_text=_("Unpaid orders are cancelled after this long and give their stock back."))
     commission_recipient = forms.ChoiceField(label=_("Commission goes to"), choices=Community.CommissionRecipient.choices)
+    jielong_names = forms.ChoiceField(label=_("Names in the order list"), choices=Community.BuyerNames.choices,
+                                      initial=Community.BuyerNames.MASKED,
+                                      help_text=_("How the 接龙 list of a round shows who ordered. Phone numbers "
+                                                  "and e-mail addresses are never shown."))
+    previews_members_only = forms.BooleanField(
+        label=_("Previews for members only"), required=False,
+        help_text=_("When ticked, a shared round or team link shows non-members only the way to join, not the round."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound and "jielong_names" not in self.data:
+            # A post from a page older than the field keeps what was chosen (clean_jielong_names).
+            self.fields["jielong_names"].required = False
+
+    def clean_jielong_names(self):
+        return self.cleaned_data.get("jielong_names") or self.initial.get("jielong_names") or Community.BuyerNames.MASKED
 
 
 class JoinRequestForm(forms.Form):

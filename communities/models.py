@@ -70,6 +70,20 @@ class Community(models.Model):
     commission_recipient = models.CharField(_("commission goes to"), max_length=20,
                                             choices=CommissionRecipient.choices,
                                             default=CommissionRecipient.BRANCH_LEADER)
+
+    # Sharing: how the 接龙 list names buyers, and whether a round's link shows it to non-members.
+    class BuyerNames(models.TextChoices):
+        FULL = "full", _("Full name")
+        MASKED = "masked", _("Masked (张*)")
+        HIDDEN = "hidden", _("Hidden (a buyer)")
+
+    jielong_names = models.CharField(_("names in the order list"), max_length=8, choices=BuyerNames.choices,
+                                     default=BuyerNames.MASKED,
+                                     help_text=_("How the 接龙 list of a round shows who ordered."))
+    previews_members_only = models.BooleanField(
+        _("previews for members only"), default=False,
+        help_text=_("When ticked, a shared round or team link shows non-members only the way to join, "
+                    "not the round."))
     created_at = models.DateTimeField(auto_now_add=True)
     # A branch no longer in use: nobody belongs to it or joins it, nothing new is aimed at it.
     retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
@@ -85,6 +99,8 @@ class Community(models.Model):
             models.CheckConstraint(condition=~Q(parent=F("id")), name="community_not_own_parent"),
             models.CheckConstraint(condition=Q(payment_window_minutes__gte=5) & Q(payment_window_minutes__lte=10080),
                                    name="community_payment_window_range"),
+            models.CheckConstraint(condition=Q(jielong_names__in=["full", "masked", "hidden"]),
+                                   name="community_jielong_names_valid"),
         ]
 
     def __str__(self):

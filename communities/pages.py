@@ -10,19 +10,29 @@ from django.contrib.auth.views import redirect_to_login
 from django.utils import timezone
 
 from communities.permissions import resolve_community
-from core.exceptions import DomainError
+from core.exceptions import DomainError, NotFound
 from core.pages import error_page
 
 
-def community_page(perm):
-    """Resolve /<slug>/ to (community, membership) with ``perm`` or show 404/403; login first."""
+def community_page(perm, *, stranger=None):
+    """Resolve /<slug>/ to (community, membership) with ``perm`` or show 404/403; login first.
+
+    ``stranger``: the view (same arguments, without community and membership) that answers a
+    GET from whoever is not an active member, logged in or not, instead of the login page or 404:
+    the public preview of a shared round. Anything else they send is answered as before.
+    """
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, slug, *args, **kwargs):
-            if not request.user.is_authenticated:
+            previews = stranger is not None and request.method in ("GET", "HEAD")
+            if not request.user.is_authenticated and not previews:
                 return redirect_to_login(request.get_full_path())
             try:
                 community, membership = resolve_community(request.user, slug, perm)
+            except NotFound as error:
+                if previews:
+                    return stranger(request, slug, *args, **kwargs)
+                return error_page(request, error)
             except DomainError as error:
                 return error_page(request, error)
             request.community = community

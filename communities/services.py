@@ -24,7 +24,8 @@ from core.images import clean_image
 from core.notifications import in_language_of, notify
 
 COMMUNITY_FIELDS = ("name", "description", "rules", "kind", "purpose", "join_policy", "timezone", "currency",
-                    "payment_instructions", "payment_window_minutes", "commission_recipient")
+                    "payment_instructions", "payment_window_minutes", "commission_recipient", "jielong_names",
+                    "previews_members_only")
 
 
 def _new_slug() -> str:

@@ -1,21 +1,24 @@
 """Member pages (mobile web): my communities, create, invite landing, join, community home."""
 
 import io
+from urllib.parse import urlencode
 
 import qrcode
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts import services as account_services
 from accounts.forms import SignUpForm
-from communities import selectors, services
+from communities import posters, selectors, services
 from communities.forms import CommunityForm, JoinRequestForm
 from communities.models import Community, JoinRequest, Membership
 from communities.permissions import Perm, has_perm, membership_of
@@ -24,6 +27,7 @@ from core.forms import add_domain_error
 from communities.home import home_sections
 from communities.pages import community_page
 from core.pages import error_page
+from core.posters import poster_response
 
 
 @login_required
@@ -53,6 +57,8 @@ def home(request, community, membership):
         "community": community,
         "membership": membership,
         "member_count": community.memberships.filter(status=Membership.Status.ACTIVE).count(),
+        "share": {"url": posters.share_url(request, community), "title": community.name,
+                  "poster_url": request.build_absolute_uri(reverse("communities:poster", kwargs={"slug": community.slug}))},
         "branches": selectors.branches(community),
         "can_console": has_perm(membership, Perm.VIEW_CONSOLE),
         "can_invite": has_perm(membership, Perm.INVITE),
@@ -129,13 +135,35 @@ def invite_qr(request, code):
     return HttpResponse(buffer.getvalue(), content_type="image/png")
 
 
+def _poster(request, community):
+    count = community.memberships.filter(status=Membership.Status.ACTIVE).count()
+    return poster_response(request, posters.community_poster(request, community, member_count=count),
+                           public=posters.poster_is_public(community))
+
+
+def _public_poster(request, slug):
+    community = get_object_or_404(Community, slug=slug, parent__isnull=True)
+    if not posters.poster_is_public(community):
+        raise Http404
+    return _poster(request, community)
+
+
+@require_safe
+@community_page(Perm.VIEW, stranger=_public_poster)
+def poster(request, community, membership):
+    """The community's share poster (PNG): anyone may fetch it where the join page is public."""
+    return _poster(request, community)
+
+
 def join(request, slug):
     """Join an open community, or ask to join one that reviews members. Invite-only: 404."""
     community = get_object_or_404(Community, slug=slug, parent__isnull=True,
                                   join_policy__in=[Community.JoinPolicy.OPEN, Community.JoinPolicy.APPROVAL])
     membership = membership_of(request.user, community)
+    # A shared round's preview sends people here with ?next=<the round>: back there once in.
+    back = _next_within(request, community) or community.get_absolute_url()
     if membership is not None and membership.is_active:
-        return redirect(community.get_absolute_url())
+        return redirect(back)
     if membership is not None and membership.status == Membership.Status.BANNED:
         return error_page(request, Forbidden(services.BANNED_MESSAGE(), code="banned"))
     pending = None
@@ -145,19 +173,32 @@ def join(request, slug):
     form = JoinRequestForm(request.POST or None)
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return redirect(f"{settings_login_url()}?next={request.path}")
+            return redirect(f"{settings_login_url()}?{urlencode({'next': request.get_full_path()})}")
         try:
             if community.join_policy == Community.JoinPolicy.OPEN:
                 services.membership_join(user=request.user, community=community)
                 messages.success(request, _("Welcome to %(name)s!") % {"name": community.name})
-                return redirect(community.get_absolute_url())
+                return redirect(back)
             if form.is_valid():
                 services.join_request_create(user=request.user, community=community, **form.cleaned_data)
                 messages.success(request, _("Your request was sent. You will be told when an admin answers."))
-                return redirect("communities:join", slug=community.slug)
+                return redirect(request.get_full_path())
         except DomainError as error:
             add_domain_error(form, error)
-    return render(request, "communities/join.html", {"community": community, "form": form, "pending": pending})
+    og = {"title": community.name, "description": community.purpose or community.description[:150],
+          "image": request.build_absolute_uri(reverse("communities:poster", kwargs={"slug": community.slug})),
+          "url": posters.share_url(request, community)}
+    return render(request, "communities/join.html", {"community": community, "form": form, "pending": pending,
+                                                     "og": og})
+
+
+def _next_within(request, community) -> str | None:
+    """The ``next`` page asked for, when it is a page of this community on this site."""
+    target = request.GET.get("next") or ""
+    prefix = f"/c/{community.slug}/"
+    if target.startswith(prefix) and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return None
 
 
 @require_POST

@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from communities.permissions import Perm, has_perm, rounds_in_view
+from communities.permissions import Perm
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from communities.pages import community_page
-from orders import selectors, services
+from orders import selectors, services, sharing
 from orders.forms import OrderForm, TransferForm
 from orders.models import GroupBuy, Order, Team
 
@@ -47,18 +47,9 @@ def group_buys(request, community, membership):
         "past": past})
 
 
-@community_page(Perm.VIEW)
+@community_page(Perm.VIEW, stranger=sharing.group_buy_preview)
 def group_buy(request, community, membership, pk):
-    try:
-        round_ = selectors.group_buy_detail(community, pk)
-    except GroupBuy.DoesNotExist:
-        raise Http404
-    manages = has_perm(membership, Perm.MANAGE_GROUP_BUYS)
-    if round_.status == GroupBuy.Status.DRAFT and not manages:
-        raise Http404
-    if not selectors.group_buys_for_member(membership).filter(pk=round_.pk).exists() \
-            and not (manages and rounds_in_view(membership, community.group_buys).filter(pk=round_.pk).exists()):
-        raise Http404  # a round published to other branches (a leader sees those of their own and their own)
+    round_ = sharing.visible_round(community, membership, pk)
     items = list(round_.items.all())
     form = OrderForm(request.POST or None, items=items,
                      initial={"token": uuid.uuid4().hex, "team": request.GET.get("team", ""),
@@ -93,6 +84,7 @@ def group_buy(request, community, membership, pk):
         "points": list(round_.pickup_points.all()),
         "my_orders": list(community.orders.filter(group_buy=round_, member=request.user)
                           .exclude(status__in=["cancelled"]).order_by("-created_at")[:5]),
+        **sharing.round_share_context(request, community, round_, user_id=request.user.pk, progress=progress),
     }, status=400 if request.method == "POST" else 200)
 
 
@@ -174,16 +166,17 @@ def pickup_qr(request, community, membership, pk):
     return response
 
 
-@community_page(Perm.VIEW)
+@community_page(Perm.VIEW, stranger=sharing.team_preview)
 def team(request, community, membership, code):
-    team = community.teams.filter(code=code).select_related("group_buy", "leader").first()
+    team = community.teams.filter(code=code).select_related("group_buy__community", "leader").first()
     if team is None:
         raise Http404
-    members = list(team.orders.filter(status__in=services.LIVE_STATUSES).select_related("member").order_by("created_at"))
+    members = sharing.team_members(team, community)
     return render(request, "orders/team.html", {
         "community": community, "membership": membership, "team": team, "members": members,
         "mine": any(o.member_id == request.user.pk for o in members),
         "share_url": request.build_absolute_uri(team.get_absolute_url()),
+        **sharing.team_share_context(request, community, team),
     })
 
 

@@ -228,7 +228,8 @@ class JoinRequestDeclineSerializer(serializers.Serializer):
 # Settings (admins) ---------------------------------------------------------------------------
 
 SETTINGS_FIELDS = ["name", "description", "rules", "kind", "purpose", "join_policy", "timezone", "currency",
-                   "payment_instructions", "payment_window_minutes", "commission_recipient"]
+                   "payment_instructions", "payment_window_minutes", "commission_recipient", "jielong_names",
+                   "previews_members_only"]
 _WINDOW = CommunitySettingsForm.base_fields["payment_window_minutes"]
 
 

@@ -137,6 +137,11 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
 # Uploads are served by Django from MEDIA_ROOT; in production put a CDN or object storage in front.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+# Share posters draw Chinese text with a CJK font from the machine (never downloaded at run time):
+# Debian's fonts-noto-cjk, which scripts/ensure-cjk-font.sh and the Dockerfile install.
+# core.posters falls back to other common CJK fonts, and its system check warns when none is found.
+POSTER_FONT = env.str("POSTER_FONT", default="/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+POSTER_FONT_BOLD = env.str("POSTER_FONT_BOLD", default="/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 

@@ -11,8 +11,9 @@ from tests.factories import CommunityFactory, InviteFactory, MembershipFactory, 
 pytestmark = pytest.mark.django_db
 
 # Pages that are public on purpose: the invite landing (anyone holding the code) and the join page
-# of an open/approval community. They are tested in test_pages.py.
-PUBLIC = {"communities:invite", "communities:invite_qr", "communities:join"}
+# of an open/approval community (tested in test_pages.py), and the share poster of such a community,
+# which shows what its join page shows (tested in tests/orders/test_sharing.py).
+PUBLIC = {"communities:invite", "communities:invite_qr", "communities:join", "communities:poster"}
 
 
 def community_patterns():
