@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('communities', '0002_community_commission_recipient_and_more'),
+        ('communities', '0003_share_settings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
