@@ -7,6 +7,7 @@ app_name = "orders"
 urlpatterns = [
     path("c/<slug:slug>/buy/", views.group_buys, name="group_buys"),
     path("c/<slug:slug>/buy/<int:pk>/", views.group_buy, name="group_buy"),
+    path("c/<slug:slug>/buy/<int:pk>/live.json", views.group_buy_live, name="group_buy_live"),
     path("c/<slug:slug>/orders/", views.my_orders, name="my_orders"),
     path("c/<slug:slug>/orders/<int:pk>/", views.order, name="order"),
     path("c/<slug:slug>/orders/<int:pk>/pay/", views.order_pay, name="order_pay"),
