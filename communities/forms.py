@@ -98,3 +98,15 @@ class RoleForm(forms.Form):
 
 class BanForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class BranchChoiceForm(forms.Form):
+    """A member's choice of branch, among the community's own (another id is a field error)."""
+
+    branch = forms.ModelChoiceField(queryset=None, label=_("My branch"), empty_label=None,
+                                    widget=forms.RadioSelect,
+                                    error_messages={"invalid_choice": _("Choose one of the branches listed.")})
+
+    def __init__(self, *args, branches, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = Community.objects.filter(pk__in=[b.pk for b in branches])
