@@ -249,6 +249,7 @@ def team(request, community, membership, code):
     return render(request, "orders/team.html", {
         "community": community, "membership": membership, "team": team, "members": members,
         "mine": any(o.member_id == request.user.pk for o in members),
+        "still_needed": max(0, team.size - team.paid_count),
         "share_url": request.build_absolute_uri(team.get_absolute_url()),
     })
 
