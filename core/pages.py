@@ -51,8 +51,8 @@ def _local_path(url: str) -> str | None:
 def keep_posted_form(request) -> dict | None:
     """Remember what a refused POST carried (in the session, for after the log-in); None if it
     came from another site or holds nothing worth keeping."""
-    if request.method != "POST" or not _same_origin(request):
-        return None
+    if request.method != "POST" or not _same_origin(request) or request.path == resolve_url(settings.LOGIN_URL):
+        return None  # a log-in form is simply shown again (a password is never kept)
     fields, total = [], 0
     for name, values in request.POST.lists():
         if any(word in name.lower() for word in _NOT_KEPT):

@@ -37,7 +37,7 @@
     var delivery = form.querySelector('input[name=fulfilment][value=delivery]');
     if (count && delivery && delivery.checked) total += cents(form.dataset.fee);
     var countEl = form.querySelector("[data-count]"), totalEl = form.querySelector("[data-total]");
-    if (countEl) countEl.textContent = !count ? t.none : count === 1 ? t.one : (t.many || "").replace("%(n)s", count);
+    if (countEl) countEl.textContent = !count ? t.none : count === 1 ? t.one : (t.many || "").replace("#", count);
     if (totalEl) totalEl.textContent = count ? format(total, form.dataset.currency) : "";
     var button = form.querySelector(".buy-button");
     if (button) button.classList.toggle("empty", !count);
@@ -104,7 +104,7 @@
       var row = document.querySelector('.item[data-item="' + id + '"]');
       if (!row) return;
       var left = data.remaining[id], label = row.querySelector("[data-left]"), input = row.querySelector(".qty input");
-      if (label) label.textContent = left > 0 ? (t.left || "").replace("%(n)s", left) : t.soldout;
+      if (label) label.textContent = left > 0 ? (t.left || "").replace("#", left) : t.soldout;
       if (input) {
         var cap = Math.min(parseInt(input.max, 10), left);
         input.dataset.max = cap;
