@@ -20,7 +20,7 @@ from communities.pages import community_page
 from orders import selectors, services
 from orders.forms import OrderForm, TransferForm
 from catalog.services import MAX_IMAGES_PER_PRODUCT as MAX_PHOTOS
-from orders.models import GroupBuy, MemberAllowance, Order, Team
+from orders.models import GroupBuy, MemberAllowance, Order
 from orders.services import MAX_QUANTITY
 
 LIVE_SECONDS = 10  # how stale the round page's self-refreshing progress may be
