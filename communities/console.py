@@ -12,7 +12,7 @@ from communities import console_sweeps, selectors, services
 from communities.forms import BanForm, BranchForm, CommunitySettingsForm, InviteForm, RoleForm
 from communities.models import Community, Membership, Role
 from communities.permissions import Perm, acts_community_wide, has_perm, invites_in_scope, members_in_scope
-from core.exceptions import DomainError
+from core.exceptions import DomainError, ValidationFailed
 from core.forms import add_domain_error
 from core.inputs import parse_id
 from communities.pages import community_page
@@ -134,7 +134,8 @@ def requests(request, community, membership):
     pending = selectors.pending_requests(community)
     decided = community.join_requests.exclude(status="pending").select_related("user", "decided_by")[:30]
     return render(request, "console/requests.html", _ctx(request, community, membership, pending=pending,
-                                                         decided=decided, section="requests"))
+                                                         decided=decided, branches=list(selectors.branches(community)),
+                                                         section="requests"))
 
 
 @require_POST
@@ -145,7 +146,8 @@ def request_decide(request, community, membership, pk, decision):
     join_request = get_object_or_404(community.join_requests.select_related("user"), pk=pk)
     try:
         if decision == "approve":
-            services.join_request_approve(actor=membership, join_request=join_request)
+            services.join_request_approve(actor=membership, join_request=join_request,
+                                          branch=_posted_branch(community, request.POST.get("branch", "")))
             messages.success(request, _("%(name)s joined the community.") % {"name": join_request.user.display_name})
         else:
             services.join_request_decline(actor=membership, join_request=join_request,
@@ -155,6 +157,17 @@ def request_decide(request, community, membership, pk, decision):
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("console:requests", slug=community.slug)
+
+
+def _posted_branch(community, value: str):
+    """The branch chosen in a console form: none, or one of this community's (else a field error)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    branch = community.branches.filter(pk=parse_id(value) or 0).first()
+    if branch is None:
+        raise ValidationFailed(_("Choose a branch of this community."), fields={"branch": [_("Unknown branch.")]})
+    return branch
 
 
 @community_page(Perm.INVITE)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import CURRENCY_CHOICES, TIMEZONE_CHOICES, Community, Role
 from communities.permissions import acts_community_wide
+from core.timezones import timezone_choices
 
 
 class CommunityForm(forms.Form):
@@ -18,7 +19,8 @@ class CommunityForm(forms.Form):
                               help_text=_("One line: what the group is for."))
     join_policy = forms.ChoiceField(label=_("Join policy"), choices=Community.JoinPolicy.choices,
                                     initial=Community.JoinPolicy.APPROVAL, widget=forms.RadioSelect)
-    timezone = forms.ChoiceField(label=_("Timezone"), choices=TIMEZONE_CHOICES, initial="Asia/Shanghai")
+    timezone = forms.ChoiceField(label=_("Timezone"), choices=timezone_choices([z for z, _label in TIMEZONE_CHOICES]),
+                                 initial="Asia/Shanghai")
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES, initial="CNY")
     cover = forms.FileField(label=_("Cover image"), required=False,
                             help_text=_("JPEG, PNG or WebP, up to 5 MB."),
@@ -114,3 +116,15 @@ class RoleForm(forms.Form):
 
 class BanForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class BranchChoiceForm(forms.Form):
+    """A member's choice of branch, among the community's own (another id is a field error)."""
+
+    branch = forms.ModelChoiceField(queryset=None, label=_("My branch"), empty_label=None,
+                                    widget=forms.RadioSelect,
+                                    error_messages={"invalid_choice": _("Choose one of the branches listed.")})
+
+    def __init__(self, *args, branches, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = Community.objects.filter(pk__in=[b.pk for b in branches])

@@ -24,3 +24,22 @@ def home_sections(membership: Membership) -> dict:
     for section in _SECTIONS:
         context.update(section(membership))
     return context
+
+
+# What each branch offers beside its name (its pickup points: orders knows them), for the page
+# where a member chooses their branch. A function takes the parent community and returns
+# {branch id: [lines of text]}.
+_BRANCH_DETAILS: list[Callable] = []
+
+
+def register_branch_details(details: Callable) -> None:
+    if details not in _BRANCH_DETAILS:
+        _BRANCH_DETAILS.append(details)
+
+
+def branch_details(community) -> dict[int, list]:
+    merged: dict[int, list] = {}
+    for details in _BRANCH_DETAILS:
+        for branch_id, lines in details(community).items():
+            merged.setdefault(branch_id, []).extend(lines)
+    return merged

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from communities.permissions import resolve_community
 from core.exceptions import DomainError, NotFound
-from core.pages import error_page
+from core.pages import error_page, form_expired_page, keep_posted_form
 
 
 def community_page(perm, *, stranger=None):
@@ -26,6 +26,8 @@ def community_page(perm, *, stranger=None):
         def wrapper(request, slug, *args, **kwargs):
             previews = stranger is not None and request.method in ("GET", "HEAD")
             if not request.user.is_authenticated and not previews:
+                if request.method == "POST":  # the session ended while the form was open: keep it
+                    return form_expired_page(request, kept=keep_posted_form(request), reason="logged_out")
                 return redirect_to_login(request.get_full_path())
             try:
                 community, membership = resolve_community(request.user, slug, perm)

@@ -433,8 +433,12 @@ def _lock_pending_request(actor: Membership, join_request: JoinRequest) -> JoinR
     return locked
 
 
-def join_request_approve(*, actor: Membership, join_request: JoinRequest) -> Membership:
+def join_request_approve(*, actor: Membership, join_request: JoinRequest,
+                         branch: Community | None = None) -> Membership:
+    """Approve a pending request; ``branch`` (a branch of this community) puts the person in it.
+    Without one, in a community with branches, the person is asked to choose."""
     community = actor.community
+    _check_branch(community, branch)
     with transaction.atomic():
         request = _lock_pending_request(actor, join_request)
         existing = Membership.objects.select_for_update().filter(community=community, user=request.user).first()
@@ -455,17 +459,23 @@ def join_request_approve(*, actor: Membership, join_request: JoinRequest) -> Mem
                 existing.joined_at = timezone.now()
                 existing.save(update_fields=["status", "role", "joined_at"])
             membership = existing
+        if branch is not None and membership.branch_id != branch.pk:
+            membership.branch = branch
+            membership.save(update_fields=["branch"])
         request.status = JoinRequest.Status.APPROVED
         request.decided_by = actor.user
         request.decided_at = timezone.now()
         request.save(update_fields=["status", "decided_by", "decided_at"])
         audit_record(community=community, actor=actor.user, action="join_request.approved",
-                     target_user=request.user, obj=request)
+                     target_user=request.user, obj=request, branch=branch.name if branch else None)
+        asks_branch = needs_branch(membership)
         with in_language_of(request.user):
             notify(recipient=request.user, community=community, kind="join_request_decided",
                    title=_("Welcome to %(name)s") % {"name": community.name},
-                   body=_("Your request to join %(name)s was approved.") % {"name": community.name},
-                   url=community.get_absolute_url())
+                   body=_("Your request to join %(name)s was approved.") % {"name": community.name}
+                   + ("\n" + _("Choose your branch and pickup point.") if asks_branch else ""),
+                   url=reverse("communities:choose_branch", kwargs={"slug": community.slug}) if asks_branch
+                   else community.get_absolute_url())
     join_request.refresh_from_db()
     return membership
 
@@ -552,6 +562,35 @@ def membership_move_branch(*, actor: Membership, membership: Membership, branch:
         audit_record(community=actor.community, actor=actor.user, action="membership.branch_moved",
                      target_user=target.user, obj=target,
                      **{"from": previous.name if previous else None, "to": branch.name if branch else None})
+    return target
+
+
+def needs_branch(membership: Membership) -> bool:
+    """A member of a community with branches who belongs to none yet is asked to choose one."""
+    return (membership.branch_id is None and membership.role == Role.MEMBER
+            and Community.objects.filter(parent_id=membership.community_id, retired_at__isnull=True).exists())
+
+
+def membership_choose_branch(*, membership: Membership, branch: Community) -> Membership:
+    """A member picks their own branch (分群), and so their pickup point; they may change it later.
+    A leader's branch is the one they lead, set by the admins."""
+    _check_branch(membership.community, branch)
+    if branch is None:
+        raise ValidationFailed(_("Choose a branch."), fields={"branch": [_("This field is required.")]})
+    with transaction.atomic():
+        target = Membership.objects.select_for_update().get(pk=membership.pk)
+        if not target.is_active:
+            raise NotFound()
+        if Community.objects.filter(parent_id=target.community_id, leader_id=target.user_id).exists():
+            raise Forbidden(_("You lead a branch: the admins change your branch."), code="leads_branch")
+        if target.branch_id == branch.pk:
+            return target
+        previous = target.branch
+        target.branch = branch
+        target.save(update_fields=["branch"])
+        audit_record(community=target.community, actor=target.user, action="membership.branch_chosen",
+                     target_user=target.user, obj=target,
+                     **{"from": previous.name if previous else None, "to": branch.name})
     return target
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("c/<slug:slug>/", views.home, name="home"),
     path("c/<slug:slug>/join/", views.join, name="join"),
     path("c/<slug:slug>/poster.png", views.poster, name="poster"),
+    path("c/<slug:slug>/branch/", views.choose_branch, name="choose_branch"),
     path("c/<slug:slug>/leave/", views.leave, name="leave"),
     path("requests/<int:pk>/withdraw/", views.withdraw_request, name="withdraw_request"),
 ]

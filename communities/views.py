@@ -19,12 +19,12 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts import services as account_services
 from accounts.forms import SignUpForm
 from communities import posters, selectors, services
-from communities.forms import CommunityForm, JoinRequestForm
+from communities.forms import BranchChoiceForm, CommunityForm, JoinRequestForm
 from communities.models import Community, JoinRequest, Membership
 from communities.permissions import Perm, has_perm, membership_of
 from core.exceptions import DomainError, Forbidden
 from core.forms import add_domain_error
-from communities.home import home_sections
+from communities.home import branch_details, home_sections
 from communities.pages import community_page
 from core.pages import error_page
 from core.posters import poster_response
@@ -62,6 +62,7 @@ def home(request, community, membership):
         "branches": selectors.branches(community),
         "can_console": has_perm(membership, Perm.VIEW_CONSOLE),
         "can_invite": has_perm(membership, Perm.INVITE),
+        "needs_branch": services.needs_branch(membership),
         **home_sections(membership),
     }
     return render(request, "communities/home.html", context)
@@ -114,7 +115,7 @@ def invite(request, code):
             return error_page(request, error)
         if created:
             messages.success(request, _("Welcome to %(name)s!") % {"name": community.name})
-        return redirect(community.get_absolute_url())
+        return _after_joining(membership)
     return render(request, "communities/invite.html",
                   {"invite": invite, "community": community, "signup_form": signup_form})
 
@@ -176,9 +177,9 @@ def join(request, slug):
             return redirect(f"{settings_login_url()}?{urlencode({'next': request.get_full_path()})}")
         try:
             if community.join_policy == Community.JoinPolicy.OPEN:
-                services.membership_join(user=request.user, community=community)
+                membership, _created = services.membership_join(user=request.user, community=community)
                 messages.success(request, _("Welcome to %(name)s!") % {"name": community.name})
-                return redirect(back)
+                return _after_joining(membership, back)
             if form.is_valid():
                 services.join_request_create(user=request.user, community=community, **form.cleaned_data)
                 messages.success(request, _("Your request was sent. You will be told when an admin answers."))
@@ -212,3 +213,38 @@ def withdraw_request(request, pk):
     else:
         messages.success(request, _("Your request was withdrawn."))
     return redirect("communities:mine")
+
+
+def _after_joining(membership, back: str | None = None):
+    """Where a new member lands: choosing their branch first when the community has branches, then
+    ``back`` (the shared round they came from) or the community's home."""
+    if services.needs_branch(membership):
+        url = reverse("communities:choose_branch", kwargs={"slug": membership.community.slug})
+        return redirect(f"{url}?{urlencode({'next': back})}" if back else url)
+    return redirect(back or membership.community.get_absolute_url())
+
+
+@community_page(Perm.VIEW)
+def choose_branch(request, community, membership):
+    """A member picks their branch (分群) and so their pickup point; they may change it later."""
+    branches = list(selectors.branches(community).filter(retired_at__isnull=True))
+    back = _next_within(request, community) or community.get_absolute_url()
+    if not branches:
+        return redirect(back)
+    form = BranchChoiceForm(request.POST or None, branches=branches,
+                            initial={"branch": membership.branch_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.membership_choose_branch(membership=membership, branch=form.cleaned_data["branch"])
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, _("You are in %(branch)s.") % {"branch": form.cleaned_data["branch"].name})
+            return redirect(back)
+    details = branch_details(community)
+    return render(request, "communities/choose_branch.html", {
+        "community": community, "membership": membership, "form": form,
+        "choices": [{"branch": b, "details": details.get(b.pk, []), "mine": b.pk == membership.branch_id}
+                    for b in branches],
+        "leads": any(b.leader_id == request.user.pk for b in branches),
+    }, status=400 if request.method == "POST" else 200)

@@ -39,6 +39,8 @@ KINDS: dict[str, str] = {
     "group_buy_closing": _("A group-buy I have not ordered from closes soon"),
     "order_unpaid": _("My unpaid order is about to expire"),
     "order_ready": _("My order is ready for pickup"),
+    "payment_received": _("An admin confirmed my payment"),
+    "refund_paid": _("A refund was credited to my wallet"),
     "group_buy_failed": _("A group-buy failed and my order was refunded"),
     "group_buy_cancelled": _("A group-buy I ordered from was cancelled"),
     "group_buy_changed": _("A group-buy I ordered from changed its closing or pickup time"),

@@ -5,4 +5,5 @@ from core import views
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/read/", views.inbox_mark_all_read, name="inbox-read"),
+    path("form/resume/", views.resume_form, name="resume_form"),
 ]

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core import notifications
 from core.models import Notification
+from core.pages import form_expired_page, keep_posted_form, kept_form
 
 
 @never_cache
@@ -85,3 +86,21 @@ def page_not_found(request, exception):
 def server_error(request):
     return (_api_error(request, 500, "server_error", _("Something went wrong on our side. Try again later."))
             or defaults.server_error(request))
+
+
+def csrf_failure(request, reason=""):
+    """An expired or missing CSRF token (settings.CSRF_FAILURE_VIEW): never Django's raw 403 page.
+    What the member entered is kept, to send again in one tap (after logging in, if needed)."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"code": "csrf_failed", "message": str(_(
+            "This form expired. Reload the page and try again.")), "fields": {}}, status=403)
+    return form_expired_page(request, kept=keep_posted_form(request), reason="expired")
+
+
+@login_required
+def resume_form(request):
+    """After logging in again: the form kept from before, ready to send (with a fresh token)."""
+    kept = kept_form(request)
+    if kept is None:
+        return redirect("home")
+    return form_expired_page(request, kept=kept, reason="resume", status=200)

@@ -4,7 +4,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from catalog.models import Product
@@ -183,3 +183,42 @@ def round_for_order(membership: Membership, *, pk: int | None = None,
         item.product = Product.from_db(alias, _PRODUCT_FIELDS, row[items:])
         loaded.append(item)
     return group_buy, loaded
+
+
+def shortfall_text(group_buy: GroupBuy, progress) -> str:
+    """What a round still lacks to go ahead, in the members' words ("还差 8 件成团"); "" without a rule."""
+    from django.utils.translation import ngettext
+
+    from core.templatetags.money import money as format_money
+
+    rule = group_buy.success_rule
+    if rule == GroupBuy.SuccessRule.NONE:
+        return ""
+    if progress.reached:
+        return _("Goal reached: this group-buy goes ahead.")
+    if rule == GroupBuy.SuccessRule.MIN_AMOUNT:
+        return _("%(amount)s more to reach the goal") % {
+            "amount": format_money(progress.target - progress.amount, group_buy.community.currency)}
+    if rule == GroupBuy.SuccessRule.MIN_BUYERS:
+        n = int(progress.target) - progress.buyers
+        return ngettext("%(n)s more buyer to reach the goal", "%(n)s more buyers to reach the goal", n) % {"n": n}
+    n = int(progress.target) - progress.quantity
+    return ngettext("%(n)s more unit to reach the goal", "%(n)s more units to reach the goal", n) % {"n": n}
+
+
+def open_teams(group_buy: GroupBuy, *, exclude_member_id: int | None = None, limit: int = 5) -> list[Team]:
+    """拼团 forming in a round that one can still join (seats left, window open), the fullest first;
+    not those the member is in already. Each has ``still_needed``: paid members it lacks."""
+    from django.utils import timezone
+
+    from orders.services import LIVE_STATUSES, TEAM_SEATS_FACTOR
+
+    qs = (group_buy.teams.filter(status=Team.Status.FORMING, expires_at__gt=timezone.now(),
+                                 paid_count__lt=F("size"), member_count__lt=F("size") * TEAM_SEATS_FACTOR)
+          .select_related("leader").order_by("-paid_count", "expires_at"))
+    if exclude_member_id is not None:
+        qs = qs.exclude(orders__member_id=exclude_member_id, orders__status__in=LIVE_STATUSES)
+    teams = list(qs[:limit])
+    for team in teams:
+        team.still_needed = team.size - team.paid_count
+    return teams

@@ -39,6 +39,7 @@ from core.audit import audit_record
 from core.exceptions import Conflict, DomainError, Forbidden, NotFound, Unprocessable, ValidationFailed
 from core.money import CENT, MAX_AMOUNT, money, parse_money  # noqa: F401 (callers use services.money)
 from core.notifications import in_language_of, notify
+from core.templatetags.money import money as format_money
 from orders.models import (
     Commission,
     GroupBuy,
@@ -1045,6 +1046,7 @@ def payments_mark_received(*, actor: Membership, orders: list[Order], reference:
             if order.status == Order.Status.PENDING_PAYMENT:
                 payments.transfer_confirm(charge=order.charge, actor=actor.user, reference=reference)
                 _mark_paid(order, actor=actor.user)
+                _notify_payment_received(order)
                 marked.append(order)
             elif order.status == Order.Status.CANCELLED and payments.has_pending_transfer(order.charge_id):
                 payment = payments.transfer_confirm(charge=order.charge, actor=actor.user, reference=reference)
@@ -1112,12 +1114,37 @@ def _mark_paid(order: Order, *, actor) -> None:
 
 # Refunds, cancellation, expiry -----------------------------------------------------------------
 
+# Refunds whose member is told by the notice of what caused them (the round failed or was cancelled).
+_REFUNDS_TOLD_ELSEWHERE = {"group_buy_failed", "group_buy_cancelled"}
+
+
 def _refund(order: Order, *, amount: Decimal, reason: str, key: str, actor=None, note: str = "") -> Refund | None:
     """Give ``amount`` of the order's charge back once per key; a refund reverses the commission."""
     refund = payments.refund(charge=order.charge, amount=amount, reason=reason, key=key, actor=actor, note=note)
     if refund is not None:
         _reverse_commission(order)
+        if refund.status == Refund.Status.DONE and reason not in _REFUNDS_TOLD_ELSEWHERE:
+            _notify_refund_paid(order, refund)
     return refund
+
+
+def _notify_refund_paid(order: Order, refund: Refund) -> None:
+    """The money is back in the member's wallet (a refund by hand is told when it is paid back)."""
+    with in_language_of(order.member):
+        notify(recipient=order.member, community=order.community, kind="refund_paid",
+               title=_("%(amount)s refunded to your wallet") % {"amount": format_money(refund.amount, order.currency)},
+               body=_("For your order #%(order)s from %(title)s: %(reason)s.") % {
+                   "order": order.pk, "title": order.group_buy.title, "reason": refund.reason_label},
+               url=order.get_absolute_url(), dedupe_key=f"refund_paid:{refund.pk}")
+
+
+def _notify_payment_received(order: Order) -> None:
+    with in_language_of(order.member):
+        notify(recipient=order.member, community=order.community, kind="payment_received",
+               title=_("Payment received: %(amount)s") % {"amount": format_money(order.total, order.currency)},
+               body=_("An admin confirmed your payment for order #%(order)s from %(title)s.") % {
+                   "order": order.pk, "title": order.group_buy.title},
+               url=order.get_absolute_url(), dedupe_key=f"payment_received:{order.pk}")
 
 
 def _cancel_and_refund(order: Order, *, reason: str, actor=None) -> None:

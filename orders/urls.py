@@ -9,6 +9,7 @@ urlpatterns = [
     path("c/<slug:slug>/buy/<int:pk>/", views.group_buy, name="group_buy"),
     path("c/<slug:slug>/buy/<int:pk>/poster.png", sharing.group_buy_poster, name="group_buy_poster"),
     path("c/<slug:slug>/buy/<int:pk>/jielong/", sharing.jielong_list, name="jielong"),
+    path("c/<slug:slug>/buy/<int:pk>/live.json", views.group_buy_live, name="group_buy_live"),
     path("c/<slug:slug>/orders/", views.my_orders, name="my_orders"),
     path("c/<slug:slug>/orders/<int:pk>/", views.order, name="order"),
     path("c/<slug:slug>/orders/<int:pk>/pay/", views.order_pay, name="order_pay"),

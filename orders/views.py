@@ -2,12 +2,14 @@
 
 import io
 import uuid
+from decimal import Decimal
 
 import qrcode
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,20 +19,45 @@ from core.forms import add_domain_error
 from communities.pages import community_page
 from orders import selectors, services, sharing
 from orders.forms import OrderForm, TransferForm
-from orders.models import GroupBuy, Order, Team
+from catalog.services import MAX_IMAGES_PER_PRODUCT as MAX_PHOTOS
+from orders.models import GroupBuy, MemberAllowance, Order
+from orders.services import MAX_QUANTITY
+
+LIVE_SECONDS = 10  # how stale the round page's self-refreshing progress may be
 
 
-def _item_rows(group_buy, sold, form):
+def _item_limits(round_, items, user_id):
+    """What this member may still take of each item, and why not more: (most, reason) by item id."""
+    held = dict(MemberAllowance.objects.filter(item__group_buy=round_, member_id=user_id)
+                .values_list("item_id", "quantity")) if any(i.per_member_limit for i in items) else {}
+    limits = {}
+    for item in items:
+        most, reason = max(0, item.remaining), _("Only %(n)s left.") % {"n": max(0, item.remaining)}
+        if item.per_member_limit is not None:
+            allowed = max(0, item.per_member_limit - held.get(item.pk, 0))
+            if allowed < most:
+                most = allowed
+                reason = (_("At most %(n)s each; you have %(held)s already.") % {
+                    "n": item.per_member_limit, "held": held[item.pk]} if held.get(item.pk)
+                    else _("At most %(n)s each.") % {"n": item.per_member_limit})
+        limits[item.pk] = (min(most, MAX_QUANTITY), reason)
+    return limits
+
+
+def _item_rows(items, sold, form, limits):
     rows = []
-    for item in group_buy.items.all():
+    for item in items:
         tiers = list(item.tiers.all())
         count = sold.get(item.pk, 0)
+        field = form[f"qty_{item.pk}"]
         rows.append({
             "item": item, "tiers": tiers, "sold": count,
             "price_now": services.current_tier_price(item, count),
             "next_tier": next((t for t in tiers if t.min_quantity > count), None),
-            "remaining": item.remaining,
-            "qty": form.data.get(f"qty_{item.pk}", 0) if form.is_bound else 0,
+            "remaining": item.remaining, "max": limits[item.pk][0],
+            "photos": list(item.product.images.all())[:MAX_PHOTOS],
+            "qty": field.value() if form.is_bound else form.initial.get(f"qty_{item.pk}", 0),
+            "errors": field.errors,
         })
     return rows
 
@@ -51,9 +78,14 @@ def group_buys(request, community, membership):
 def group_buy(request, community, membership, pk):
     round_ = sharing.visible_round(community, membership, pk)
     items = list(round_.items.all())
-    form = OrderForm(request.POST or None, items=items,
-                     initial={"token": uuid.uuid4().hex, "team": request.GET.get("team", ""),
-                              "pickup_point": _default_point(round_, membership)})
+    limits = _item_limits(round_, items, request.user.pk)
+    initial = {"token": uuid.uuid4().hex, "team": request.GET.get("team", "")[:12],
+               "pickup_point": _default_point(round_, membership)}
+    if round_.mode == GroupBuy.Mode.TEAM:  # 拼团: one unit of the (first) product unless changed
+        first = next((i for i in items if limits[i.pk][0] > 0), None)
+        if first is not None:
+            initial[f"qty_{first.pk}"] = 1
+    form = OrderForm(request.POST or None, items=items, limits=limits, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -70,22 +102,51 @@ def group_buy(request, community, membership, pk):
     progress = services.group_buy_progress(round_)
     sold = selectors.sold_by_item(round_)
     team = None
-    if request.GET.get("team") or request.POST.get("team"):
-        team = community.teams.filter(code=request.GET.get("team") or request.POST.get("team"),
-                                      group_buy=round_).select_related("leader").first()
-    open_teams = []
-    if round_.mode == GroupBuy.Mode.TEAM:
-        open_teams = list(round_.teams.filter(status=Team.Status.FORMING, expires_at__gt=timezone.now())
-                          .select_related("leader").order_by("expires_at")[:5])
+    team_code = (request.GET.get("team") or request.POST.get("team") or "")[:12]
+    if team_code:
+        team = community.teams.filter(code=team_code, group_buy=round_).select_related("leader").first()
     return render(request, "orders/group_buy.html", {
         "community": community, "membership": membership, "group_buy": round_, "form": form, "progress": progress,
-        "rows": _item_rows(round_, sold, form), "team": team, "open_teams": open_teams,
+        "shortfall": selectors.shortfall_text(round_, progress),
+        "rows": _item_rows(items, sold, form, limits), "team": team,
+        "open_teams": selectors.open_teams(round_, exclude_member_id=request.user.pk)
+        if round_.mode == GroupBuy.Mode.TEAM and team is None else [],
         "is_open": round_.status == GroupBuy.Status.OPEN and round_.opens_at <= timezone.now() < round_.closes_at,
         "points": list(round_.pickup_points.all()),
         "my_orders": list(community.orders.filter(group_buy=round_, member=request.user)
                           .exclude(status__in=["cancelled"]).order_by("-created_at")[:5]),
         **sharing.round_share_context(request, community, round_, user_id=request.user.pk, progress=progress),
     }, status=400 if request.method == "POST" else 200)
+
+
+@community_page(Perm.VIEW)
+def group_buy_live(request, community, membership, pk):
+    """What the round page refreshes by itself: progress and what is left of each item.
+
+    Cheap: one query checks the member may see the round; the answer itself is shared by every
+    member for a few seconds (a cache read), and building it costs four queries.
+    """
+    created = selectors.group_buys_for_member(membership).filter(pk=pk).values_list("created_at", flat=True).first()
+    if created is None:
+        raise Http404
+    # The creation instant keeps two databases' round #7 apart when they share one cache (tests, staging).
+    key = f"orders:live:{pk}:{created.timestamp()}:{translation.get_language()}"
+    payload = cache.get(key)
+    if payload is None:
+        round_ = community.group_buys.select_related("community").get(pk=pk)
+        progress = services.group_buy_progress(round_)
+        payload = {
+            "open": round_.status == GroupBuy.Status.OPEN and timezone.now() < round_.closes_at,
+            "ratio": round(progress.ratio, 4), "reached": progress.reached,
+            "quantity": progress.quantity, "buyers": progress.buyers, "amount": str(progress.amount),
+            "text": selectors.shortfall_text(round_, progress),
+            "remaining": {str(i): max(0, offer - sold) for i, offer, sold in
+                          round_.items.values_list("pk", "quantity_on_offer", "quantity_sold")},
+        }
+        cache.set(key, payload, LIVE_SECONDS)
+    response = JsonResponse(payload)
+    response["Cache-Control"] = f"private, max-age={LIVE_SECONDS}"
+    return response
 
 
 def _default_point(round_, membership):
@@ -110,18 +171,24 @@ def _load_order(membership, pk):
         raise Http404
 
 
-@community_page(Perm.VIEW)
-def order(request, community, membership, pk):
-    order = _load_order(membership, pk)
+def _order_page(request, community, membership, order, *, transfer_form=None, status=200):
     wallet = selectors.wallet_of(membership)
+    balance = wallet.balance if wallet else Decimal("0")
+    owed = order.charge.amount - order.charge.paid_amount
     return render(request, "orders/order.html", {
         "community": community, "membership": membership, "order": order, "wallet": wallet,
-        "transfer_form": TransferForm(),
+        "balance": balance, "wallet_short": owed - balance if balance < owed else None,
+        "transfer_form": transfer_form or TransferForm(),
         "reported": any(p.method == "manual" and p.status == "pending" for p in order.charge.payments.all()),
         "can_cancel": order.status in ("pending_payment", "paid") and order.group_buy.status == "open"
         and timezone.now() < order.group_buy.closes_at and not (order.team and order.team.status == "succeeded"),
         "show_code": order.status in ("paid", "confirmed", "ready") and order.fulfilment == "pickup",
-    })
+    }, status=status)
+
+
+@community_page(Perm.VIEW)
+def order(request, community, membership, pk):
+    return _order_page(request, community, membership, _load_order(membership, pk))
 
 
 @require_POST
@@ -134,7 +201,8 @@ def order_pay(request, community, membership, pk):
             messages.success(request, _("Paid from your wallet. Thank you!"))
         else:
             form = TransferForm(request.POST)
-            form.is_valid()
+            if not form.is_valid():  # shown next to the field, the page otherwise as it was
+                return _order_page(request, community, membership, order, transfer_form=form, status=400)
             services.order_report_transfer(member=membership, order=order,
                                            reference=form.cleaned_data.get("reference", ""))
             messages.success(request, _("Thank you! An admin will confirm your transfer."))
@@ -175,6 +243,7 @@ def team(request, community, membership, code):
     return render(request, "orders/team.html", {
         "community": community, "membership": membership, "team": team, "members": members,
         "mine": any(o.member_id == request.user.pk for o in members),
+        "still_needed": max(0, team.size - team.paid_count),
         "share_url": request.build_absolute_uri(team.get_absolute_url()),
         **sharing.team_share_context(request, community, team),
     })

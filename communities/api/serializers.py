@@ -221,6 +221,12 @@ class JoinRequestCreateSerializer(serializers.Serializer):
                                     help_text=_("Up to 500 characters"))
 
 
+class JoinRequestApproveSerializer(serializers.Serializer):
+    branch = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
+                                      help_text=_("Put the person in this branch of the community (optional: "
+                                                  "without one they are asked to choose)"))
+
+
 class JoinRequestDeclineSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text=_("Told to the person"))
 

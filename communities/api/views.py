@@ -22,7 +22,7 @@ from communities.api import serializers as s
 from communities.models import Community, JoinRequest, Role
 from communities.permissions import Perm, has_perm, invites_in_scope, members_in_scope, resolve_community
 from core.api import error_responses as errors
-from core.exceptions import NotFound
+from core.exceptions import NotFound, ValidationFailed
 from core.idempotency import KEY_PARAMETER, idempotent
 
 TAG = "communities"
@@ -468,11 +468,19 @@ class JoinRequestApproveView(CommunityAPIView):
 
     permission = Perm.DECIDE_REQUESTS
 
-    @extend_schema(request=None, responses={200: s.JoinRequestSerializer, **errors(403, 404, 409)}, tags=[TAG],
-                   summary=_lazy("Approve a join request"))
+    @extend_schema(request=s.JoinRequestApproveSerializer, responses={200: s.JoinRequestSerializer,
+                   **errors(400, 403, 404, 409)}, tags=[TAG], summary=_lazy("Approve a join request"))
     def post(self, request, slug, pk):
+        data = s.JoinRequestApproveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         join_request = get_object_or_404(self.community.join_requests.select_related("user"), pk=pk)
-        services.join_request_approve(actor=self.membership, join_request=join_request)
+        branch = None
+        if data.validated_data.get("branch") is not None:
+            branch = self.community.branches.filter(pk=data.validated_data["branch"]).first()
+            if branch is None:
+                raise ValidationFailed(_("Choose a branch of this community."),
+                                       fields={"branch": [_("Unknown branch.")]})
+        services.join_request_approve(actor=self.membership, join_request=join_request, branch=branch)
         join_request = self.community.join_requests.select_related("community", "user", "decided_by").get(pk=pk)
         return Response(s.JoinRequestSerializer(join_request).data)
 

@@ -200,9 +200,10 @@ def test_admin_refunds_a_transfer_payer_and_records_the_refund_paid_back(english
     expect(phone.locator("[data-status]")).to_have_text("Refunded")
     expect(refunds_card).to_contain_text("paid back")
     expect(refunds_card).not_to_contain_text("to be paid back")
-    expect(phone.locator(".inbox-link .badge")).to_have_text("1")
+    expect(phone.locator(".inbox-link .badge")).to_have_text("2")  # payment received, then paid back
     assert fits_the_phone(phone)
     shot(phone, "phone-order-refund-paid-back")
     phone.click(".inbox-link")
     expect(phone.locator(".list-item").first).to_contain_text("90.00 was paid back to you")
     expect(phone.locator(".list-item").first).to_contain_text("WeChat refund 6-3")
+    expect(phone.locator(".list-item").nth(1)).to_contain_text("Payment received: ¥90.00")

@@ -89,8 +89,8 @@ def test_a_team_fills_and_succeeds(english):
     opener = english(PHONE)
     log_in(opener, member.user.phone, PASSWORD)
     opener.goto(group_buy.get_absolute_url())
-    opener.click("button[aria-label=More]")
-    opener.click("button:has-text('Open a team')")
+    # Quantities default to 1 in a team purchase.
+    opener.click("button:has-text('Start a team')")
     opener.click("button:has-text('Pay from wallet')")
     team = Team.objects.get()
     opener.goto(team.get_absolute_url())
@@ -100,7 +100,6 @@ def test_a_team_fills_and_succeeds(english):
     log_in(joiner, friend.user.phone, PASSWORD)
     joiner.goto(team.get_absolute_url())
     joiner.click("text=Join this team")
-    joiner.click("button[aria-label=More]")
     joiner.check(f"input[name=pickup_point][value='{point.pk}']")
     joiner.click("button:has-text('Join this team')")
     joiner.click("button:has-text('Pay from wallet')")
