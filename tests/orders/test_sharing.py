@@ -13,7 +13,7 @@ from PIL import Image
 from communities.models import Community, Membership
 from core import posters as core_posters
 from orders import jielong, services
-from orders.models import GroupBuy
+from orders.models import GroupBuy, Order
 from tests.factories import CommunityFactory, MembershipFactory, ProductFactory, UserFactory, make_group_buy
 
 pytestmark = pytest.mark.django_db
@@ -173,9 +173,12 @@ def test_members_only_previews_lock_teams_too(anon, owner, member, place):
     assert anon.get(reverse("orders:team_poster", kwargs=kwargs)).status_code == 404
 
 
-def test_an_order_sent_without_a_session_still_goes_to_the_login_page(anon, shared_round):
+def test_an_order_sent_without_a_session_is_kept_and_asks_to_log_in(anon, shared_round):
+    """Not the preview: the friendly page that keeps the form and offers to log in and send it again."""
     response = anon.post(_round_url(shared_round), {"qty_1": "1"})
-    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
+    html = response.content.decode()
+    assert response.status_code == 403 and "/accounts/login/" in html
+    assert not Order.objects.filter(group_buy=shared_round).exists()
 
 
 def test_members_still_see_the_round_when_previews_are_members_only(login, member, shared_round):
