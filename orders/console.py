@@ -19,8 +19,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
@@ -34,6 +35,7 @@ from communities.permissions import (
     rounds_in_view,
 )
 from core.exceptions import DomainError, Forbidden, NotFound
+from core.models import AuditLog
 from core.forms import add_domain_error
 from communities.pages import community_page
 from orders import exports, selectors, services
@@ -478,49 +480,70 @@ def refunds(request, community, membership):
 
 # Pickup desk -------------------------------------------------------------------------------------
 
+# What the desk shows for each answer of services.pickup_find: a class for the colour and a heading.
+PICKUP_OUTCOMES = {
+    "pickup_not_found": ("wrong", _lazy("Wrong code")),
+    "invalid": ("wrong", _lazy("Wrong code")),
+    "already_picked_up": ("done", _lazy("Already picked up")),
+    "not_arrived": ("waiting", _lazy("Goods not arrived yet")),
+    "not_paid": ("unpaid", _lazy("Not paid")),
+    "order_cancelled": ("wrong", _lazy("Nothing to hand over")),
+    "not_pickup": ("wrong", _lazy("Nothing to hand over")),
+}
+
+
+def _desk_url(community, code: str = "") -> str:
+    desk = reverse("orders_console:pickup", kwargs={"slug": community.slug})
+    return f"{desk}?{urlencode({'code': code})}" if code else desk
+
+
 @require_safe
 @console_page(Perm.CONFIRM_PICKUP)
 def pickup(request, community, membership):
-    code = request.GET.get("code", "").strip()
-    found, code_error = [], ""
+    """The pickup desk: a code typed or scanned (the member's QR, read by the camera in the browser)
+    finds the ready order to hand over, or says plainly why there is none."""
+    code = request.GET.get("code", "").strip()[:services.PICKUP_CODE_MAX_LENGTH]
+    found, outcome = [], None
     if code:
         try:
             found = services.pickup_find(actor=membership, code=code)
         except DomainError as error:
-            code_error = error.message
-        else:
-            if not found:
-                code_error = _("No order ready for pickup has this code. Check the digits, or whether the goods "
-                               "have arrived at the pickup point.")
+            kind, heading = PICKUP_OUTCOMES.get(error.code, ("wrong", _("Wrong code")))
+            outcome = {"code": error.code, "kind": kind, "heading": heading, "message": error.message}
     desk_orders = orders_in_scope(membership, community.orders)
     shipped = list(desk_orders.filter(status=Order.Status.SHIPPED, fulfilment=Order.Fulfilment.DELIVERY)
                    .select_related("member", "group_buy").prefetch_related("lines").order_by("created_at", "id")[:100])
     recent = list(desk_orders.filter(status=Order.Status.COMPLETED, completed_at__isnull=False)
                   .select_related("member", "pickup_point").order_by("-completed_at", "-id")[:10])
+    handed_by = dict(AuditLog.objects.filter(community=community, object_type="order", action="order.completed",
+                                             object_id__in=[o.pk for o in recent])
+                     .values_list("object_id", "actor__display_name"))
+    for order in recent:
+        order.handed_over_by = handed_by.get(order.pk) or ""
     return render(request, "orders/console/pickup.html", _ctx(
-        community, membership, "pickup", code=code, found=found, code_error=code_error, shipped=shipped,
-        recent=recent))
+        community, membership, "pickup", code=code, found=found, scanned=":" in code, outcome=outcome, shipped=shipped,
+        recent=recent, code_max=services.PICKUP_CODE_MAX_LENGTH))
 
 
 @require_POST
 @console_page(Perm.CONFIRM_PICKUP)
 def pickup_complete(request, community, membership, pk):
     order = get_object_or_404(orders_in_scope(membership, community.orders.select_related("member")), pk=pk)
-    desk = reverse("orders_console:pickup", kwargs={"slug": community.slug})
-    # A pickup is always checked against the code typed at the desk; only a delivery has none.
-    code = None if order.fulfilment == Order.Fulfilment.DELIVERY else request.POST.get("code", "")
+    # A pickup is always checked against the code typed or scanned at the desk; only a delivery has none.
+    code = None if order.fulfilment == Order.Fulfilment.DELIVERY else \
+        request.POST.get("code", "").strip()[:services.PICKUP_CODE_MAX_LENGTH]
     try:
         services.order_complete(actor=membership, order=order, code=code)
     except DomainError as error:
         messages.error(request, error.message)
-        return redirect(f"{desk}?code={''.join(ch for ch in code if ch.isdigit())[:6]}" if code else desk)
+        return redirect(_desk_url(community, code or ""))
     if code is None:
         messages.success(request, _("Order #%(id)s for %(name)s is delivered.") % {
             "id": order.pk, "name": order.member.display_name})
     else:
         messages.success(request, _("Handed over: order #%(id)s to %(name)s.") % {
             "id": order.pk, "name": order.member.display_name})
-    return redirect(desk)
+    return redirect(_desk_url(community))
 
 
 # Wallets -----------------------------------------------------------------------------------------

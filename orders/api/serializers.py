@@ -368,8 +368,10 @@ class ArrivedResultSerializer(serializers.Serializer):
 
 
 class PickupLookupSerializer(serializers.Serializer):
-    code = serializers.RegexField(r"^[0-9 -]{6,20}$",
-                                  help_text=_("The member's 6-digit pickup code (spaces and dashes are ignored)"))
+    code = serializers.RegexField(
+        r"^(?:[0-9 -]{6,20}|[0-9]{1,12}\.[0-9]{1,12}\.[0-9]{6}:[A-Za-z0-9_-]{20,80})$", max_length=120,
+        help_text=_("The member's 6-digit pickup code (spaces and dashes are ignored), or what the member's "
+                    "pickup QR code reads (a signed code naming the community and the order)"))
 
 
 class PickupInputSerializer(PickupLookupSerializer):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 
 from django.db.models import Q, Sum
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
@@ -445,13 +446,19 @@ class GroupBuyArrivedView(JSONAPIView):
         return Response(s.ArrivedResultSerializer({"ready": ready}).data)
 
 
+PICKUP_ERRORS = _lazy("No ready order: 404 pickup_not_found (a wrong or forged code, or one of another community or "
+                      "branch), 409 already_picked_up (the message says when and who handed it over), 409 "
+                      "not_arrived (the goods are not marked arrived), 409 not_paid, 409 order_cancelled.")
+
+
 class PickupView(JSONAPIView):
     """GET: the ready orders with a pickup code. POST: hand one over (it becomes completed)."""
 
     permission = Perm.CONFIRM_PICKUP
 
     @extend_schema(parameters=[s.PickupLookupSerializer], responses={200: s.AdminOrderSerializer(many=True),
-                   **errors(400, 403, 404)}, tags=[TAG_CONSOLE], summary=_lazy("Find orders by pickup code"))
+                   **errors(400, 403, 404, 409)}, tags=[TAG_CONSOLE], summary=_lazy("Find orders by pickup code"),
+                   description=PICKUP_ERRORS)
     def get(self, request, slug):
         data = _valid(s.PickupLookupSerializer, request.query_params)
         orders = services.pickup_find(actor=self.membership, code=data["code"])
@@ -460,8 +467,8 @@ class PickupView(JSONAPIView):
 
     @extend_schema(request=s.PickupInputSerializer, responses={200: s.AdminOrderSerializer,
                    **errors(400, 403, 404, 409)}, tags=[TAG_CONSOLE], summary=_lazy("Confirm a pickup"),
-                   description=_lazy("409 several_orders when more than one ready order has the code: send "
-                                     "the order id too."))
+                   description=format_lazy("{} {}", _lazy("409 several_orders when more than one ready order has "
+                                                          "the code: send the order id too."), PICKUP_ERRORS))
     def post(self, request, slug):
         data = _valid(s.PickupInputSerializer, request.data)
         found = services.pickup_find(actor=self.membership, code=data["code"])
@@ -475,8 +482,7 @@ class PickupView(JSONAPIView):
             raise Conflict(_("Several orders have this code; choose one: %(orders)s.") % {"orders": names},
                            code="several_orders", fields={"order": [_("Choose one of: %(orders)s.") % {
                                "orders": names}]})
-        # Found by this very code, so the service's code check is passed the order's own code.
-        services.order_complete(actor=self.membership, order=found[0], code=found[0].pickup_code)
+        services.order_complete(actor=self.membership, order=found[0], code=data["code"])
         return Response(s.AdminOrderSerializer(_console_order(self, found[0].pk)).data)
 
 
