@@ -39,6 +39,7 @@ from core.models import AuditLog
 from core.forms import add_domain_error
 from communities.pages import community_page
 from orders import exports, selectors, services
+from orders.addresses import order_place_text, place_sort_key, read_place
 from orders.console_forms import GroupBuyForm, PickupPointForm, TopUpForm, item_formset_class
 from orders.models import GroupBuy, Order
 from payments import services as payments
@@ -346,7 +347,7 @@ def pickup_sheet(request, community, membership, pk, point_pk):
 @require_safe
 @console_page(Perm.MANAGE_ORDERS)
 def orders(request, community, membership):
-    filters = {key: request.GET.get(key, "").strip() for key in ("group_buy", "status", "method", "q")}
+    filters = {key: request.GET.get(key, "").strip() for key in ("group_buy", "status", "method", "q", "pickup_point")}
     qs = (community.orders.select_related("member", "group_buy", "pickup_point", "branch", "charge")
           .prefetch_related("lines", Prefetch("charge__payments", queryset=Payment.objects.order_by("-created_at", "-id")))
           .order_by("-created_at", "-id"))
@@ -354,6 +355,8 @@ def orders(request, community, membership):
         qs = qs.filter(group_buy_id=group_buy_id)
     if filters["status"] in Order.Status.values:
         qs = qs.filter(status=filters["status"])
+    if (point_id := _int(filters["pickup_point"])) is not None:
+        qs = qs.filter(pickup_point_id=point_id)
     if filters["method"] in PAYMENT_FILTERS:
         qs = qs.filter(Exists(Payment.objects.filter(PAYMENT_FILTERS[filters["method"]], charge_id=OuterRef("charge_id"))))
     if filters["q"]:
@@ -375,7 +378,8 @@ def orders(request, community, membership):
     return render(request, "orders/console/orders.html", _ctx(
         community, membership, "orders", page=page, filters=filters, waiting=waiting,
         group_buys=community.group_buys.only("id", "title").order_by("-opens_at", "-id")[:200],
-        statuses=Order.Status.choices,
+        statuses=Order.Status.choices, points=community.pickup_points.only("id", "name").order_by("name", "id")[:200],
+        page_points=sorted({o.pickup_point for o in page.object_list if o.pickup_point_id}, key=lambda p: p.name),
         methods=[("wallet", _("Paid from wallet")), ("manual", _("Paid by transfer or cash")),
                  ("reported", _("Transfer reported, not confirmed"))]))
 
@@ -522,7 +526,8 @@ def pickup(request, community, membership):
         order.handed_over_by = handed_by.get(order.pk) or ""
     return render(request, "orders/console/pickup.html", _ctx(
         community, membership, "pickup", code=code, found=found, scanned=":" in code, outcome=outcome, shipped=shipped,
-        recent=recent, code_max=services.PICKUP_CODE_MAX_LENGTH))
+        recent=recent, code_max=services.PICKUP_CODE_MAX_LENGTH,
+        points=pickup_points_in_scope(membership, community.pickup_points.filter(is_active=True)).order_by("name")))
 
 
 @require_POST
@@ -544,6 +549,47 @@ def pickup_complete(request, community, membership, pk):
         messages.success(request, _("Handed over: order #%(id)s to %(name)s.") % {
             "id": order.pk, "name": order.member.display_name})
     return redirect(_desk_url(community))
+
+
+# A pickup point's orders across open rounds (the leader's list, printable) ---------------------------
+
+POINT_ORDER_SORTS = {
+    "building": lambda o: place_sort_key(o.place_text),
+    "member": lambda o: (o.member.display_name, o.pk),
+    "round": lambda o: (o.group_buy.closes_at, o.group_buy_id, place_sort_key(o.place_text)),
+}
+POINT_ORDERS_MAX = 2000  # one printout; a point with more open orders than this is read through the API
+
+
+@require_safe
+@console_page(Perm.CONFIRM_PICKUP)
+def pickup_point_orders(request, community, membership, pk):
+    """Every order to collect at one pickup point across the rounds still running, sorted by
+    building and unit (read from the member's note or address), ready to print and tick off."""
+    points = list(pickup_points_in_scope(membership, community.pickup_points.filter(is_active=True))
+                  .order_by("name", "id"))
+    point = get_object_or_404(pickup_points_in_scope(membership, community.pickup_points.select_related("leader")),
+                              pk=pk)
+    sort = request.GET.get("sort", "building")
+    sort = sort if sort in POINT_ORDER_SORTS else "building"
+    orders = list(selectors.orders_in_open_rounds(selectors.orders_for_console(membership).filter(pickup_point=point))
+                  .order_by("created_at", "id")[:POINT_ORDERS_MAX + 1])
+    truncated = len(orders) > POINT_ORDERS_MAX
+    orders = orders[:POINT_ORDERS_MAX]
+    for order in orders:
+        order.place_text = order_place_text(order)
+        order.place = read_place(order.place_text)
+    orders.sort(key=POINT_ORDER_SORTS[sort])
+    to_collect = [o for o in orders if o.status != Order.Status.COMPLETED]
+    totals: dict[tuple[str, str], int] = {}
+    for order in to_collect:
+        for line in order.lines.all():
+            totals[(line.name, line.unit)] = totals.get((line.name, line.unit), 0) + line.quantity
+    return render(request, "orders/console/pickup_point_orders.html", _ctx(
+        community, membership, "pickup", point=point, points=points, orders=orders, sort=sort,
+        truncated=truncated, limit=POINT_ORDERS_MAX, to_collect=len(to_collect),
+        totals=sorted(totals.items()), printed_at=timezone.now(),
+        sorts=[("building", _("Building and unit")), ("member", _("Member")), ("round", _("Group-buy"))]))
 
 
 # Wallets -----------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from communities.permissions import Perm, has_perm, orders_in_scope, pickup_poin
 from core.api import error_responses as errors
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from orders import exports, selectors, services
+from orders.addresses import place_sort_key
 from orders.api import serializers as s
 from orders.models import GroupBuy, GroupBuyItem, Order, OrderLine
 from payments import services as payments
@@ -624,8 +625,47 @@ class AdminOrderListView(JSONAPIView):
             orders = orders.filter(status=Order.Status.PENDING_PAYMENT)
         if data.get("updated_since") is not None:
             orders = orders.filter(updated_at__gte=data["updated_since"])
-        page = self.paginate_queryset(orders.order_by(*ADMIN_ORDERING[data["ordering"]]))
+        if data["open_rounds"]:
+            orders = selectors.orders_in_open_rounds(orders)
+        if data["ordering"] == "building":
+            page = self.paginate_queryset(_by_building(orders))
+        else:
+            page = self.paginate_queryset(orders.order_by(*ADMIN_ORDERING[data["ordering"]]))
         return self.get_paginated_response(s.AdminOrderRowSerializer(page, many=True).data)
+
+
+BY_BUILDING_MAX = 5000
+
+
+def _by_building(orders) -> "_LazyRows":
+    """The orders sorted by the building read from their text (PostgreSQL cannot read it): the ids
+    and texts of one pickup point's orders are sorted here, and only the page asked for is loaded."""
+    rows = list(orders.order_by("created_at", "id").values_list("pk", "delivery_address", "note")[:BY_BUILDING_MAX + 1])
+    if len(rows) > BY_BUILDING_MAX:
+        raise ValidationFailed(_("Too many orders to sort by building: add open_rounds=true or a group_buy."),
+                               code="too_many_to_sort", fields={"ordering": [_("Narrow the list first.")]})
+    ids = [pk for pk, _address, _note in sorted(rows, key=lambda row: place_sort_key(row[1] or row[2]))]
+    return _LazyRows(orders, ids)
+
+
+class _LazyRows:
+    """A sorted list of order ids that loads only the slice a page asks for (in that order)."""
+
+    def __init__(self, orders, ids):
+        self.orders, self.ids = orders, ids
+
+    def __len__(self):
+        return len(self.ids)
+
+    def count(self):
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        ids = self.ids[index]
+        if not isinstance(index, slice):
+            return self.orders.get(pk=ids)
+        by_id = {order.pk: order for order in self.orders.filter(pk__in=ids)}
+        return [by_id[pk] for pk in ids if pk in by_id]
 
 
 class AdminOrderDetailView(JSONAPIView):
