@@ -11,6 +11,11 @@ class OrdersConfig(AppConfig):
 
         register_home_section(open_rounds_section)
 
+        from core.audit import register_audit_sentences
+        from orders.audit_sentences import SENTENCES
+
+        register_audit_sentences(SENTENCES)
+
 
 def open_rounds_section(membership) -> dict:
     """The community home lists up to five open rounds the member can see."""
