@@ -1123,7 +1123,10 @@ def _not_ready(order: Order) -> DomainError:
     if order.status == Order.Status.PENDING_PAYMENT:
         return Conflict(_("Order #%(id)s of %(name)s is not paid yet: it can be picked up once the payment is "
                           "received.") % {"id": order.pk, "name": order.member.display_name}, code="not_paid")
-    if order.status in (Order.Status.PAID, Order.Status.CONFIRMED):
+    if order.status == Order.Status.PAID:  # the round has not succeeded yet: nothing is on its way
+        return Conflict(_("The goods of “%(title)s” have not arrived yet: the group-buy has not closed and "
+                          "succeeded.") % {"title": order.group_buy.title}, code="not_arrived")
+    if order.status == Order.Status.CONFIRMED:
         return Conflict(_("The goods of “%(title)s” have not arrived at %(point)s yet: mark them arrived on the "
                           "group-buy's page first.") % {"title": order.group_buy.title,
                                                         "point": order.pickup_point.name if order.pickup_point else "—"},
