@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from catalog import selectors, services
@@ -15,6 +16,7 @@ from catalog.forms import CategoryForm, ProductForm, ProductImagesForm, Supplier
 from communities.permissions import Perm, has_perm
 from core.exceptions import DomainError, NotFound, ValidationFailed
 from core.forms import add_domain_error
+from core.images import clean_image
 from core.inputs import parse_id, parse_int
 from communities.pages import community_page
 
@@ -54,18 +56,59 @@ def products(request, community, membership):
 
 @community_page(Perm.MANAGE_CATALOG)
 def product_new(request, community, membership):
+    """A new product, with its photos in the same form (each made smaller in the browser first)."""
     form = ProductForm(request.POST or None, community=community)
-    if request.method == "POST" and form.is_valid():
+    images_form = ProductImagesForm(request.POST or None, request.FILES or None, required=False)
+    if request.method == "POST" and form.is_valid() and images_form.is_valid() \
+            and _photos_readable(images_form):
         try:
             product = services.product_create(actor=membership, **form.service_fields(editing=False))
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, _("%(name)s was created. Add its photos below.") % {"name": product.name})
+            added, refused = _add_photos(membership, product, images_form.cleaned_data["images"])
+            if refused:
+                messages.error(request, _("%(name)s was created, but some photos were not added: %(errors)s") % {
+                    "name": product.name, "errors": "; ".join(refused)})
+            elif added:
+                messages.success(request, ngettext("%(name)s was created with %(count)s photo.",
+                                                   "%(name)s was created with %(count)s photos.", added) % {
+                    "name": product.name, "count": added})
+            else:
+                messages.success(request, _("%(name)s was created. Add its photos below.") % {"name": product.name})
             return redirect("catalog:product_edit", slug=community.slug, pk=product.pk)
     return render(request, "catalog/product_form.html", _ctx(community, membership, tab="products", form=form,
-                                                             product=None),
+                                                             images_form=images_form, product=None,
+                                                             max_images=services.MAX_IMAGES_PER_PRODUCT),
                   status=400 if request.method == "POST" else 200)
+
+
+def _photos_readable(images_form) -> bool:
+    """Every photo chosen with a new product passes the server's checks (5 MB, a real image) before
+    the product is created, so a refused photo leaves nothing half made."""
+    uploads = images_form.cleaned_data["images"]
+    if len(uploads) > services.MAX_IMAGES_PER_PRODUCT:
+        images_form.add_error("images", _("At most %(max)s photos per product.") % {
+            "max": services.MAX_IMAGES_PER_PRODUCT})
+        return False
+    for upload in uploads:
+        try:
+            clean_image(upload, field="images")
+        except DomainError as error:
+            images_form.add_error("images", f"{upload.name}: {error.message}")
+        upload.seek(0)
+    return not images_form.errors
+
+
+def _add_photos(membership, product, uploads) -> tuple[int, list[str]]:
+    added, refused = 0, []
+    for upload in uploads:
+        try:
+            services.product_image_add(actor=membership, product=product, upload=upload)
+            added += 1
+        except DomainError as error:
+            refused.append(f"{upload.name}: {error.message}")
+    return added, refused
 
 
 def _product_initial(product) -> dict:
@@ -91,13 +134,9 @@ def product_edit(request, community, membership, pk):
             messages.success(request, _("Saved."))
             return redirect("catalog:product_edit", slug=community.slug, pk=product.pk)
     elif action == "upload" and images_form.is_valid():
-        added = 0
-        for upload in images_form.cleaned_data["images"]:
-            try:
-                services.product_image_add(actor=membership, product=product, upload=upload)
-                added += 1
-            except DomainError as error:
-                images_form.add_error("images", f"{upload.name}: {error.message}")
+        added, refused = _add_photos(membership, product, images_form.cleaned_data["images"])
+        for message in refused:
+            images_form.add_error("images", message)
         if added:
             messages.success(request, _("%(count)s photos added.") % {"count": added})
         if not images_form.errors:

@@ -56,10 +56,26 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+# The browser makes each photo smaller before sending it (static/js/photo-compress.js): this long
+# side, as JPEG at this quality, turns a 12 MB phone photo into a few hundred KB.
+COMPRESS_MAX_SIDE = 1600
+COMPRESS_QUALITY = 0.8
+
+
 class ProductImagesForm(forms.Form):
     images = MultipleFileField(
-        label=_("Add photos"), help_text=_("JPEG, PNG or WebP, up to 5 MB each; at most 9 photos per product."),
-        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+        label=_("Add photos"),
+        help_text=_("JPEG, PNG or WebP; at most 9 photos per product. Photos are made smaller in your browser "
+                    "before they are sent (1600 px on the long side); each may be at most 5 MB as it arrives."),
+        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp",
+                                        "data-compress-max-side": COMPRESS_MAX_SIDE,
+                                        "data-compress-quality": COMPRESS_QUALITY}))
+
+    def __init__(self, *args, required: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["images"].required = required
+        if not required:
+            self.fields["images"].label = _("Photos")
 
 
 class CategoryForm(forms.Form):

@@ -79,7 +79,7 @@ def community_update(*, actor: Membership, cover=None, remove_cover: bool = Fals
         community.save()
         if changed:
             audit_record(community=community, actor=actor.user, action="community.updated",
-                         changed=sorted(changed), obj=community)
+                         changed=sorted(changed), changes=changed, obj=community)
     return community
 
 

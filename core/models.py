@@ -35,6 +35,19 @@ class AuditLog(models.Model):
 
         return ACTION_LABELS.get(self.action, self.action)
 
+    @property
+    def sentence(self) -> str:
+        """The entry in words (core.audit.audit_sentence: each app registers its actions')."""
+        from core.audit import audit_sentence
+
+        return audit_sentence(self)
+
+    @property
+    def note(self) -> str:
+        """The reason or note given with the action, if any (shown after the sentence)."""
+        data = self.data if isinstance(self.data, dict) else {}
+        return str(data.get("note") or data.get("reason") or "")
+
 
 class Notification(models.Model):
     """One message in a user's in-app inbox; e-mail copies are sent from it on commit."""

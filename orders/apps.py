@@ -15,6 +15,11 @@ class OrdersConfig(AppConfig):
         register_branch_details(pickup_points_by_branch)
         register_branch_retire_hook(check=branch_retire_check, move=branch_retire_move)
 
+        from core.audit import register_audit_sentences
+        from orders.audit_sentences import SENTENCES
+
+        register_audit_sentences(SENTENCES)
+
 
 def open_rounds_section(membership) -> dict:
     """The community home lists up to five open rounds the member can see."""

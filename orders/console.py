@@ -19,8 +19,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
@@ -34,9 +35,11 @@ from communities.permissions import (
     rounds_in_view,
 )
 from core.exceptions import DomainError, Forbidden, NotFound
+from core.models import AuditLog
 from core.forms import add_domain_error
 from communities.pages import community_page
 from orders import exports, selectors, services
+from orders.addresses import order_place_text, place_sort_key, read_place
 from orders.console_forms import GroupBuyForm, PickupPointForm, TopUpForm, item_formset_class, item_initial
 from orders.models import GroupBuy, Order
 from payments import services as payments
@@ -380,7 +383,7 @@ def pickup_sheet(request, community, membership, pk, point_pk):
 @require_safe
 @console_page(Perm.MANAGE_ORDERS)
 def orders(request, community, membership):
-    filters = {key: request.GET.get(key, "").strip() for key in ("group_buy", "status", "method", "q")}
+    filters = {key: request.GET.get(key, "").strip() for key in ("group_buy", "status", "method", "q", "pickup_point")}
     qs = (community.orders.select_related("member", "group_buy", "pickup_point", "branch", "charge")
           .prefetch_related("lines", Prefetch("charge__payments", queryset=Payment.objects.order_by("-created_at", "-id")))
           .order_by("-created_at", "-id"))
@@ -388,6 +391,8 @@ def orders(request, community, membership):
         qs = qs.filter(group_buy_id=group_buy_id)
     if filters["status"] in Order.Status.values:
         qs = qs.filter(status=filters["status"])
+    if (point_id := _int(filters["pickup_point"])) is not None:
+        qs = qs.filter(pickup_point_id=point_id)
     if filters["method"] in PAYMENT_FILTERS:
         qs = qs.filter(Exists(Payment.objects.filter(PAYMENT_FILTERS[filters["method"]], charge_id=OuterRef("charge_id"))))
     if filters["q"]:
@@ -409,7 +414,8 @@ def orders(request, community, membership):
     return render(request, "orders/console/orders.html", _ctx(
         community, membership, "orders", page=page, filters=filters, waiting=waiting,
         group_buys=community.group_buys.only("id", "title").order_by("-opens_at", "-id")[:200],
-        statuses=Order.Status.choices,
+        statuses=Order.Status.choices, points=community.pickup_points.only("id", "name").order_by("name", "id")[:200],
+        page_points=sorted({o.pickup_point for o in page.object_list if o.pickup_point_id}, key=lambda p: p.name),
         methods=[("wallet", _("Paid from wallet")), ("manual", _("Paid by transfer or cash")),
                  ("reported", _("Transfer reported, not confirmed"))]))
 
@@ -514,49 +520,112 @@ def refunds(request, community, membership):
 
 # Pickup desk -------------------------------------------------------------------------------------
 
+# What the desk shows for each answer of services.pickup_find: a class for the colour and a heading.
+PICKUP_OUTCOMES = {
+    "pickup_not_found": ("wrong", _lazy("Wrong code")),
+    "invalid": ("wrong", _lazy("Wrong code")),
+    "already_picked_up": ("done", _lazy("Already picked up")),
+    "not_arrived": ("waiting", _lazy("Goods not arrived yet")),
+    "not_paid": ("unpaid", _lazy("Not paid")),
+    "order_cancelled": ("wrong", _lazy("Nothing to hand over")),
+    "not_pickup": ("wrong", _lazy("Nothing to hand over")),
+}
+
+
+def _desk_url(community, code: str = "") -> str:
+    desk = reverse("orders_console:pickup", kwargs={"slug": community.slug})
+    return f"{desk}?{urlencode({'code': code})}" if code else desk
+
+
 @require_safe
 @console_page(Perm.CONFIRM_PICKUP)
 def pickup(request, community, membership):
-    code = request.GET.get("code", "").strip()
-    found, code_error = [], ""
+    """The pickup desk: a code typed or scanned (the member's QR, read by the camera in the browser)
+    finds the ready order to hand over, or says plainly why there is none."""
+    code = request.GET.get("code", "").strip()[:services.PICKUP_CODE_MAX_LENGTH]
+    found, outcome = [], None
     if code:
         try:
             found = services.pickup_find(actor=membership, code=code)
         except DomainError as error:
-            code_error = error.message
-        else:
-            if not found:
-                code_error = _("No order ready for pickup has this code. Check the digits, or whether the goods "
-                               "have arrived at the pickup point.")
+            kind, heading = PICKUP_OUTCOMES.get(error.code, ("wrong", _("Wrong code")))
+            outcome = {"code": error.code, "kind": kind, "heading": heading, "message": error.message}
     desk_orders = orders_in_scope(membership, community.orders)
     shipped = list(desk_orders.filter(status=Order.Status.SHIPPED, fulfilment=Order.Fulfilment.DELIVERY)
                    .select_related("member", "group_buy").prefetch_related("lines").order_by("created_at", "id")[:100])
     recent = list(desk_orders.filter(status=Order.Status.COMPLETED, completed_at__isnull=False)
                   .select_related("member", "pickup_point").order_by("-completed_at", "-id")[:10])
+    handed_by = dict(AuditLog.objects.filter(community=community, object_type="order", action="order.completed",
+                                             object_id__in=[o.pk for o in recent])
+                     .values_list("object_id", "actor__display_name"))
+    for order in recent:
+        order.handed_over_by = handed_by.get(order.pk) or ""
     return render(request, "orders/console/pickup.html", _ctx(
-        community, membership, "pickup", code=code, found=found, code_error=code_error, shipped=shipped,
-        recent=recent))
+        community, membership, "pickup", code=code, found=found, scanned=":" in code, outcome=outcome, shipped=shipped,
+        recent=recent, code_max=services.PICKUP_CODE_MAX_LENGTH,
+        points=pickup_points_in_scope(membership, community.pickup_points.filter(is_active=True)).order_by("name")))
 
 
 @require_POST
 @console_page(Perm.CONFIRM_PICKUP)
 def pickup_complete(request, community, membership, pk):
     order = get_object_or_404(orders_in_scope(membership, community.orders.select_related("member")), pk=pk)
-    desk = reverse("orders_console:pickup", kwargs={"slug": community.slug})
-    # A pickup is always checked against the code typed at the desk; only a delivery has none.
-    code = None if order.fulfilment == Order.Fulfilment.DELIVERY else request.POST.get("code", "")
+    # A pickup is always checked against the code typed or scanned at the desk; only a delivery has none.
+    code = None if order.fulfilment == Order.Fulfilment.DELIVERY else \
+        request.POST.get("code", "").strip()[:services.PICKUP_CODE_MAX_LENGTH]
     try:
         services.order_complete(actor=membership, order=order, code=code)
     except DomainError as error:
         messages.error(request, error.message)
-        return redirect(f"{desk}?code={''.join(ch for ch in code if ch.isdigit())[:6]}" if code else desk)
+        return redirect(_desk_url(community, code or ""))
     if code is None:
         messages.success(request, _("Order #%(id)s for %(name)s is delivered.") % {
             "id": order.pk, "name": order.member.display_name})
     else:
         messages.success(request, _("Handed over: order #%(id)s to %(name)s.") % {
             "id": order.pk, "name": order.member.display_name})
-    return redirect(desk)
+    return redirect(_desk_url(community))
+
+
+# A pickup point's orders across open rounds (the leader's list, printable) ---------------------------
+
+POINT_ORDER_SORTS = {
+    "building": lambda o: place_sort_key(o.place_text),
+    "member": lambda o: (o.member.display_name, o.pk),
+    "round": lambda o: (o.group_buy.closes_at, o.group_buy_id, place_sort_key(o.place_text)),
+}
+POINT_ORDERS_MAX = 2000  # one printout; a point with more open orders than this is read through the API
+
+
+@require_safe
+@console_page(Perm.CONFIRM_PICKUP)
+def pickup_point_orders(request, community, membership, pk):
+    """Every order to collect at one pickup point across the rounds still running, sorted by
+    building and unit (read from the member's note or address), ready to print and tick off."""
+    points = list(pickup_points_in_scope(membership, community.pickup_points.filter(is_active=True))
+                  .order_by("name", "id"))
+    point = get_object_or_404(pickup_points_in_scope(membership, community.pickup_points.select_related("leader")),
+                              pk=pk)
+    sort = request.GET.get("sort", "building")
+    sort = sort if sort in POINT_ORDER_SORTS else "building"
+    orders = list(selectors.orders_in_open_rounds(selectors.orders_for_console(membership).filter(pickup_point=point))
+                  .order_by("created_at", "id")[:POINT_ORDERS_MAX + 1])
+    truncated = len(orders) > POINT_ORDERS_MAX
+    orders = orders[:POINT_ORDERS_MAX]
+    for order in orders:
+        order.place_text = order_place_text(order)
+        order.place = read_place(order.place_text)
+    orders.sort(key=POINT_ORDER_SORTS[sort])
+    to_collect = [o for o in orders if o.status != Order.Status.COMPLETED]
+    totals: dict[tuple[str, str], int] = {}
+    for order in to_collect:
+        for line in order.lines.all():
+            totals[(line.name, line.unit)] = totals.get((line.name, line.unit), 0) + line.quantity
+    return render(request, "orders/console/pickup_point_orders.html", _ctx(
+        community, membership, "pickup", point=point, points=points, orders=orders, sort=sort,
+        truncated=truncated, limit=POINT_ORDERS_MAX, to_collect=len(to_collect),
+        totals=sorted(totals.items()), printed_at=timezone.now(),
+        sorts=[("building", _("Building and unit")), ("member", _("Member")), ("round", _("Group-buy"))]))
 
 
 # Wallets -----------------------------------------------------------------------------------------

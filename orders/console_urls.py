@@ -29,4 +29,5 @@ urlpatterns = [
     path("<slug:slug>/commissions/", console.commissions, name="commissions"),
     path("<slug:slug>/pickup-points/", console.pickup_points, name="pickup_points"),
     path("<slug:slug>/pickup-points/<int:pk>/", console.pickup_point_edit, name="pickup_point_edit"),
+    path("<slug:slug>/pickup-points/<int:pk>/orders/", console.pickup_point_orders, name="pickup_point_orders"),
 ]

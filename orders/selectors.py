@@ -70,6 +70,18 @@ def orders_for_console(actor: Membership) -> QuerySet[Order]:
             .prefetch_related("lines"))
 
 
+# Rounds still running at the pickup points: taking orders, closed and being settled, or succeeded
+# with goods on their way or waiting to be collected.
+OPEN_ROUND_STATUSES = (GroupBuy.Status.OPEN, GroupBuy.Status.CLOSED, GroupBuy.Status.SUCCEEDED)
+# The orders a leader's list of a pickup point shows (cancelled and refunded ones are gone).
+AT_POINT_STATUSES = (Order.Status.PENDING_PAYMENT, Order.Status.PAID, Order.Status.CONFIRMED, Order.Status.READY,
+                     Order.Status.COMPLETED)
+
+
+def orders_in_open_rounds(orders: QuerySet[Order]) -> QuerySet[Order]:
+    return orders.filter(group_buy__status__in=OPEN_ROUND_STATUSES, status__in=AT_POINT_STATUSES)
+
+
 def order_for_console(actor: Membership, pk: int) -> Order | None:
     """One order in the actor's scope with its lines, payment attempts and refunds."""
     return (orders_for_console(actor).select_related("community")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum, Value
 from django.urls import reverse
@@ -36,6 +37,7 @@ from communities.permissions import (
     rounds_in_view,
 )
 from core.audit import audit_record
+from core.models import AuditLog
 from core.exceptions import Conflict, DomainError, Forbidden, NotFound, Unprocessable, ValidationFailed
 from core.money import CENT, MAX_AMOUNT, money, parse_money  # noqa: F401 (callers use services.money)
 from core.notifications import in_language_of, notify
@@ -1430,18 +1432,123 @@ def group_buy_mark_arrived(*, actor: Membership, group_buy: GroupBuy,
     return len(orders)
 
 
-def pickup_find(*, actor: Membership, code: str) -> list[Order]:
-    """Ready orders with this pickup code (usually one) that the actor may hand over."""
-    check_perm(actor, Perm.CONFIRM_PICKUP)
-    code = "".join(ch for ch in (code or "") if ch.isdigit())
-    if len(code) != 6:
+# The member's pickup QR carries the community, the order and its 6-digit code, signed with the
+# site's key: a desk that scans it knows the order at once, and a forged or edited code (or one of
+# another community) reads as a wrong code. The 6 digits typed by hand still work.
+PICKUP_QR_SALT = "orders.pickup-qr"
+PICKUP_CODE_MAX_LENGTH = 120
+
+
+def pickup_qr_code(order: Order) -> str:
+    """What the member's pickup QR holds, e.g. "7.1234.042917:<signature>"."""
+    return signing.Signer(salt=PICKUP_QR_SALT).sign(f"{order.community_id}.{order.pk}.{order.pickup_code}")
+
+
+def _wrong_code() -> NotFound:
+    return NotFound(_("No order ready for pickup has this code. Check it, or ask the member to open the "
+                      "order's QR code again."), code="pickup_not_found",
+                    fields={"code": [_("No order of this community has this code.")]})
+
+
+def _read_pickup_code(actor: Membership, code: str) -> tuple[int | None, str]:
+    """(order id, 6 digits) from a scanned QR code, or (None, 6 digits) from typed digits."""
+    code = (code or "").strip()
+    if ":" in code:
+        try:
+            value = signing.Signer(salt=PICKUP_QR_SALT).unsign(code[:PICKUP_CODE_MAX_LENGTH])
+            community_id, order_id, digits = value.split(".")
+            community_id, order_id = int(community_id), int(order_id)
+        except (signing.BadSignature, ValueError):
+            raise _wrong_code() from None
+        if community_id != actor.community_id:
+            raise _wrong_code()
+        return order_id, digits
+    digits = "".join(ch for ch in code[:PICKUP_CODE_MAX_LENGTH] if ch.isascii() and ch.isdigit())
+    if len(digits) != 6:
         raise ValidationFailed(_("A pickup code has 6 digits."), fields={"code": [_("6 digits.")]})
-    return list(orders_in_scope(actor, actor.community.orders.filter(pickup_code=code, status=Order.Status.READY))
-                .select_related("member", "pickup_point", "group_buy").prefetch_related("lines"))
+    return None, digits
+
+
+def pickup_handed_over(order: Order) -> tuple[datetime | None, str]:
+    """When the order was picked up and who handed it over (the audit log records it)."""
+    row = (AuditLog.objects.filter(community_id=order.community_id, object_type="order", object_id=order.pk,
+                                   action=f"order.{Order.Status.COMPLETED}")
+           .select_related("actor").order_by("-created_at", "-id").first())
+    who = row.actor.display_name if row is not None and row.actor is not None else ""
+    return order.completed_at or (row.created_at if row else None), who
+
+
+def _not_ready(order: Order) -> DomainError:
+    """Why an order of this code cannot be handed over now, in the words the desk shows."""
+    if order.status == Order.Status.COMPLETED:
+        when, who = pickup_handed_over(order)
+        local = timezone.localtime(when, _tz(order.group_buy)).strftime("%Y-%m-%d %H:%M") if when else ""
+        if who:
+            message = _("Order #%(id)s of %(name)s was already picked up on %(when)s, handed over by %(by)s.")
+        else:
+            message = _("Order #%(id)s of %(name)s was already picked up on %(when)s.")
+        return Conflict(message % {"id": order.pk, "name": order.member.display_name, "when": local, "by": who},
+                        code="already_picked_up")
+    if order.status == Order.Status.PENDING_PAYMENT:
+        return Conflict(_("Order #%(id)s of %(name)s is not paid yet: it can be picked up once the payment is "
+                          "received.") % {"id": order.pk, "name": order.member.display_name}, code="not_paid")
+    if order.status == Order.Status.PAID:  # the round has not succeeded yet: nothing is on its way
+        return Conflict(_("The goods of “%(title)s” have not arrived yet: the group-buy has not closed and "
+                          "succeeded.") % {"title": order.group_buy.title}, code="not_arrived")
+    if order.status == Order.Status.CONFIRMED:
+        return Conflict(_("The goods of “%(title)s” have not arrived at %(point)s yet: mark them arrived on the "
+                          "group-buy's page first.") % {"title": order.group_buy.title,
+                                                        "point": order.pickup_point.name if order.pickup_point else "—"},
+                        code="not_arrived")
+    if order.fulfilment != Order.Fulfilment.PICKUP:
+        return Conflict(_("Order #%(id)s is delivered to the member, not picked up.") % {"id": order.pk},
+                        code="not_pickup")
+    return Conflict(_("Order #%(id)s of %(name)s is %(status)s: there is nothing to hand over.") % {
+        "id": order.pk, "name": order.member.display_name, "status": order.get_status_display()},
+        code="order_cancelled")
+
+
+# Which reason a typed code's orders are reported with when none is ready: the likeliest first.
+_NOT_READY_ORDER = {Order.Status.CONFIRMED: 0, Order.Status.PAID: 1, Order.Status.PENDING_PAYMENT: 2,
+                    Order.Status.COMPLETED: 3}
+
+
+def pickup_find(*, actor: Membership, code: str) -> list[Order]:
+    """Ready orders with this pickup code (usually one) that the actor may hand over.
+
+    ``code`` is the 6 digits typed at the desk or the signed code of the member's QR. When no order
+    is ready, the error says why: a wrong code (or one of another community or branch:
+    ``pickup_not_found``), ``already_picked_up`` (when, by whom), ``not_arrived``, ``not_paid``.
+    """
+    check_perm(actor, Perm.CONFIRM_PICKUP)
+    order_id, digits = _read_pickup_code(actor, code)
+    orders = orders_in_scope(actor, actor.community.orders.filter(pickup_code=digits))
+    if order_id is not None:
+        orders = orders.filter(pk=order_id)
+    else:
+        # Six digits repeat over the years: only what could still be at (or just left) the desk.
+        orders = orders.filter(fulfilment=Order.Fulfilment.PICKUP)
+    orders = list(orders.select_related("member", "pickup_point", "group_buy__community").prefetch_related("lines")
+                  .order_by("-created_at", "-id")[:50])
+    ready = [o for o in orders if o.status == Order.Status.READY]
+    if ready:
+        return ready
+    if not orders:
+        raise _wrong_code()
+    raise _not_ready(min(orders, key=lambda o: _NOT_READY_ORDER.get(o.status, 9)))
+
+
+def _code_names(actor: Membership, order: Order, code: str) -> bool:
+    try:
+        order_id, digits = _read_pickup_code(actor, code)
+    except DomainError:
+        return False
+    return order_id in (None, order.pk) and digits == order.pickup_code
 
 
 def order_complete(*, actor: Membership, order: Order, code: str | None = None) -> Order:
-    """Hand over a ready order (pickup, checked against its code) or confirm a delivery arrived."""
+    """Hand over a ready order (pickup, checked against its code: typed digits or the scanned QR's
+    signed code) or confirm a delivery arrived. The audit row records who handed it over."""
     check_perm(actor, Perm.CONFIRM_PICKUP)
     if order.community_id != actor.community_id:
         raise NotFound()
@@ -1450,12 +1557,12 @@ def order_complete(*, actor: Membership, order: Order, code: str | None = None) 
         _lock_round(order.group_buy_id, share=False)
         locked = _lock_order(order)
         if locked.fulfilment == Order.Fulfilment.PICKUP:
-            if locked.status != Order.Status.READY:
-                raise Conflict(_("This order is not ready for pickup (%(status)s).") % {
-                    "status": locked.get_status_display()}, code="not_ready")
-            if code is not None and code.strip() != locked.pickup_code:
+            if code is not None and not _code_names(actor, locked, code):
                 raise ValidationFailed(_("The pickup code does not match this order."), code="wrong_code",
                                        fields={"code": [_("Wrong code.")]})
+            if locked.status != Order.Status.READY:
+                raise _not_ready(Order.objects.select_related("member", "pickup_point", "group_buy__community")
+                                 .get(pk=locked.pk))
         elif locked.status != Order.Status.SHIPPED:
             raise Conflict(_("This order has not been shipped."), code="not_shipped")
         previous = locked.status

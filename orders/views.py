@@ -225,8 +225,10 @@ def order_cancel(request, community, membership, pk):
 
 @community_page(Perm.VIEW)
 def pickup_qr(request, community, membership, pk):
+    """The order's pickup QR: a signed code naming the community, the order and its pickup code
+    (services.pickup_qr_code), which the pickup desk's camera reads."""
     order = _load_order(membership, pk)
-    image = qrcode.make(order.pickup_code, box_size=8, border=2)
+    image = qrcode.make(services.pickup_qr_code(order), box_size=8, border=2)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     response = HttpResponse(buffer.getvalue(), content_type="image/png")

@@ -45,6 +45,8 @@ API_FOR_CONSOLE = {
     "orders_console:pickup_sheet": ["api-admin-pickup-sheet"],
     "orders_console:pickup_points": ["api-admin-pickup-points"],
     "orders_console:pickup_point_edit": ["api-admin-pickup-point"],
+    # admin/orders/?pickup_point=…&open_rounds=true&ordering=building
+    "orders_console:pickup_point_orders": ["api-admin-orders", "api-admin-pickup-points"],
     "catalog:products": ["api-products"],
     "catalog:product_new": ["api-products"],
     "catalog:product_image_delete": ["api-product-image"],

@@ -314,11 +314,12 @@ class AuditLogSerializer(serializers.ModelSerializer):
     actor = CommunityUserSerializer(read_only=True, allow_null=True)
     target_user = CommunityUserSerializer(read_only=True, allow_null=True)
     action_label = serializers.CharField(read_only=True, help_text=_("The action in words"))
+    sentence = serializers.CharField(read_only=True, help_text=_("The whole entry in words, as the console shows it"))
     data = serializers.DictField(read_only=True, help_text=_("Details of the action (differ by action)"))
 
     class Meta:
         model = AuditLog
-        fields = ["id", "created_at", "action", "action_label", "actor", "target_user", "object_type", "object_id",
+        fields = ["id", "created_at", "action", "action_label", "sentence", "actor", "target_user", "object_type", "object_id",
                   "data"]
         read_only_fields = fields
 

@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.money import MAX_AMOUNT
+from orders.addresses import order_place_text, read_place
 from orders.models import Commission, GroupBuy, Order, Team
 from orders.services import MAX_LINES, PAID_STATUSES, current_tier_price
 from payments.models import Payment, Refund, WalletEntry
@@ -368,8 +369,10 @@ class ArrivedResultSerializer(serializers.Serializer):
 
 
 class PickupLookupSerializer(serializers.Serializer):
-    code = serializers.RegexField(r"^[0-9 -]{6,20}$",
-                                  help_text=_("The member's 6-digit pickup code (spaces and dashes are ignored)"))
+    code = serializers.RegexField(
+        r"^(?:[0-9 -]{6,20}|[0-9]{1,12}\.[0-9]{1,12}\.[0-9]{6}:[A-Za-z0-9_-]{20,80})$", max_length=120,
+        help_text=_("The member's 6-digit pickup code (spaces and dashes are ignored), or what the member's "
+                    "pickup QR code reads (a signed code naming the community and the order)"))
 
 
 class PickupInputSerializer(PickupLookupSerializer):
@@ -438,7 +441,7 @@ class TopUpInputSerializer(serializers.Serializer):
 
 # Orders for admins and leaders -------------------------------------------------------------------
 
-ADMIN_ORDERINGS = ("-created_at", "created_at", "total", "-total", "updated_at")
+ADMIN_ORDERINGS = ("-created_at", "created_at", "total", "-total", "updated_at", "building")
 
 
 class AdminOrderRowSerializer(AdminOrderSerializer):
@@ -450,6 +453,12 @@ class AdminOrderRowSerializer(AdminOrderSerializer):
     completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     cancelled_at = serializers.DateTimeField(read_only=True, allow_null=True)
     updated_at = serializers.DateTimeField(read_only=True)
+    building = serializers.SerializerMethodField(
+        help_text=_("Building-unit-room read from the delivery address or note, e.g. \"3-2-1502\"; null if unreadable"))
+
+    def get_building(self, order) -> str | None:
+        place = read_place(order_place_text(order))
+        return str(place) if place is not None else None
 
 
 class AdminOrderDetailSerializer(AdminOrderRowSerializer):
@@ -469,7 +478,19 @@ class AdminOrderFilterSerializer(serializers.Serializer):
                                     help_text=_("true: paid (and not refunded or cancelled since); false: awaiting payment"))
     updated_since = serializers.DateTimeField(required=False,
                                               help_text=_("Only orders changed at or after this instant"))
-    ordering = serializers.ChoiceField(choices=ADMIN_ORDERINGS, required=False, default="-created_at")
+    open_rounds = serializers.BooleanField(
+        required=False, default=False,
+        help_text=_("true: only orders to collect in the rounds still running (open, closed, succeeded), "
+                    "cancelled and refunded ones left out: a pickup point's list"))
+    ordering = serializers.ChoiceField(
+        choices=ADMIN_ORDERINGS, required=False, default="-created_at",
+        help_text=_("building: by building, unit and room read from the delivery address or the member's note "
+                    "(“3栋2单元1502”, “3-2-1502”, “Block 3 Unit 2”), unreadable ones last; needs pickup_point"))
+
+    def validate(self, attrs):
+        if attrs.get("ordering") == "building" and attrs.get("pickup_point") is None:
+            raise serializers.ValidationError({"ordering": [_("Sorting by building needs a pickup_point.")]})
+        return attrs
 
 
 class ShipInputSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 
 from django.db.models import Q, Sum
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
@@ -28,6 +29,7 @@ from core.api import error_responses as errors
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from core.idempotency import KEY_PARAMETER, idempotency_key, idempotent
 from orders import exports, selectors, services
+from orders.addresses import place_sort_key
 from orders.api import serializers as s
 from orders.models import GroupBuy, GroupBuyItem, Order, OrderLine
 from payments import services as payments
@@ -435,13 +437,19 @@ class GroupBuyArrivedView(JSONAPIView):
         return Response(s.ArrivedResultSerializer({"ready": ready}).data)
 
 
+PICKUP_ERRORS = _lazy("No ready order: 404 pickup_not_found (a wrong or forged code, or one of another community or "
+                      "branch), 409 already_picked_up (the message says when and who handed it over), 409 "
+                      "not_arrived (the goods are not marked arrived), 409 not_paid, 409 order_cancelled.")
+
+
 class PickupView(JSONAPIView):
     """GET: the ready orders with a pickup code. POST: hand one over (it becomes completed)."""
 
     permission = Perm.CONFIRM_PICKUP
 
     @extend_schema(parameters=[s.PickupLookupSerializer], responses={200: s.AdminOrderSerializer(many=True),
-                   **errors(400, 403, 404)}, tags=[TAG_CONSOLE], summary=_lazy("Find orders by pickup code"))
+                   **errors(400, 403, 404, 409)}, tags=[TAG_CONSOLE], summary=_lazy("Find orders by pickup code"),
+                   description=PICKUP_ERRORS)
     def get(self, request, slug):
         data = _valid(s.PickupLookupSerializer, request.query_params)
         orders = services.pickup_find(actor=self.membership, code=data["code"])
@@ -450,8 +458,8 @@ class PickupView(JSONAPIView):
 
     @extend_schema(request=s.PickupInputSerializer, responses={200: s.AdminOrderSerializer,
                    **errors(400, 403, 404, 409)}, tags=[TAG_CONSOLE], summary=_lazy("Confirm a pickup"),
-                   description=_lazy("409 several_orders when more than one ready order has the code: send "
-                                     "the order id too."))
+                   description=format_lazy("{} {}", _lazy("409 several_orders when more than one ready order has "
+                                                          "the code: send the order id too."), PICKUP_ERRORS))
     def post(self, request, slug):
         data = _valid(s.PickupInputSerializer, request.data)
         found = services.pickup_find(actor=self.membership, code=data["code"])
@@ -465,8 +473,7 @@ class PickupView(JSONAPIView):
             raise Conflict(_("Several orders have this code; choose one: %(orders)s.") % {"orders": names},
                            code="several_orders", fields={"order": [_("Choose one of: %(orders)s.") % {
                                "orders": names}]})
-        # Found by this very code, so the service's code check is passed the order's own code.
-        services.order_complete(actor=self.membership, order=found[0], code=found[0].pickup_code)
+        services.order_complete(actor=self.membership, order=found[0], code=data["code"])
         return Response(s.AdminOrderSerializer(_console_order(self, found[0].pk)).data)
 
 
@@ -608,8 +615,47 @@ class AdminOrderListView(JSONAPIView):
             orders = orders.filter(status=Order.Status.PENDING_PAYMENT)
         if data.get("updated_since") is not None:
             orders = orders.filter(updated_at__gte=data["updated_since"])
-        page = self.paginate_queryset(orders.order_by(*ADMIN_ORDERING[data["ordering"]]))
+        if data["open_rounds"]:
+            orders = selectors.orders_in_open_rounds(orders)
+        if data["ordering"] == "building":
+            page = self.paginate_queryset(_by_building(orders))
+        else:
+            page = self.paginate_queryset(orders.order_by(*ADMIN_ORDERING[data["ordering"]]))
         return self.get_paginated_response(s.AdminOrderRowSerializer(page, many=True).data)
+
+
+BY_BUILDING_MAX = 5000
+
+
+def _by_building(orders) -> "_LazyRows":
+    """The orders sorted by the building read from their text (PostgreSQL cannot read it): the ids
+    and texts of one pickup point's orders are sorted here, and only the page asked for is loaded."""
+    rows = list(orders.order_by("created_at", "id").values_list("pk", "delivery_address", "note")[:BY_BUILDING_MAX + 1])
+    if len(rows) > BY_BUILDING_MAX:
+        raise ValidationFailed(_("Too many orders to sort by building: add open_rounds=true or a group_buy."),
+                               code="too_many_to_sort", fields={"ordering": [_("Narrow the list first.")]})
+    ids = [pk for pk, _address, _note in sorted(rows, key=lambda row: place_sort_key(row[1] or row[2]))]
+    return _LazyRows(orders, ids)
+
+
+class _LazyRows:
+    """A sorted list of order ids that loads only the slice a page asks for (in that order)."""
+
+    def __init__(self, orders, ids):
+        self.orders, self.ids = orders, ids
+
+    def __len__(self):
+        return len(self.ids)
+
+    def count(self):
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        ids = self.ids[index]
+        if not isinstance(index, slice):
+            return self.orders.get(pk=ids)
+        by_id = {order.pk: order for order in self.orders.filter(pk__in=ids)}
+        return [by_id[pk] for pk in ids if pk in by_id]
 
 
 class AdminOrderDetailView(JSONAPIView):

@@ -422,7 +422,10 @@ def test_arrival_pickup_by_code_and_refund(api_as, owner, admin_member, leader, 
     handed = leader_client.post(url(slug, "admin", "pickup"), {"code": code}, format="json")
     assert handed.status_code == 200, handed.content
     assert handed.json()["status"] == "completed" and handed.json()["id"] == order["id"]
-    assert_error(leader_client.post(url(slug, "admin", "pickup"), {"code": code}, format="json"), 404)
+    # A second scan of the same code: told it was picked up already, and by whom.
+    again = leader_client.post(url(slug, "admin", "pickup"), {"code": code}, format="json")
+    assert_error(again, 409, "already_picked_up")
+    assert leader.user.display_name in again.json()["message"]
 
     assert_error(leader_client.post(url(slug, "admin", "orders", order["id"], "refund"), {}, format="json"), 403)
     refunded = api_as(admin_member.user).post(url(slug, "admin", "orders", order["id"], "refund"),
@@ -571,7 +574,7 @@ def test_owner_of_a_cannot_read_or_change_anything_of_b(api_as, owner, fruit):
         assert_error(response, 404, "community_not_found")
     for method, path, body in calls(a_slug):
         if method == "get" and path in (url(a_slug, "group-buys"), url(a_slug, "orders"), url(a_slug, "wallet"),
-                                        url(a_slug, "wallet", "entries"), url(a_slug, "admin", "pickup")):
+                                        url(a_slug, "wallet", "entries")):
             response = client.get(path, body)  # A's own lists and searches: nothing of B's in them
             assert response.status_code == 200
             ids = {row["id"] for row in response.json().get("results", [])}
@@ -581,6 +584,8 @@ def test_owner_of_a_cannot_read_or_change_anything_of_b(api_as, owner, fruit):
             assert not ids & set(model.objects.filter(community=b["community"]).values_list("pk", flat=True))
             continue
         response = client.get(path, body) if method == "get" else client.post(path, body, format="json", **key)
+        if path == url(a_slug, "admin", "pickup"):  # B's pickup code at A's desk: a wrong code
+            assert_error(response, 404, "pickup_not_found")
         assert response.status_code in (403, 404), (path, response.status_code, response.content)
         assert set(response.json()) == ERROR_KEYS
     assert _snapshot(b["community"]) == before

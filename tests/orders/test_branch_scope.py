@@ -193,7 +193,8 @@ def test_services_refuse_a_leader_out_of_their_branch(world):
 
     with pytest.raises(NotFound):
         services.order_complete(actor=west_lead, order=ready, code=ready.pickup_code)
-    assert ready.pk not in [o.pk for o in services.pickup_find(actor=west_lead, code=ready.pickup_code)]
+    with pytest.raises(NotFound):  # East's code at West's desk reads as a wrong code
+        services.pickup_find(actor=west_lead, code=ready.pickup_code)
     with pytest.raises(NotFound):
         services.group_buy_mark_arrived(actor=west_lead, group_buy=world["aimed_east"])
     with pytest.raises(NotFound):
@@ -507,7 +508,6 @@ def api_lists(world):
         (url(slug, "admin", "orders"), {"branch": world["east"].pk}, Order),
         (url(slug, "admin", "orders"), {"member": world["east_buyer"].user_id}, Order),
         (url(slug, "admin", "orders"), {"pickup_point": world["east_point"].pk, "paid": "true"}, Order),
-        (url(slug, "admin", "pickup"), {"code": ready.pickup_code}, Order),
         (url(slug, "members"), {}, Membership),
         (url(slug, "members"), {"branch": world["east"].pk}, Membership),
         (url(slug, "members"), {"q": world["east_buyer"].user.phone}, Membership),
@@ -569,6 +569,10 @@ def test_west_leader_walks_every_api_action_on_east_and_reads_or_changes_nothing
         Invite: {world["invite"].pk},
         PickupPoint: {world["east_point"].pk},
     }
+    # East's pickup code at West's desk: a wrong code, nothing of East's order in the answer.
+    wrong = client.get(url(community.slug, "admin", "pickup"), {"code": world["east_ready"].pickup_code})
+    assert wrong.status_code == 404 and wrong.json()["code"] == "pickup_not_found"
+    assert_nothing_of_east(world, wrong, echoed=True, where="admin/pickup")
     for path, params, model in api_lists(world):
         response = client.get(path, params)
         assert response.status_code == 200, (path, response.content)
@@ -696,8 +700,8 @@ def test_east_leader_through_the_api(api_as, world):
     members = client.get(url(slug, "members")).json()["results"]
     assert {m["id"] for m in members} == {world["east_lead"].pk, world["east_buyer"].pk}
     assert client.get(url(slug, "group-buys", world["aimed_east"].pk)).status_code == 200
-    west_code = client.get(url(slug, "admin", "pickup"), {"code": world["west_ready"].pickup_code}).json()
-    assert world["west_ready"].pk not in [o["id"] for o in west_code["results"]]
+    west_code = client.get(url(slug, "admin", "pickup"), {"code": world["west_ready"].pickup_code})
+    assert west_code.status_code == 404 and west_code.json()["code"] == "pickup_not_found"
 
 
 @pytest.mark.parametrize("role", ["owner", "admin"])
