@@ -62,6 +62,8 @@ SENTENCES = {
     "community.updated": _settings_changed,
     "branch.created": pgettext_lazy("audit log", "%(actor)s created the branch “%(name)s”"),
     "branch.updated": pgettext_lazy("audit log", "%(actor)s changed the branch “%(name)s”"),
+    "branch.retired": pgettext_lazy("audit log", "%(actor)s retired the branch “%(name)s”"),
+    "branch.restored": pgettext_lazy("audit log", "%(actor)s put the branch “%(name)s” back in use"),
     "invite.created": pgettext_lazy("audit log", "%(actor)s created an invite link"),
     "invite.revoked": pgettext_lazy("audit log", "%(actor)s revoked an invite link"),
     "membership.joined": pgettext_lazy("audit log", "%(actor)s joined"),

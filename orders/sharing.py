@@ -195,7 +195,7 @@ def group_buy_preview(request, community, membership, pk):
     now = timezone.now()
     return render(request, "orders/group_buy.html", {
         "community": community, "group_buy": round_, "progress": progress, "preview": True,
-        "rows": _preview_rows(round_),
+        "rows": _preview_rows(round_), "shortfall": selectors.shortfall_text(round_, progress),
         "is_open": round_.status == GroupBuy.Status.OPEN and round_.opens_at <= now < round_.closes_at,
         "join": join_prompt(request, community, back),
         **round_share_context(request, community, round_, progress=progress),

@@ -16,7 +16,7 @@
       all.checked = ticked > 0 && ticked === boxes.length;
       all.indeterminate = ticked > 0 && ticked < boxes.length;
     }
-    if (count) { count.textContent = ticked ? template.replace("%(n)s", ticked) : ""; }
+    if (count) { count.textContent = ticked ? template.replace("#", ticked) : ""; }
   }
 
   if (all) {

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from core.timezones import timezone_name
 from payments import services as payments_services
@@ -13,8 +14,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_zone_names_are_words_not_identifiers():
-    assert timezone_name("Asia/Shanghai") == "China time (Shanghai)"
-    assert timezone_name("America/Port_of_Spain") == "America/Port of Spain"
+    with translation.override("en"):
+        assert timezone_name("Asia/Shanghai") == "China time (Shanghai)"
+        assert timezone_name("America/Port_of_Spain") == "America/Port of Spain"
+    with translation.override("zh-hans"):
+        assert timezone_name("Asia/Shanghai") == "北京时间（上海）"
 
 
 def test_console_pages_show_money_with_its_sign_and_two_decimals_like_member_pages(client, owner, admin_member,

@@ -74,3 +74,22 @@ def test_unknown_actions_and_odd_data_fall_back_safely(owner):
     assert audit_sentence(odd) == "Ada: added a product"
     nobody = audit_record(community=owner.community, actor=None, action="team.failed", obj=owner)
     assert audit_sentence(nobody) == f"Team #{owner.pk} did not fill in time"
+
+
+def test_changing_and_copying_a_round_read_as_sentences(owner):
+    from datetime import timedelta
+
+    from core.audit import audit_sentence
+    from core.models import AuditLog
+    from orders import services
+    from tests.factories import make_group_buy
+
+    round_ = make_group_buy(owner, title="Mangoes")
+    services.group_buy_update(actor=owner, group_buy=round_, description="Sweeter",
+                              closes_at=round_.closes_at + timedelta(days=1))
+    changed = audit_sentence(AuditLog.objects.get(action="groupbuy.changed"))
+    assert owner.user.display_name in changed and "closing time" in changed and "description" in changed
+    assert "→" in changed and "{" not in changed
+    copy = services.group_buy_copy(actor=owner, group_buy=round_)
+    copied = audit_sentence(AuditLog.objects.get(action="groupbuy.copied"))
+    assert f"#{round_.pk}" in copied and f"#{copy.pk}" in copied
