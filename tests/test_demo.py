@@ -1,0 +1,28 @@
+"""The demo `make run` loads is what the README promises a newcomer (issue 8): photos on the products,
+a receiving QR and instructions for transfers, wallets that can pay for the demo round."""
+
+import pytest
+from django.core.management import call_command
+
+from communities.models import Community, Membership
+from orders import selectors
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_shows_photos_a_receiving_qr_and_wallets_that_can_pay(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    community = Community.objects.get(slug="sunny-garden")
+    assert community.payment_qr and community.payment_instructions
+    assert all(product.images.exists() for product in community.products.all())
+    round_ = community.group_buys.get(mode="normal")
+    cheapest = min(item.group_price for item in round_.items.all())
+    for membership in Membership.objects.filter(community=community, role="member"):
+        assert selectors.wallet_of(membership).balance >= cheapest
+    member = Membership.objects.get(community=community, user__phone="13800000003")
+    client.force_login(member.user)
+    page = client.get(round_.get_absolute_url()).content.decode()
+    assert "/media/products/" in page
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # idempotent
+    assert community.products.get(name__startswith="海南").images.count() == 1
