@@ -4,7 +4,10 @@ Lock order (the whole project's is written down in payments/services.py): group-
 for one order's change, FOR UPDATE for a sweep or an action on the whole round) → team rows (by id)
 → order rows (by id) → allowance rows → item rows (by id) → charge → wallet. Placing an order takes
 no round lock: it may lock one team, then allowances, then items last; giving units back takes them
-in the same order. Counters change by guarded updates; ledgers (wallet entries, refunds,
+in the same order. Round-wide actions lock the round and its items FOR NO KEY UPDATE, never FOR
+UPDATE: an order's foreign keys (to its round, to the items of its lines) are checked at commit
+(Django's constraints are deferred), taking FOR KEY SHARE on those rows after the order's item
+update, and a FOR UPDATE held there would deadlock with it. Counters change by guarded updates; ledgers (wallet entries, refunds,
 commissions) carry unique keys so that a retried settlement writes nothing twice. Notices and
 e-mails go through core.notifications (e-mail sent on commit).
 """
@@ -322,7 +325,7 @@ def group_buy_publish(*, actor: Membership, group_buy: GroupBuy) -> GroupBuy:
     check_perm(actor, Perm.MANAGE_GROUP_BUYS)
     check_in_scope(actor, group_buy, rounds_in_scope)
     with transaction.atomic():
-        locked = GroupBuy.objects.select_for_update().get(pk=group_buy.pk, community=actor.community)
+        locked = GroupBuy.objects.select_for_update(no_key=True).get(pk=group_buy.pk, community=actor.community)
         if locked.status != GroupBuy.Status.DRAFT:
             raise Conflict(_("Only a draft can be published."), code="not_draft")
         if locked.closes_at <= timezone.now():
@@ -452,7 +455,7 @@ def group_buy_update(*, actor: Membership, group_buy: GroupBuy, items: list[Item
     check_in_scope(actor, group_buy, rounds_in_scope)
     community = actor.community
     with transaction.atomic():
-        locked = GroupBuy.objects.select_for_update().get(pk=group_buy.pk, community=community)
+        locked = GroupBuy.objects.select_for_update(no_key=True).get(pk=group_buy.pk, community=community)
         before = _round_values(locked)
         values = {**before, **{k: (sorted(set(v)) if k.endswith("_ids") else v) for k, v in changes.items()}}
         if "commission_rate" not in changes or changes["commission_rate"] == before["commission_rate"]:
@@ -492,7 +495,7 @@ def group_buy_update(*, actor: Membership, group_buy: GroupBuy, items: list[Item
                     and spec.per_member_limit > item.per_member_limit):
                 MemberAllowance.objects.filter(item=item).update(limit=spec.per_member_limit)
         locked_items = {item.pk: item for item in
-                        GroupBuyItem.objects.select_for_update().filter(group_buy=locked).order_by("pk")}
+                        GroupBuyItem.objects.select_for_update(no_key=True).filter(group_buy=locked).order_by("pk")}
         if published:
             for index, spec in enumerate(specs):
                 if spec.item_id is not None:
@@ -855,10 +858,17 @@ def _sold_out(item: GroupBuyItem) -> Conflict:
 
 
 def _take_units(item: GroupBuyItem, quantity: int) -> None:
+    """Take the units at the price the order was priced at: a price changed meanwhile (an admin
+    lowering it before anyone ordered) refuses the order rather than charge it the old price."""
     taken = GroupBuyItem.objects.filter(
-        pk=item.pk, is_open=True, quantity_sold__lte=F("quantity_on_offer") - quantity,
+        pk=item.pk, is_open=True, group_price=item.group_price, quantity_sold__lte=F("quantity_on_offer") - quantity,
     ).update(quantity_sold=F("quantity_sold") + quantity)
     if not taken:
+        price = GroupBuyItem.objects.filter(pk=item.pk).values_list("group_price", flat=True).first()
+        if price is not None and price != item.group_price:
+            raise Conflict(_("The price of %(name)s just changed to ¥%(price)s: look again and order.") % {
+                "name": item.product.name, "price": price}, code="price_changed",
+                fields={"lines": [_("The price changed.")]})
         raise _sold_out(item)
 
 
@@ -960,10 +970,12 @@ def team_settle_due(*, now: datetime | None = None) -> int:
 
 def _lock_round(group_buy_id: int, *, share: bool) -> None:
     """First lock of every change to a round's orders: shared by per-order changes, exclusive for
-    sweeps and round-wide actions, so the two kinds never interleave (and cannot deadlock)."""
+    sweeps and round-wide actions, so the two kinds never interleave (and cannot deadlock). The
+    exclusive lock is FOR NO KEY UPDATE: it leaves new orders' deferred foreign-key checks (FOR KEY
+    SHARE at their commit) free to pass."""
     with connection.cursor() as cursor:
-        cursor.execute(f'SELECT 1 FROM "{GroupBuy._meta.db_table}" WHERE id = %s FOR {"SHARE" if share else "UPDATE"}',
-                       [group_buy_id])
+        cursor.execute(f'SELECT 1 FROM "{GroupBuy._meta.db_table}" WHERE id = %s '
+                       f'FOR {"SHARE" if share else "NO KEY UPDATE"}', [group_buy_id])
 
 
 def _lock_team(team_id: int | None) -> Team | None:
@@ -1278,7 +1290,7 @@ def _settle(group_buy: GroupBuy) -> None:
     # Teams before items (an order joining a team holds the team, then wants the items).
     list(Team.objects.select_for_update().filter(group_buy=group_buy).order_by("pk").values_list("pk", flat=True))
     # Flipping is_open takes each item's row lock: orders in flight finish first, later ones fail.
-    items = list(GroupBuyItem.objects.select_for_update().filter(group_buy=group_buy).order_by("pk"))
+    items = list(GroupBuyItem.objects.select_for_update(no_key=True).filter(group_buy=group_buy).order_by("pk"))
     GroupBuyItem.objects.filter(group_buy=group_buy).update(is_open=False)
     orders = list(Order.objects.select_for_update(of=("self",)).select_related("charge")
                   .filter(group_buy=group_buy, status__in=LIVE_STATUSES).order_by("pk"))
@@ -1365,12 +1377,12 @@ def group_buy_cancel(*, actor: Membership, group_buy: GroupBuy, reason: str = ""
         raise NotFound()
     check_in_scope(actor, group_buy, rounds_in_scope)
     with transaction.atomic():
-        locked = GroupBuy.objects.select_for_update().get(pk=group_buy.pk)
+        locked = GroupBuy.objects.select_for_update(no_key=True).get(pk=group_buy.pk)
         if locked.status not in (GroupBuy.Status.DRAFT, GroupBuy.Status.SCHEDULED, GroupBuy.Status.OPEN):
             raise Conflict(_("Only a draft, scheduled or open group-buy can be cancelled."), code="not_cancellable")
         previous = locked.status
         list(Team.objects.select_for_update().filter(group_buy=locked).order_by("pk").values_list("pk", flat=True))
-        items = list(GroupBuyItem.objects.select_for_update().filter(group_buy=locked).order_by("pk"))
+        items = list(GroupBuyItem.objects.select_for_update(no_key=True).filter(group_buy=locked).order_by("pk"))
         GroupBuyItem.objects.filter(group_buy=locked).update(is_open=False)
         for order in (Order.objects.select_for_update(of=("self",)).select_related("member", "charge")
                       .filter(group_buy=locked, status__in=LIVE_STATUSES).order_by("pk")):
@@ -1407,7 +1419,8 @@ def group_buy_mark_arrived(*, actor: Membership, group_buy: GroupBuy,
     # A leader's goods arrive at their branch's pickup points only.
     points_in_scope = pickup_points_in_scope(actor, actor.community.pickup_points.all())
     with transaction.atomic():
-        group_buy = GroupBuy.objects.select_for_update(of=("self",)).select_related("community").get(pk=group_buy.pk)
+        group_buy = (GroupBuy.objects.select_for_update(of=("self",), no_key=True).select_related("community")
+                     .get(pk=group_buy.pk))
         if group_buy.status not in (GroupBuy.Status.SUCCEEDED, GroupBuy.Status.FULFILLED):
             raise Conflict(_("Goods can arrive only for a group-buy that succeeded."), code="not_succeeded")
         orders = Order.objects.select_for_update(of=("self",)).select_related("member").filter(

@@ -20,8 +20,10 @@ class _RoundSweep(Sweep):
         return reverse("orders_console:group_buy", kwargs={"slug": group_buy.community.slug, "pk": group_buy.pk})
 
     def claim(self, pk, now):
+        # NO KEY UPDATE: orders committing meanwhile check their foreign key to the round (FOR KEY
+        # SHARE, deferred to their commit) after taking their item's row; FOR UPDATE would deadlock.
         return (self.due(now).filter(pk=pk).select_related("community")
-                .select_for_update(skip_locked=True, of=("self",)).first())
+                .select_for_update(skip_locked=True, of=("self",), no_key=True).first())
 
 
 @register

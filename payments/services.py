@@ -4,8 +4,9 @@ The selling apps (orders; later pledges, shares, tickets) call these functions; 
 imports them. What a payment changes in what was sold goes back to the caller as a return value.
 
 Lock order, for the whole project (a change that needs several of these locks takes them in
-this order, each kind by primary key): the selling app's rows (orders: round FOR SHARE/UPDATE →
-team → order → items) → charge → wallet. A function here that locks a charge expects the caller
+this order, each kind by primary key): the selling app's rows (orders: round FOR SHARE/NO KEY
+UPDATE → team → order → items; never FOR UPDATE on a row new rows point to, since their deferred
+foreign-key checks take FOR KEY SHARE at commit) → charge → wallet. A function here that locks a charge expects the caller
 to hold the lock of what the charge is for, if it holds any. Counters change by guarded
 updates; ledgers (wallet entries, refunds) carry unique keys so a retry writes nothing twice.
 """

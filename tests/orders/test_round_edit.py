@@ -15,7 +15,7 @@ from catalog.models import Product
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from core.models import AuditLog, Notification
 from orders import services
-from orders.models import GroupBuy, MemberAllowance, PickupPoint
+from orders.models import GroupBuy, MemberAllowance, OrderLine, PickupPoint
 from orders.services import ItemSpec
 from tests.branches import make_branch
 from tests.factories import MembershipFactory, ProductFactory, make_group_buy
@@ -239,3 +239,50 @@ def test_nothing_on_sale_nothing_to_copy(owner):
         services.group_buy_copy(actor=owner, group_buy=source)
     assert caught.value.code == "nothing_to_copy"
     assert GroupBuy.objects.filter(community=owner.community).count() == 1
+
+
+def test_an_order_priced_before_a_price_change_is_refused_not_charged_the_old_price(owner):
+    """The API reads the round once and places the order with those items (the flash-sale path): an
+    admin lowering the price in between (allowed: nobody had ordered) must not leave this buyer
+    paying more than everyone after."""
+    round_ = make_group_buy(owner, price="20.00")
+    stale = list(round_.items.select_related("product"))  # read by the order's request
+    services.group_buy_update(actor=owner, group_buy=round_, items=specs(round_, group_price=Decimal("19.00")))
+    buyer = member_of(owner)
+    with pytest.raises(Conflict) as caught:
+        services.order_place(member=buyer, group_buy=round_, lines=[(stale[0].pk, 1)], idempotency_key="k1",
+                             pickup_point_id=round_.pickup_points.get().pk, items=stale)
+    assert caught.value.code == "price_changed"
+    assert round_.items.get().quantity_sold == 0
+    order, _created = services.order_place(member=buyer, group_buy=round_, lines=[(stale[0].pk, 1)],
+                                           idempotency_key="k2", pickup_point_id=round_.pickup_points.get().pk)
+    assert order.lines.get().unit_price == Decimal("19.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_price_cut_racing_orders_never_leaves_a_buyer_above_the_new_price():
+    """Real threads: orders and a price cut at once, again and again. Either the cut came first (every
+    order at the new price) or an order came first (the cut is refused): never a buyer at the old
+    price once the new one is accepted."""
+    from tests.concurrency import run_at_once
+
+    owner = MembershipFactory(role="owner")
+    buyers = [MembershipFactory(community=owner.community) for _ in range(3)]
+    for attempt in range(6):
+        round_ = make_group_buy(owner, price="20.00", title=f"Race {attempt}")
+        item = round_.items.select_related("product").get()
+        point = round_.pickup_points.first().pk
+
+        def work(i):
+            if i == 0:
+                return services.group_buy_update(actor=owner, group_buy=round_,
+                                                 items=specs(round_, group_price=Decimal("19.00")))
+            return services.order_place(member=buyers[i - 1], group_buy=round_, lines=[(item.pk, 1)],
+                                        idempotency_key=f"r{attempt}-{i}", pickup_point_id=point, items=[item])
+
+        results = run_at_once(4, work)
+        for result in results:
+            assert not isinstance(result, Exception) or isinstance(result, Conflict), result
+        final_price = GroupBuy.objects.get(pk=round_.pk).items.get().group_price
+        prices = set(OrderLine.objects.filter(order__group_buy=round_).values_list("unit_price", flat=True))
+        assert prices <= {final_price}, (final_price, prices)
