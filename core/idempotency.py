@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -52,8 +53,25 @@ def idempotency_key(request, *, required: bool = True) -> str | None:
     return key
 
 
+def _canonical(value):
+    """The request body as plain data: form data as lists per key, an uploaded file as its content's hash."""
+    if hasattr(value, "lists"):  # a QueryDict (form or multipart body)
+        return {key: [_canonical(item) for item in items] for key, items in value.lists()}
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    if isinstance(value, UploadedFile):
+        digest = hashlib.sha256()
+        for chunk in value.chunks():
+            digest.update(chunk)
+        value.seek(0)
+        return f"file:{digest.hexdigest()}"
+    return value
+
+
 def fingerprint(payload) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(_canonical(payload), sort_keys=True, default=str).encode()).hexdigest()
 
 
 def idempotent(request, scope: str, run: Callable[[], Response]) -> Response:

@@ -24,6 +24,7 @@ from communities.permissions import Perm, has_perm
 from core.api import error_responses as errors
 from core.exceptions import NotFound
 from core.filters import FILTER_BACKENDS
+from core.idempotency import KEY_PARAMETER, idempotent
 
 TAG = "catalog"
 
@@ -79,15 +80,17 @@ class ProductListView(CatalogAPIView):
         page = self.paginate_queryset(self.filter_queryset(self.products()))
         return self.get_paginated_response(s.ProductSerializer(page, many=True, context=self.context()).data)
 
-    @extend_schema(request=s.ProductWriteSerializer,
-                   responses={201: s.ProductSerializer, **errors(400, 403, 404)}, tags=[TAG],
+    @extend_schema(request=s.ProductWriteSerializer, parameters=[KEY_PARAMETER],
+                   responses={201: s.ProductSerializer, **errors(400, 403, 404, 422)}, tags=[TAG],
                    summary=_lazy("Create a product"))
     def post(self, request, slug):
-        data = s.ProductWriteSerializer(data=request.data, context=self.context())
-        data.is_valid(raise_exception=True)
-        product = services.product_create(actor=self.membership, **data.validated_data)
-        return Response(s.ProductSerializer(self.get_product(product.pk), context=self.context()).data,
-                        status=status.HTTP_201_CREATED)
+        def create():
+            data = s.ProductWriteSerializer(data=request.data, context=self.context())
+            data.is_valid(raise_exception=True)
+            product = services.product_create(actor=self.membership, **data.validated_data)
+            return Response(s.ProductSerializer(self.get_product(product.pk), context=self.context()).data,
+                            status=status.HTTP_201_CREATED)
+        return idempotent(request, f"product-create:{self.community.pk}", create)
 
 
 class ProductDetailView(CatalogAPIView):
@@ -139,15 +142,19 @@ class ProductImageListView(CatalogAPIView):
 
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request={"multipart/form-data": s.ProductImageUploadSerializer},
-                   responses={201: s.ProductImageSerializer, **errors(400, 403, 404)}, tags=[TAG],
+    @extend_schema(request={"multipart/form-data": s.ProductImageUploadSerializer}, parameters=[KEY_PARAMETER],
+                   responses={201: s.ProductImageSerializer, **errors(400, 403, 404, 422)}, tags=[TAG],
                    summary=_lazy("Add a product photo"))
     def post(self, request, slug, pk):
-        data = s.ProductImageUploadSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        product = self.get_product(pk)
-        image = services.product_image_add(actor=self.membership, product=product, upload=data.validated_data["image"])
-        return Response(s.ProductImageSerializer(image, context=self.context()).data, status=status.HTTP_201_CREATED)
+        def add():
+            data = s.ProductImageUploadSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            product = self.get_product(pk)
+            image = services.product_image_add(actor=self.membership, product=product,
+                                               upload=data.validated_data["image"])
+            return Response(s.ProductImageSerializer(image, context=self.context()).data,
+                            status=status.HTTP_201_CREATED)
+        return idempotent(request, f"product-image:{self.community.pk}:{pk}", add)
 
 
 class ProductImageDetailView(CatalogAPIView):

@@ -106,3 +106,18 @@ def test_the_console_retires_a_branch(client, owner, branches):
     east.refresh_from_db()
     assert east.retired_at is not None
     assert Membership.objects.get(pk=branches["member"].pk).branch == west
+
+
+def test_who_may_retire_through_the_api(api_as, owner, branches):
+    slug, west = owner.community.slug, branches["west"]
+    admin = MembershipFactory(community=owner.community, role="admin")
+    assert_error(api_as(branches["member"].user).post(url(slug, "branches", west.pk, "retire"), {}, format="json"), 403)
+    assert_error(api_as(MembershipFactory(role="owner").user).post(url(slug, "branches", west.pk, "retire"), {},
+                                                                   format="json"), 404)
+    west.refresh_from_db()
+    assert west.retired_at is None
+    assert api_as(admin.user).post(url(slug, "branches", west.pk, "retire"), {}, format="json").status_code == 200
+    # another community's branch id under this community's address is not found
+    other = MembershipFactory(role="owner")
+    foreign = make_branch(other, "Elsewhere")
+    assert_error(api_as(owner.user).post(url(slug, "branches", foreign.pk, "retire"), {}, format="json"), 404)
