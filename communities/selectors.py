@@ -18,11 +18,7 @@ def my_communities(user) -> QuerySet[Membership]:
 def member_list(*, community: Community, q: str = "", role: str = "", status: str = "",
                 branch: str = "", invited_by: str = "") -> QuerySet[Membership]:
     qs = community.memberships.select_related("user", "branch", "invited_by")
-    if q:
-        q = q.strip()
-        qs = qs.filter(
-            Q(user__display_name__icontains=q) | Q(user__phone__contains=q) | Q(user__email__icontains=q)
-        )
+    qs = member_search(qs, q)
     if role:
         qs = qs.filter(role=role)
     qs = qs.filter(status=status) if status else qs.exclude(status=Membership.Status.LEFT)
@@ -34,6 +30,14 @@ def member_list(*, community: Community, q: str = "", role: str = "", status: st
     if invited_by:
         qs = qs.filter(invited_by_id=parse_id(invited_by) or 0)
     return qs.order_by("-joined_at", "-id")
+
+
+def member_search(qs: QuerySet[Membership], q: str) -> QuerySet[Membership]:
+    """Members whose name, phone number or e-mail address holds ``q``."""
+    q = q.strip()
+    if not q:
+        return qs
+    return qs.filter(Q(user__display_name__icontains=q) | Q(user__phone__contains=q) | Q(user__email__icontains=q))
 
 
 def member_counts(community: Community) -> dict[str, int]:

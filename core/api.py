@@ -113,11 +113,3 @@ class IdField(serializers.IntegerField):
         if isinstance(data, str) and parse_int(data) is None:
             self.fail("invalid")
         return super().to_internal_value(data)
-
-
-class IdOrNoneField(serializers.RegexField):
-    """A filter value: an id in ASCII digits (one that no row has matches nothing), or "none"."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 20)
-        super().__init__(r"^(none|[0-9]{1,20})$", **kwargs)

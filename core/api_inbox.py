@@ -7,7 +7,6 @@ only the caller's notices that were marked).
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema
@@ -17,6 +16,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from core.api import IdField, error_responses
+from core.filters import FILTER_BACKENDS, InboxFilter
 from core.models import Notification, NotificationOptOut
 from core.notifications import KINDS, mark_read, set_opt_outs
 
@@ -42,37 +42,18 @@ class NotificationSerializer(serializers.Serializer):
         return notification.read_at is not None
 
 
-class InboxFilterSerializer(serializers.Serializer):
-    unread = serializers.BooleanField(required=False, default=None, allow_null=True,
-                                      help_text=_lazy("true: unread only; false: read only; absent: all"))
-    community = serializers.SlugField(required=False, max_length=60, allow_blank=True,
-                                      help_text=_lazy("A community's slug: only notices about it"))
-    since = serializers.DateTimeField(required=False, help_text=_lazy("Only notices created at or after this"))
-    updated_since = serializers.DateTimeField(
-        required=False, help_text=_lazy("Only notices created or marked read at or after this (to sync)"))
-
-
 class InboxView(GenericAPIView):
     """My notifications, newest first."""
 
-    filter_backends = []
+    filter_backends = FILTER_BACKENDS
+    filterset_class = InboxFilter
+    queryset = Notification.objects.none()  # the model, for the schema; rows are the caller's own
 
-    @extend_schema(tags=[TAG], summary=_lazy("My inbox"), parameters=[InboxFilterSerializer],
+    @extend_schema(tags=[TAG], summary=_lazy("My inbox"),
                    responses={200: NotificationSerializer(many=True), **error_responses(400, 401)})
     def get(self, request):
-        filters = InboxFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        data = filters.validated_data
         notices = Notification.objects.filter(recipient=request.user).select_related("community")
-        if data.get("unread") is not None:
-            notices = notices.filter(read_at__isnull=data["unread"])
-        if data.get("community"):
-            notices = notices.filter(community__slug=data["community"])
-        if "since" in data:
-            notices = notices.filter(created_at__gte=data["since"])
-        if "updated_since" in data:
-            notices = notices.filter(Q(created_at__gte=data["updated_since"]) | Q(read_at__gte=data["updated_since"]))
-        page = self.paginate_queryset(notices.order_by("-created_at", "-id"))
+        page = self.paginate_queryset(self.filter_queryset(notices.order_by("-created_at", "-id")))
         return self.get_paginated_response(NotificationSerializer(page, many=True).data)
 
 

@@ -33,14 +33,12 @@ def group_buys_for_member(membership: Membership) -> QuerySet[GroupBuy]:
     return qs.prefetch_related(_items_prefetch(), "pickup_points").order_by("closes_at")
 
 
-def group_buys_for_console(membership: Membership, *, status: str | None = None) -> QuerySet[GroupBuy]:
+def group_buys_for_console(membership: Membership) -> QuerySet[GroupBuy]:
     """Rounds in the console, drafts included, newest opening first: an owner or admin sees all, a
     leader those aimed at their branch or the whole community, and their own."""
     from communities.permissions import rounds_in_view
 
     qs = rounds_in_view(membership, membership.community.group_buys.all())
-    if status:
-        qs = qs.filter(status=status)
     return qs.prefetch_related(_items_prefetch(), "pickup_points").order_by("-opens_at", "-id")
 
 
@@ -90,14 +88,9 @@ def order_for_console(actor: Membership, pk: int) -> Order | None:
             .filter(pk=pk).first())
 
 
-def wallet_balances(community: Community, *, q: str = "", min_balance: Decimal | None = None) -> QuerySet[Wallet]:
-    """Members' wallets with their owners, filtered by name or phone and a minimum balance."""
-    qs = community.wallets.select_related("member")
-    if q:
-        qs = qs.filter(Q(member__display_name__icontains=q) | Q(member__phone__icontains=q))
-    if min_balance is not None:
-        qs = qs.filter(balance__gte=min_balance)
-    return qs
+def wallet_balances(community: Community) -> QuerySet[Wallet]:
+    """Members' wallets with their owners (orders.api.filters.WalletFilter narrows them)."""
+    return community.wallets.select_related("member")
 
 
 def wallet_of(membership: Membership) -> Wallet | None:

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Category, Product, Supplier
-from core.filters import BooleanFilter, IdOrNoneFilter, SyncFilterSet
+from core.filters import BooleanFilter, IdOrNoneFilter, OrderingFilter, SearchFilter, SyncFilterSet
 
 
 class ProductFilter(SyncFilterSet):
-    q = django_filters.CharFilter(method="search", max_length=100, label=_("Part of the name or description"))
+    q = SearchFilter(lookups=("name__icontains", "description__icontains", "unit__iexact"), max_length=100,
+                     label=_("Part of the name or description"))
     category = IdOrNoneFilter(field_name="category", label=_('A category id, or "none" for products without one'))
     supplier = IdOrNoneFilter(field_name="supplier", label=_('A supplier id, or "none" for products without one'))
     active = BooleanFilter(field_name="is_active", label=_(
         "Catalog managers only: on sale (true) or off sale (false). Members always see products on sale only."))
-    ordering = django_filters.OrderingFilter(fields=(("name", "name"), ("updated_at", "updated_at"),
+    ordering = OrderingFilter(fields=(("name", "name"), ("updated_at", "updated_at"),
                                                      ("list_price", "list_price")),
                                              label=_("name, updated_at or list_price; a leading - reverses"))
 
@@ -24,15 +24,9 @@ class ProductFilter(SyncFilterSet):
         model = Product
         fields = []
 
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value) | Q(unit__iexact=value))
-
 
 class CategoryFilter(SyncFilterSet):
-    ordering = django_filters.OrderingFilter(fields=(("position", "position"), ("name", "name"),
+    ordering = OrderingFilter(fields=(("position", "position"), ("name", "name"),
                                                      ("updated_at", "updated_at")),
                                              label=_("position, name or updated_at; a leading - reverses"))
 
@@ -44,7 +38,7 @@ class CategoryFilter(SyncFilterSet):
 class SupplierFilter(SyncFilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=80,
                                   label=_("Part of the name"))
-    ordering = django_filters.OrderingFilter(fields=(("name", "name"), ("updated_at", "updated_at")),
+    ordering = OrderingFilter(fields=(("name", "name"), ("updated_at", "updated_at")),
                                              label=_("name or updated_at; a leading - reverses"))
 
     class Meta:

@@ -15,7 +15,6 @@ from rest_framework import serializers
 
 from communities.forms import BranchForm, CommunitySettingsForm
 from communities.models import Community, Invite, JoinRequest, Membership, Role
-from core.api import IdField, IdOrNoneField
 from core.inputs import parse_id
 from core.models import AuditLog
 
@@ -52,7 +51,6 @@ class BranchSerializer(BranchRefSerializer):
 class AdminBranchSerializer(BranchSerializer):
     retired_at = serializers.DateTimeField(read_only=True, allow_null=True,
                                            help_text=_("Set once retired: nobody belongs to it any more"))
-
 
 
 # Communities ---------------------------------------------------------------------------------
@@ -114,17 +112,6 @@ class MemberSerializer(serializers.ModelSerializer):
         model = Membership
         fields = ["id", "user", "role", "status", "branch", "invited_by", "joined_at", "banned_at", "ban_reason"]
         read_only_fields = fields
-
-
-class MemberFilterSerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=100,
-                              help_text=_("Part of a name, phone number or e-mail address"))
-    role = serializers.ChoiceField(choices=Role.choices, required=False, allow_blank=True)
-    status = serializers.ChoiceField(choices=Membership.Status.choices, required=False, allow_blank=True,
-                                     help_text=_("Default: everyone who has not left"))
-    branch = IdOrNoneField(required=False, allow_blank=True,
-                           help_text=_('A branch id, or "none" for members without a branch'))
-    invited_by = IdField(required=False, help_text=_("A user id"))
 
 
 class _IdLookup(serializers.PrimaryKeyRelatedField):
@@ -209,11 +196,6 @@ class JoinRequestSerializer(serializers.ModelSerializer):
         fields = ["id", "community", "user", "message", "status", "created_at", "decided_by", "decided_at",
                   "decision_note"]
         read_only_fields = fields
-
-
-class JoinRequestFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=JoinRequest.Status.choices, required=False,
-                                     default=JoinRequest.Status.PENDING)
 
 
 class JoinRequestCreateSerializer(serializers.Serializer):
@@ -322,20 +304,6 @@ class AuditLogSerializer(serializers.ModelSerializer):
         fields = ["id", "created_at", "action", "action_label", "sentence", "actor", "target_user", "object_type", "object_id",
                   "data"]
         read_only_fields = fields
-
-
-class AuditFilterSerializer(serializers.Serializer):
-    action = serializers.CharField(required=False, allow_blank=True, max_length=64,
-                                   help_text=_('An action code, e.g. "membership.banned", or a prefix ending in '
-                                               '"." ("membership.")'))
-    actor = IdField(required=False, help_text=_("A user id"))
-    since = serializers.DateTimeField(required=False, help_text=_("From this instant on (inclusive)"))
-    until = serializers.DateTimeField(required=False, help_text=_("Before this instant"))
-
-    def validate(self, attrs):
-        if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
-            raise serializers.ValidationError({"until": [_("Choose a time after “since”.")]})
-        return attrs
 
 
 class BranchRetireSerializer(serializers.Serializer):

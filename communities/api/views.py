@@ -18,12 +18,15 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from communities import selectors, services
+from communities.api import filters
 from communities.api import serializers as s
-from communities.models import Community, JoinRequest, Role
+from communities.models import Community, JoinRequest, Membership, Role
 from communities.permissions import Perm, has_perm, invites_in_scope, members_in_scope, resolve_community
 from core.api import error_responses as errors
 from core.exceptions import NotFound, ValidationFailed
+from core.filters import FILTER_BACKENDS
 from core.idempotency import KEY_PARAMETER, idempotent
+from core.models import AuditLog
 
 TAG = "communities"
 
@@ -247,23 +250,15 @@ class AuditLogView(CommunityAPIView):
 
     permission = Perm.VIEW_AUDIT
 
-    @extend_schema(parameters=[s.AuditFilterSerializer], responses={200: s.AuditLogSerializer(many=True),
-                   **errors(400, 403, 404)}, tags=[TAG], summary=_lazy("Audit log"))
+    filter_backends = FILTER_BACKENDS
+    filterset_class = filters.AuditFilter
+    queryset = AuditLog.objects.none()  # the model, for the schema; rows come from the community
+
+    @extend_schema(responses={200: s.AuditLogSerializer(many=True), **errors(400, 403, 404)}, tags=[TAG],
+                   summary=_lazy("Audit log"))
     def get(self, request, slug):
-        filters = s.AuditFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        values = filters.validated_data
         rows = self.community.audit_logs.select_related("actor", "target_user").order_by("-created_at", "-id")
-        action = values.get("action", "").strip()
-        if action:
-            rows = rows.filter(action__startswith=action) if action.endswith(".") else rows.filter(action=action)
-        if "actor" in values:
-            rows = rows.filter(actor_id=values["actor"])
-        if "since" in values:
-            rows = rows.filter(created_at__gte=values["since"])
-        if "until" in values:
-            rows = rows.filter(created_at__lt=values["until"])
-        page = self.paginate_queryset(rows)
+        page = self.paginate_queryset(self.filter_queryset(rows))
         return self.get_paginated_response(s.AuditLogSerializer(page, many=True).data)
 
 
@@ -291,15 +286,16 @@ class MemberListView(CommunityAPIView):
     """The member list of the console (leaders and up: a leader's is their branch's), filtered and paginated."""
 
     permission = Perm.VIEW_CONSOLE
+    filter_backends = FILTER_BACKENDS
+    filterset_class = filters.MemberFilter
+    queryset = Membership.objects.none()
 
-    @extend_schema(parameters=[s.MemberFilterSerializer], responses={200: s.MemberSerializer(many=True),
-                   **errors(400, 403, 404)}, tags=[TAG], summary=_lazy("Members (console)"))
+    @extend_schema(responses={200: s.MemberSerializer(many=True), **errors(400, 403, 404)}, tags=[TAG],
+                   summary=_lazy("Members (console)"))
     def get(self, request, slug):
-        filters = s.MemberFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        values = {key: str(value) for key, value in filters.validated_data.items()}
-        page = self.paginate_queryset(members_in_scope(self.membership,
-                                                       selectors.member_list(community=self.community, **values)))
+        # The leader's branch scope first: the filters narrow what the caller may see, never widen it.
+        members = members_in_scope(self.membership, _member_queryset(self.community).order_by("-joined_at", "-id"))
+        page = self.paginate_queryset(self.filter_queryset(members))
         return self.get_paginated_response(s.MemberSerializer(page, many=True).data)
 
 
@@ -426,16 +422,17 @@ class JoinRequestListView(CommunityAPIView):
         # Asking to join: the caller is not a member yet, there is no membership to resolve.
         return None if request.method == "POST" else super().required_permission(request)
 
-    @extend_schema(parameters=[s.JoinRequestFilterSerializer],
-                   responses={200: s.JoinRequestSerializer(many=True), **errors(400, 403, 404)}, tags=[TAG],
+    filter_backends = FILTER_BACKENDS
+    filterset_class = filters.JoinRequestFilter
+    queryset = JoinRequest.objects.none()
+
+    @extend_schema(responses={200: s.JoinRequestSerializer(many=True), **errors(400, 403, 404)}, tags=[TAG],
                    summary=_lazy("Join requests (console)"),
                    description=_lazy("Pending requests, oldest first, unless ?status= says otherwise."))
     def get(self, request, slug):
-        filters = s.JoinRequestFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        requests = (self.community.join_requests.filter(status=filters.validated_data["status"])
-                    .select_related("community", "user", "decided_by").order_by("created_at", "id"))
-        page = self.paginate_queryset(requests)
+        requests = (self.community.join_requests.select_related("community", "user", "decided_by")
+                    .order_by("created_at", "id"))
+        page = self.paginate_queryset(self.filter_queryset(requests))
         return self.get_paginated_response(s.JoinRequestSerializer(page, many=True).data)
 
     @extend_schema(request=s.JoinRequestCreateSerializer,

@@ -250,11 +250,6 @@ class AdminOrderSerializer(OrderSerializer):
         return order.pickup_code if order.fulfilment == Order.Fulfilment.PICKUP else None
 
 
-class OrderFilterSerializer(serializers.Serializer):
-    status = NamedChoiceField(enum_name="OrderStatusEnum", choices=Order.Status.choices, required=False)
-    group_buy = IdField(required=False)
-
-
 class LineInputSerializer(serializers.Serializer):
     item = IdField(help_text=_("An item id of the group-buy"))
     quantity = serializers.IntegerField(min_value=-MAX_INT, max_value=MAX_INT, help_text=_("1 to 9999"))
@@ -392,13 +387,6 @@ class AdminRefundSerializer(RefundSerializer):
         read_only_fields = fields
 
 
-class RefundFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=Refund.Status.choices, required=False,
-                                     help_text=_("Default: refunds still to pay back"))
-    group_buy = IdField(required=False)
-    member = IdField(required=False, help_text=_("A user id"))
-
-
 class PaidBackInputSerializer(serializers.Serializer):
     refunds = serializers.ListField(child=IdField(), allow_empty=False, max_length=500)
     reference = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
@@ -441,8 +429,6 @@ class TopUpInputSerializer(serializers.Serializer):
 
 # Orders for admins and leaders -------------------------------------------------------------------
 
-ADMIN_ORDERINGS = ("-created_at", "created_at", "total", "-total", "updated_at", "building")
-
 
 class AdminOrderRowSerializer(AdminOrderSerializer):
     """An order in the admins' list: AdminOrderSerializer plus the branch and the sync timestamps."""
@@ -468,31 +454,6 @@ class AdminOrderDetailSerializer(AdminOrderRowSerializer):
     refunds = RefundSerializer(many=True, read_only=True, source="charge.refunds.all")
 
 
-class AdminOrderFilterSerializer(serializers.Serializer):
-    group_buy = IdField(required=False, help_text=_("A group-buy (round) id"))
-    status = NamedChoiceField(enum_name="OrderStatusEnum", choices=Order.Status.choices, required=False)
-    pickup_point = IdField(required=False)
-    branch = IdField(required=False, help_text=_("The buyer's branch (a community id)"))
-    member = IdField(required=False, help_text=_("The buyer's user id"))
-    paid = serializers.BooleanField(required=False, allow_null=True, default=None,
-                                    help_text=_("true: paid (and not refunded or cancelled since); false: awaiting payment"))
-    updated_since = serializers.DateTimeField(required=False,
-                                              help_text=_("Only orders changed at or after this instant"))
-    open_rounds = serializers.BooleanField(
-        required=False, default=False,
-        help_text=_("true: only orders to collect in the rounds still running (open, closed, succeeded), "
-                    "cancelled and refunded ones left out: a pickup point's list"))
-    ordering = serializers.ChoiceField(
-        choices=ADMIN_ORDERINGS, required=False, default="-created_at",
-        help_text=_("building: by building, unit and room read from the delivery address or the member's note "
-                    "(“3栋2单元1502”, “3-2-1502”, “Block 3 Unit 2”), unreadable ones last; needs pickup_point"))
-
-    def validate(self, attrs):
-        if attrs.get("ordering") == "building" and attrs.get("pickup_point") is None:
-            raise serializers.ValidationError({"ordering": [_("Sorting by building needs a pickup_point.")]})
-        return attrs
-
-
 class ShipInputSerializer(serializers.Serializer):
     tracking = serializers.CharField(required=False, allow_blank=True, max_length=100, default="",
                                      help_text=_("The carrier's tracking number, told to the member"))
@@ -510,14 +471,6 @@ class AdminWalletSerializer(serializers.Serializer):
     currency = serializers.CharField(read_only=True)
 
 
-class WalletFilterSerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=100, default="",
-                              help_text=_("Part of the member's name or phone number"))
-    min_balance = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, min_value=Decimal("0"),
-                                           max_value=MAX_AMOUNT, help_text=_("Only balances of at least this"))
-    ordering = serializers.ChoiceField(choices=("name", "balance", "-balance"), required=False, default="name")
-
-
 class CommissionSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     leader = UserRefSerializer(read_only=True)
@@ -529,10 +482,6 @@ class CommissionSerializer(serializers.Serializer):
     base_amount = MoneyField()
     amount = MoneyField(help_text=_("Earned is positive, a reversal negative"))
     created_at = serializers.DateTimeField(read_only=True)
-
-
-class CommissionFilterSerializer(serializers.Serializer):
-    leader = IdField(required=False, help_text=_("A leader's user id (admins; a leader sees only their own)"))
 
 
 # Rounds and pickup points for admins and leaders -------------------------------------------------
@@ -627,11 +576,6 @@ class AdminGroupBuySerializer(GroupBuySerializer):
         read_only_fields = fields
 
 
-class AdminGroupBuyFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=GroupBuy.Status.choices, required=False,
-                                     help_text=_("Only rounds in this state (drafts included)"))
-
-
 class GroupBuyCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="",
                                    help_text=_("Told to the members whose orders are cancelled"))
@@ -690,9 +634,3 @@ class PickupPointInputSerializer(serializers.Serializer):
     branch = IdField(required=False, allow_null=True, default=None,
                      help_text=_("A branch id (a leader's points go to their own branch)"))
     is_active = serializers.BooleanField(required=False, default=True, help_text=_("false retires it"))
-
-
-class PickupPointFilterSerializer(serializers.Serializer):
-    is_active = serializers.BooleanField(required=False, allow_null=True, default=None,
-                                         help_text=_("true: in use; false: retired"))
-    branch = IdField(required=False)

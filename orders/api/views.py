@@ -27,13 +27,14 @@ from communities.models import Membership
 from communities.permissions import Perm, has_perm, orders_in_scope, pickup_points_in_scope, rounds_in_view
 from core.api import error_responses as errors
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from core.filters import FILTER_BACKENDS
 from core.idempotency import KEY_PARAMETER, idempotency_key, idempotent
 from orders import exports, selectors, services
-from orders.addresses import place_sort_key
+from orders.api import filters
 from orders.api import serializers as s
-from orders.models import GroupBuy, GroupBuyItem, Order, OrderLine
+from orders.models import Commission, GroupBuy, GroupBuyItem, Order, OrderLine, PickupPoint
 from payments import services as payments
-from payments.models import Payment, Refund
+from payments.models import Payment, Refund, Wallet
 
 class JSONAPIView(CommunityAPIView):
     """Orders' endpoints take JSON only: nested lines and nulls have no form encoding."""
@@ -302,17 +303,16 @@ class OrderListView(JSONAPIView):
     """GET: my orders, newest first. POST: place an order (needs an Idempotency-Key header)."""
 
     permission = Perm.VIEW
+    filter_backends = FILTER_BACKENDS
+    filterset_class = filters.OrderFilter
+    queryset = Order.objects.none()  # the model, for the schema; rows come from the selector
 
-    @extend_schema(parameters=[s.OrderFilterSerializer], responses={200: s.OrderSerializer(many=True),
-                   **errors(400, 403, 404)}, tags=[TAG_ORDERS], summary=_lazy("My orders"))
+    @extend_schema(responses={200: s.OrderSerializer(many=True), **errors(400, 403, 404)}, tags=[TAG_ORDERS],
+                   summary=_lazy("My orders"),
+                   description=_lazy("To sync, keep the newest updated_at seen and ask for updated_since with "
+                                     "ordering=updated_at."))
     def get(self, request, slug):
-        filters = _valid(s.OrderFilterSerializer, request.query_params)
-        orders = selectors.my_orders(self.membership)
-        if "status" in filters:
-            orders = orders.filter(status=filters["status"])
-        if "group_buy" in filters:
-            orders = orders.filter(group_buy_id=filters["group_buy"])
-        page = self.paginate_queryset(orders)
+        page = self.paginate_queryset(self.filter_queryset(selectors.my_orders(self.membership)))
         return self.get_paginated_response(s.OrderSerializer(page, many=True).data)
 
     @extend_schema(parameters=[IDEMPOTENCY_KEY], request=s.OrderCreateSerializer, responses=ORDER_ANSWERS,
@@ -522,18 +522,15 @@ class RefundListView(JSONAPIView):
     """Refunds (admins): by default those owed to members who paid by transfer, to pay back by hand."""
 
     permission = Perm.MANAGE_ORDERS
+    filter_backends = FILTER_BACKENDS
+    filterset_class = filters.RefundFilter
+    queryset = Refund.objects.none()
 
-    @extend_schema(parameters=[s.RefundFilterSerializer], responses={200: s.AdminRefundSerializer(many=True),
-                   **errors(400, 403, 404)}, tags=[TAG_CONSOLE], summary=_lazy("Refunds owed"))
+    @extend_schema(responses={200: s.AdminRefundSerializer(many=True), **errors(400, 403, 404)}, tags=[TAG_CONSOLE],
+                   summary=_lazy("Refunds owed"))
     def get(self, request, slug):
-        data = _valid(s.RefundFilterSerializer, request.query_params)
-        qs = (self.community.refunds.filter(status=data.get("status", Refund.Status.TO_PAY_BACK))
-              .select_related("charge__member", "charge__order").order_by("created_at", "id"))
-        if data.get("group_buy") is not None:
-            qs = qs.filter(charge__order__group_buy_id=data["group_buy"])
-        if data.get("member") is not None:
-            qs = qs.filter(charge__member_id=data["member"])
-        page = self.paginate_queryset(qs)
+        qs = (self.community.refunds.select_related("charge__member", "charge__order").order_by("created_at", "id"))
+        page = self.paginate_queryset(self.filter_queryset(qs))
         return self.get_paginated_response(s.AdminRefundSerializer(page, many=True).data)
 
 
@@ -578,12 +575,6 @@ class WalletTopUpView(JSONAPIView):
 
 # Orders for admins and leaders -------------------------------------------------------------
 
-ADMIN_ORDERING = {
-    "-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id"),
-    "total": ("total", "id"), "-total": ("-total", "-id"), "updated_at": ("updated_at", "id"),
-}
-
-
 def _console_order_detail(view: CommunityAPIView, pk: int) -> Order:
     order = selectors.order_for_console(view.membership, pk)
     if order is None:
@@ -595,67 +586,20 @@ class AdminOrderListView(JSONAPIView):
     """The community's orders (admins), or those of the leader's branch, newest first by default."""
 
     permission = Perm.VIEW_CONSOLE
+    filter_backends = FILTER_BACKENDS
+    filterset_class = filters.AdminOrderFilter
+    queryset = Order.objects.none()
 
-    @extend_schema(parameters=[s.AdminOrderFilterSerializer],
-                   responses={200: s.AdminOrderRowSerializer(many=True), **errors(400, 403, 404)},
+    @extend_schema(responses={200: s.AdminOrderRowSerializer(many=True), **errors(400, 403, 404)},
                    tags=[TAG_CONSOLE], summary=_lazy("Orders (admins and leaders)"),
                    description=_lazy("A leader sees the orders of their branch's members and of their "
                                      "branch's pickup points. To sync, keep the newest updated_at seen and "
                                      "ask for updated_since with ordering=updated_at."))
     def get(self, request, slug):
-        data = _valid(s.AdminOrderFilterSerializer, request.query_params)
-        orders = selectors.orders_for_console(self.membership)
-        for param, lookup in (("group_buy", "group_buy_id"), ("status", "status"), ("pickup_point", "pickup_point_id"),
-                              ("branch", "branch_id"), ("member", "member_id")):
-            if data.get(param) is not None:
-                orders = orders.filter(**{lookup: data[param]})
-        if data.get("paid") is True:
-            orders = orders.filter(status__in=services.PAID_STATUSES)
-        elif data.get("paid") is False:
-            orders = orders.filter(status=Order.Status.PENDING_PAYMENT)
-        if data.get("updated_since") is not None:
-            orders = orders.filter(updated_at__gte=data["updated_since"])
-        if data["open_rounds"]:
-            orders = selectors.orders_in_open_rounds(orders)
-        if data["ordering"] == "building":
-            page = self.paginate_queryset(_by_building(orders))
-        else:
-            page = self.paginate_queryset(orders.order_by(*ADMIN_ORDERING[data["ordering"]]))
+        # The leader's branch scope first (the selector): the filters narrow it, never widen it.
+        orders = selectors.orders_for_console(self.membership).order_by("-created_at", "-id")
+        page = self.paginate_queryset(self.filter_queryset(orders))
         return self.get_paginated_response(s.AdminOrderRowSerializer(page, many=True).data)
-
-
-BY_BUILDING_MAX = 5000
-
-
-def _by_building(orders) -> "_LazyRows":
-    """The orders sorted by the building read from their text (PostgreSQL cannot read it): the ids
-    and texts of one pickup point's orders are sorted here, and only the page asked for is loaded."""
-    rows = list(orders.order_by("created_at", "id").values_list("pk", "delivery_address", "note")[:BY_BUILDING_MAX + 1])
-    if len(rows) > BY_BUILDING_MAX:
-        raise ValidationFailed(_("Too many orders to sort by building: add open_rounds=true or a group_buy."),
-                               code="too_many_to_sort", fields={"ordering": [_("Narrow the list first.")]})
-    ids = [pk for pk, _address, _note in sorted(rows, key=lambda row: place_sort_key(row[1] or row[2]))]
-    return _LazyRows(orders, ids)
-
-
-class _LazyRows:
-    """A sorted list of order ids that loads only the slice a page asks for (in that order)."""
-
-    def __init__(self, orders, ids):
-        self.orders, self.ids = orders, ids
-
-    def __len__(self):
-        return len(self.ids)
-
-    def count(self):
-        return len(self.ids)
-
-    def __getitem__(self, index):
-        ids = self.ids[index]
-        if not isinstance(index, slice):
-            return self.orders.get(pk=ids)
-        by_id = {order.pk: order for order in self.orders.filter(pk__in=ids)}
-        return [by_id[pk] for pk in ids if pk in by_id]
 
 
 class AdminOrderDetailView(JSONAPIView):
@@ -702,21 +646,19 @@ class OrderDeliverView(JSONAPIView):
 
 # Money for admins --------------------------------------------------------------------------
 
-WALLET_ORDERING = {"name": ("member__display_name", "id"), "balance": ("balance", "id"),
-                   "-balance": ("-balance", "id")}
-
-
 class AdminWalletListView(JSONAPIView):
     """Members' wallets and their balances (admins), by name or by balance."""
 
     permission = Perm.MANAGE_WALLETS
+    filter_backends = FILTER_BACKENDS
+    filterset_class = filters.WalletFilter
+    queryset = Wallet.objects.none()
 
-    @extend_schema(parameters=[s.WalletFilterSerializer], responses={200: s.AdminWalletSerializer(many=True),
-                   **errors(400, 403, 404)}, tags=[TAG_CONSOLE], summary=_lazy("Members' wallets"))
+    @extend_schema(responses={200: s.AdminWalletSerializer(many=True), **errors(400, 403, 404)}, tags=[TAG_CONSOLE],
+                   summary=_lazy("Members' wallets"))
     def get(self, request, slug):
-        data = _valid(s.WalletFilterSerializer, request.query_params)
-        wallets = selectors.wallet_balances(self.community, q=data["q"].strip(), min_balance=data.get("min_balance"))
-        page = self.paginate_queryset(wallets.order_by(*WALLET_ORDERING[data["ordering"]]))
+        wallets = selectors.wallet_balances(self.community).order_by("member__display_name", "id")
+        page = self.paginate_queryset(self.filter_queryset(wallets))
         return self.get_paginated_response(s.AdminWalletSerializer(page, many=True).data)
 
 
@@ -739,20 +681,21 @@ class CommissionListView(CSVAPIView):
     """Commission statements: a leader's own; admins everyone's (filter by leader) and the CSV export."""
 
     permission = Perm.VIEW_COMMISSIONS
+    filter_backends = FILTER_BACKENDS
+    filterset_class = filters.CommissionFilter
+    queryset = Commission.objects.none()
 
-    @extend_schema(parameters=[s.CommissionFilterSerializer],
-                   responses={(200, "application/json"): s.CommissionSerializer(many=True),
+    @extend_schema(responses={(200, "application/json"): s.CommissionSerializer(many=True),
                               (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=_lazy("CSV file")),
                               **errors(400, 403, 404)},
                    tags=[TAG_CONSOLE], summary=_lazy("Commissions"),
                    description=_lazy("?format=csv (admins) answers the statement as a CSV file, the "
                                      "console's export."))
     def get(self, request, slug):
-        data = _valid(s.CommissionFilterSerializer, request.query_params)
         everyone = has_perm(self.membership, Perm.EXPORT_COMMISSIONS)
-        lines = selectors.commission_statement(self.community, leader=None if everyone else request.user)
-        if everyone and data.get("leader") is not None:
-            lines = lines.filter(leader_id=data["leader"])
+        # A leader's own lines first: ?leader= narrows them (to none for another leader), never widens.
+        lines = self.filter_queryset(selectors.commission_statement(self.community,
+                                                                    leader=None if everyone else request.user))
         if self.wants_csv():
             if not everyone:
                 raise Forbidden(_("Only admins export everyone's commissions."))
@@ -800,11 +743,14 @@ class AdminGroupBuyCreateView(JSONAPIView):
 
     permission = Perm.MANAGE_GROUP_BUYS
 
-    @extend_schema(parameters=[s.AdminGroupBuyFilterSerializer], responses={200: s.AdminGroupBuySerializer(many=True),
-                   **errors(400, 403, 404)}, tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Group-buys in the console"))
+    filter_backends = FILTER_BACKENDS
+    filterset_class = filters.AdminGroupBuyFilter
+    queryset = GroupBuy.objects.none()
+
+    @extend_schema(responses={200: s.AdminGroupBuySerializer(many=True), **errors(400, 403, 404)},
+                   tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Group-buys in the console"))
     def get(self, request, slug):
-        data = _valid(s.AdminGroupBuyFilterSerializer, request.query_params)
-        page = self.paginate_queryset(selectors.group_buys_for_console(self.membership, status=data.get("status")))
+        page = self.paginate_queryset(self.filter_queryset(selectors.group_buys_for_console(self.membership)))
         context = {"request": request, "sold": _sold_by_items(page)}
         return self.get_paginated_response(s.AdminGroupBuySerializer(page, many=True, context=context).data)
 
@@ -983,17 +929,14 @@ class PickupPointListView(JSONAPIView):
 
     permission = Perm.MANAGE_GROUP_BUYS
 
-    @extend_schema(parameters=[s.PickupPointFilterSerializer],
-                   responses={200: s.AdminPickupPointSerializer(many=True), **errors(400, 403, 404)},
+    filter_backends = FILTER_BACKENDS
+    filterset_class = filters.PickupPointFilter
+    queryset = PickupPoint.objects.none()
+
+    @extend_schema(responses={200: s.AdminPickupPointSerializer(many=True), **errors(400, 403, 404)},
                    tags=[TAG_ROUNDS_CONSOLE], summary=_lazy("Pickup points"))
     def get(self, request, slug):
-        data = _valid(s.PickupPointFilterSerializer, request.query_params)
-        points = _points(self)
-        if data.get("is_active") is not None:
-            points = points.filter(is_active=data["is_active"])
-        if data.get("branch") is not None:
-            points = points.filter(branch_id=data["branch"])
-        page = self.paginate_queryset(points.order_by("-is_active", "name", "id"))
+        page = self.paginate_queryset(self.filter_queryset(_points(self).order_by("-is_active", "name", "id")))
         return self.get_paginated_response(s.AdminPickupPointSerializer(page, many=True).data)
 
     @extend_schema(request=s.PickupPointInputSerializer,
