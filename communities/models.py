@@ -153,6 +153,9 @@ class Membership(models.Model):
     joined_at = models.DateTimeField(_("joined"), default=timezone.now)
     banned_at = models.DateTimeField(null=True, blank=True)
     ban_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # For clients that sync the member list (?updated_since=): moved by every save(), including
+    # save(update_fields=...) (see save()); a queryset .update() must set it itself.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("membership")
@@ -171,10 +174,17 @@ class Membership(models.Model):
         indexes = [
             models.Index(fields=["community", "status", "role"]),
             models.Index(fields=["community", "branch"]),
+            models.Index(fields=["community", "updated_at"], name="membership_updated"),
         ]
 
     def __str__(self):
         return f"{self.user} @ {self.community} ({self.role})"
+
+    def save(self, *args, update_fields=None, **kwargs):
+        # auto_now is written only when named in update_fields: a partial save is a change too.
+        if update_fields is not None:
+            update_fields = {*update_fields, "updated_at"}
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     @property
     def is_active(self) -> bool:

@@ -194,7 +194,8 @@ def branch_retire(*, actor: Membership, branch: Community, move_to: Community | 
             reason = check(locked)
             if reason:
                 raise Conflict(reason, code="branch_in_use")
-        moved = Membership.objects.filter(community=actor.community, branch=locked).update(branch=move_to)
+        moved = Membership.objects.filter(community=actor.community, branch=locked).update(
+            branch=move_to, updated_at=timezone.now())
         Invite.objects.filter(community=actor.community, branch=locked).update(branch=move_to)
         for _check, move in _RETIRE_HOOKS:
             move(locked, move_to)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities import selectors
 from communities.models import JoinRequest, Membership, Role
-from core.filters import ChoiceFilter, DateTimeFilter, IdFilter, IdOrNoneField, IdOrNoneFilter
+from core.filters import ChoiceFilter, DateTimeFilter, IdFilter, IdOrNoneField, IdOrNoneFilter, OrderingFilter, SyncFilterSet
 from core.inputs import parse_id
 from core.models import AuditLog
 
@@ -31,7 +31,7 @@ class BranchFilter(IdOrNoneFilter):
     field_class = BranchField
 
 
-class MemberFilter(django_filters.FilterSet):
+class MemberFilter(SyncFilterSet):
     q = django_filters.CharFilter(method="search", max_length=100,
                                   label=_("Part of a name, phone number or e-mail address"))
     role = django_filters.ChoiceFilter(choices=Role.choices)
@@ -39,6 +39,8 @@ class MemberFilter(django_filters.FilterSet):
                                          label=_("Default: everyone who has not left"))
     branch = BranchFilter(field_name="branch", label=_('A branch id, or "none" for members without a branch'))
     invited_by = IdFilter(field_name="invited_by_id", label=_("A user id"))
+    ordering = OrderingFilter(fields=(("joined_at", "joined_at"), ("updated_at", "updated_at")),
+                              label=_("joined_at or updated_at; a leading - reverses (default: newest first)"))
 
     class Meta:
         model = Membership

@@ -110,7 +110,8 @@ class MemberSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["id", "user", "role", "status", "branch", "invited_by", "joined_at", "banned_at", "ban_reason"]
+        fields = ["id", "user", "role", "status", "branch", "invited_by", "joined_at", "banned_at", "ban_reason",
+                  "updated_at"]
         read_only_fields = fields
 
 

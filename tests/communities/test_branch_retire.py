@@ -121,3 +121,20 @@ def test_who_may_retire_through_the_api(api_as, owner, branches):
     other = MembershipFactory(role="owner")
     foreign = make_branch(other, "Elsewhere")
     assert_error(api_as(owner.user).post(url(slug, "branches", foreign.pk, "retire"), {}, format="json"), 404)
+
+
+def test_a_member_list_sync_sees_role_changes_and_branch_moves(api_as, owner, branches):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    community = owner.community
+    Membership.objects.filter(community=community).update(updated_at=timezone.now() - timedelta(days=2))
+    since = (timezone.now() - timedelta(minutes=1)).isoformat()
+    client = api_as(owner.user)
+    assert client.get(url(community.slug, "members"), {"updated_since": since}).json()["results"] == []
+    services.branch_retire(actor=owner, branch=branches["east"], move_to=branches["west"])
+    changed = client.get(url(community.slug, "members"), {"updated_since": since, "ordering": "updated_at"}).json()
+    ids = {row["id"] for row in changed["results"]}
+    assert branches["member"].pk in ids and branches["lead"].pk in ids and owner.pk not in ids
+    assert_error(client.get(url(community.slug, "members"), {"ordering": "password"}), 400, fields=["ordering"])
