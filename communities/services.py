@@ -7,6 +7,7 @@ one short transaction. Side effects (e-mail) run on commit through core.notifica
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlencode
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -400,7 +401,19 @@ def membership_leave(*, user, community: Community) -> Membership:
     return membership
 
 
-def join_request_create(*, user, community: Community, message: str = "") -> JoinRequest:
+def community_path(community: Community, path: str) -> str:
+    """``path`` when it is a plain page of ``community`` on this site (/c/<slug>/...), else ""."""
+    path = (path or "").strip()
+    prefix = f"/c/{community.slug}/"
+    if (not path.startswith(prefix) or len(path) > 200 or not path.isprintable() or "//" in path
+            or "\\" in path or ".." in path):
+        return ""
+    return path
+
+
+def join_request_create(*, user, community: Community, message: str = "", came_from: str = "") -> JoinRequest:
+    """Ask to join; ``came_from`` (a page of this community, e.g. a shared round) is where the
+    approval notice will lead."""
     if community.parent_id is not None:
         raise NotFound()
     if community.join_policy != Community.JoinPolicy.APPROVAL:
@@ -417,7 +430,8 @@ def join_request_create(*, user, community: Community, message: str = "") -> Joi
         raise Conflict(_("You are already a member of this community."), code="already_member")
     try:
         with transaction.atomic():
-            return JoinRequest.objects.create(community=community, user=user, message=message)
+            return JoinRequest.objects.create(community=community, user=user, message=message,
+                                              came_from=community_path(community, came_from))
     except IntegrityError:
         # A pending request exists (a double tap): return it rather than a second one.
         return JoinRequest.objects.get(community=community, user=user, status=JoinRequest.Status.PENDING)
@@ -470,13 +484,18 @@ def join_request_approve(*, actor: Membership, join_request: JoinRequest,
         audit_record(community=community, actor=actor.user, action="join_request.approved",
                      target_user=request.user, obj=request, branch=branch.name if branch else None)
         asks_branch = needs_branch(membership)
+        back = community_path(community, request.came_from)
+        if asks_branch:
+            url = reverse("communities:choose_branch", kwargs={"slug": community.slug})
+            url += f"?{urlencode({'next': back})}" if back else ""
+        else:
+            url = back or community.get_absolute_url()
         with in_language_of(request.user):
             notify(recipient=request.user, community=community, kind="join_request_decided",
                    title=_("Welcome to %(name)s") % {"name": community.name},
                    body=_("Your request to join %(name)s was approved.") % {"name": community.name}
                    + ("\n" + _("Choose your branch and pickup point.") if asks_branch else ""),
-                   url=reverse("communities:choose_branch", kwargs={"slug": community.slug}) if asks_branch
-                   else community.get_absolute_url())
+                   url=url)
     join_request.refresh_from_db()
     return membership
 

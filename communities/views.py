@@ -181,7 +181,8 @@ def join(request, slug):
                 messages.success(request, _("Welcome to %(name)s!") % {"name": community.name})
                 return _after_joining(membership, back)
             if form.is_valid():
-                services.join_request_create(user=request.user, community=community, **form.cleaned_data)
+                services.join_request_create(user=request.user, community=community,
+                                             came_from=_next_within(request, community) or "", **form.cleaned_data)
                 messages.success(request, _("Your request was sent. You will be told when an admin answers."))
                 return redirect(request.get_full_path())
         except DomainError as error:

@@ -313,3 +313,26 @@ def test_the_round_poster_shows_the_first_product_photo(owner, member, login, se
     group_buy = make_group_buy(owner, products=[product])
     image = _png(login(member).get(_round_url(group_buy, "orders:group_buy_poster"))).convert("RGB")
     assert all(abs(a - b) < 12 for a, b in zip(image.getpixel((375, 200)), (40, 160, 90)))
+
+
+def test_an_approved_request_leads_back_to_the_round_it_came_from(client, outsider, owner, shared_round):
+    """Approval communities: asking to join from a shared round, the approval notice links to that round."""
+    from communities import services as community_services
+    from communities.models import JoinRequest
+    from core.models import Notification
+
+    community = shared_round.community
+    client.force_login(outsider)
+    join = reverse("communities:join", kwargs={"slug": community.slug})
+    asked = client.post(f"{join}?{urlencode({'next': _round_url(shared_round)})}", {"message": "5栋的"})
+    assert asked.status_code == 302
+    request = JoinRequest.objects.get(community=community, user=outsider)
+    assert request.came_from == _round_url(shared_round)
+    community_services.join_request_approve(actor=owner, join_request=request)
+    notice = Notification.objects.get(recipient=outsider, kind="join_request_decided")
+    assert notice.url == _round_url(shared_round)
+    # a page outside the community is never kept
+    other = JoinRequest.objects.create(community=community, user=UserFactory(), came_from="")
+    assert community_services.community_path(community, "https://evil.example/") == ""
+    assert community_services.community_path(community, f"/c/{community.slug}/../../admin/") == ""
+    assert other.came_from == ""
