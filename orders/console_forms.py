@@ -105,7 +105,9 @@ class GroupBuyForm(forms.Form):
         changed = set(self.changed_data) - {"publish"}
         if "mode" in changed:
             changed.add("team_size")
-        return {SERVICE_NAMES.get(name, name): kwargs[SERVICE_NAMES.get(name, name)] for name in changed}
+        from orders.services import ROUND_FIELD_ALIASES
+
+        return {ROUND_FIELD_ALIASES.get(name, name): kwargs[ROUND_FIELD_ALIASES.get(name, name)] for name in changed}
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
@@ -125,9 +127,6 @@ class GroupBuyForm(forms.Form):
             "publish": data.get("publish", False),
         }
 
-
-# Form fields whose service argument has another name.
-SERVICE_NAMES = {"pickup_points": "pickup_point_ids", "branches": "branch_ids"}
 
 
 TIER_ROWS = 5  # price tiers a console item row offers (the API takes more)

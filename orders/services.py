@@ -161,6 +161,10 @@ ROUND_FIELDS = {
 }
 
 
+# The names pages and the API give these fields (a round's pickup points, its branches).
+ROUND_FIELD_ALIASES = {"pickup_points": "pickup_point_ids", "branches": "branch_ids"}
+
+
 def _leader_limits(actor: Membership, values: dict) -> None:
     """A leader's round reaches their own branch, is collected at their branch's pickup points and
     earns the default commission rate; only owners and admins set a rate."""

@@ -733,9 +733,6 @@ def _item_specs(items: list[dict]) -> list[services.ItemSpec]:
             for item in items]
 
 
-# API names → the service's.
-ROUND_FIELD_NAMES = {"pickup_points": "pickup_point_ids", "branches": "branch_ids"}
-
 
 class AdminGroupBuyCreateView(JSONAPIView):
     """GET: the console's rounds, drafts included (a leader: those in view). POST: create a round with
@@ -801,7 +798,7 @@ class AdminGroupBuyDetailView(JSONAPIView):
     def patch(self, request, slug, pk):
         data = _valid(s.GroupBuyUpdateSerializer, request.data)
         items = _item_specs(data.pop("items")) if "items" in data else None
-        changes = {ROUND_FIELD_NAMES.get(name, name): value for name, value in data.items()}
+        changes = {services.ROUND_FIELD_ALIASES.get(name, name): value for name, value in data.items()}
         services.group_buy_update(actor=self.membership, group_buy=_round_in_view(self, pk), items=items, **changes)
         return _round_answer(self, pk)
 
