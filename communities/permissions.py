@@ -38,6 +38,7 @@ class Perm(StrEnum):
     VIEW_COMMISSIONS = "view_commissions"  # one's own statement
     EXPORT_COMMISSIONS = "export_commissions"  # everyone's statements
     VIEW_SWEEP_FAILURES = "view_sweep_failures"  # periodic jobs that keep failing on the community's rows
+    MANAGE_CAMPAIGNS = "manage_campaigns"  # launch campaigns (众筹), post updates, hand out rewards
 
 
 MIN_ROLE: dict[Perm, Role] = {
@@ -58,6 +59,7 @@ MIN_ROLE: dict[Perm, Role] = {
     Perm.VIEW_COMMISSIONS: Role.LEADER,
     Perm.EXPORT_COMMISSIONS: Role.ADMIN,
     Perm.VIEW_SWEEP_FAILURES: Role.ADMIN,
+    Perm.MANAGE_CAMPAIGNS: Role.LEADER,
 }
 
 

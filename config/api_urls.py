@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("communities.api.urls")),
     path("", include("catalog.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("crowdfunding.api.urls")),
 ]

@@ -157,6 +157,10 @@ REFUND_REASONS = {
     "team_failed": _("The team did not fill up"),
     "team_full": _("The team filled up before this payment"),
     "cancelled_before_confirmed": _("The transfer arrived after the order was cancelled"),
+    "campaign_failed": _("The campaign did not reach its goal"),
+    "campaign_cancelled": _("The campaign was cancelled"),
+    "collection_refunded": _("The organizer closed the collection and refunded it"),
+    "arrived_too_late": _("The transfer arrived after it was no longer due"),
 }
 
 

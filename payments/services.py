@@ -49,6 +49,18 @@ def charge_reprice(*, charge_id: int, amount: Decimal) -> None:
     Charge.objects.filter(pk=charge_id).update(amount=money(amount))
 
 
+def charge_assign_payer(*, charge_id: int, member_id: int) -> None:
+    """Someone else pays this charge (代付: a member pays a friend's share): from now on it is
+    theirs to pay, from their wallet or by their transfer, and any refund goes back to them. Only
+    while nothing was paid or reported on it (the caller holds the lock of what it is for)."""
+    charge = _lock_charge(charge_id)
+    if charge.member_id == member_id:
+        return
+    if charge.status != Charge.Status.OPEN or charge.paid_amount or has_pending_transfer(charge_id):
+        raise Conflict(_("This is already paid or a transfer for it waits for confirmation."), code="not_payable")
+    Charge.objects.filter(pk=charge_id).update(member_id=member_id)
+
+
 def charge_cancel(*, charge_id: int) -> None:
     """Nothing more will be paid on this charge. A transfer the member reported stays waiting for an
     admin: money that did arrive must still be recorded (and is then owed back)."""

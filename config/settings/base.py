@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "catalog",
     "payments",
     "orders",
+    "crowdfunding",
     "demo",
 ]
 
