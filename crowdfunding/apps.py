@@ -5,3 +5,19 @@ from django.utils.translation import gettext_lazy as _
 class CrowdfundingConfig(AppConfig):
     name = "crowdfunding"
     verbose_name = _("Crowdfunding")
+
+    def ready(self):
+        from communities.home import register_home_section
+        from core.audit import register_audit_sentences
+        from crowdfunding.audit_sentences import SENTENCES
+
+        register_home_section(live_campaigns_section)
+        register_audit_sentences(SENTENCES)
+
+
+def live_campaigns_section(membership) -> dict:
+    """The community home lists up to five live campaigns the member can see, with their progress."""
+    from crowdfunding.selectors import campaigns_for_member, with_totals
+
+    campaigns = list(campaigns_for_member(membership).filter(status="live").order_by("deadline", "pk")[:5])
+    return {"live_campaigns": with_totals(campaigns)}

@@ -1,0 +1,50 @@
+"""Reads for campaigns: what a member sees, progress, the rewards to hand out."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from communities.models import Membership
+from communities.permissions import acts_community_wide
+from crowdfunding import services
+from crowdfunding.models import Campaign, Pledge
+
+
+def campaigns_for_member(member: Membership) -> QuerySet:
+    """Live and finished campaigns of the member's community aimed at everyone or their branch."""
+    qs = member.community.campaigns.exclude(status=Campaign.Status.DRAFT)
+    if not acts_community_wide(member):
+        qs = qs.filter(Q(branch__isnull=True) | Q(branch_id=member.branch_id))
+    return qs
+
+
+def with_totals(campaigns: list[Campaign]) -> list[Campaign]:
+    """Each campaign gains ``totals`` (raised, backers, pending) and ``percent``: one query for all."""
+    totals = services.campaign_totals_many(campaigns)
+    for campaign in campaigns:
+        campaign.totals = totals[campaign.pk]
+        campaign.percent = min(int(campaign.totals.raised * 100 / campaign.goal), 999) if campaign.goal else 0
+    return campaigns
+
+
+def backers(campaign: Campaign, *, limit: int = 50) -> list[Pledge]:
+    """Recent paid pledges for the page's backer list (names of anonymous backers are the page's to hide)."""
+    return list(campaign.pledges.filter(status__in=services.PAID_PLEDGE).select_related("member", "tier")
+                .order_by("-paid_at", "-pk")[:limit])
+
+
+def my_pledges(member: Membership) -> QuerySet:
+    return (Pledge.objects.filter(community_id=member.community_id, member_id=member.user_id)
+            .select_related("campaign", "tier", "pickup_point").order_by("-created_at", "-pk"))
+
+
+def rewards_to_hand_out(campaign: Campaign) -> list[dict]:
+    """Per tier and pickup point (or shipping): how many units, for the admin's list and sheets."""
+    rows = (campaign.pledges.filter(status__in=(Pledge.Status.COLLECTED, Pledge.Status.HANDED_OUT,
+                                                Pledge.Status.SHIPPED), tier__isnull=False)
+            .values("tier_id", "tier__title", "tier__fulfilment", "pickup_point_id", "pickup_point__name")
+            .annotate(units=Sum("quantity"), pledges=Count("pk"),
+                      handed_out=Sum("quantity", filter=Q(status__in=(Pledge.Status.HANDED_OUT,
+                                                                       Pledge.Status.SHIPPED))))
+            .order_by("tier__title", "pickup_point__name"))
+    return [{**r, "handed_out": r["handed_out"] or 0} for r in rows]
