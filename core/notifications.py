@@ -48,6 +48,12 @@ KINDS: dict[str, str] = {
     "refund_owed": _("Money I sent is owed back to me"),
     "refund_paid_back": _("A refund was paid back to me"),
     "transfer_waiting": _("Transfers members reported wait for my confirmation (admins)"),
+    "campaign_ending": _("A campaign I have not backed ends soon"),
+    "campaign_update": _("News from a campaign I backed"),
+    "campaign_succeeded": _("A campaign I backed succeeded"),
+    "campaign_failed": _("A campaign I backed did not reach its goal"),
+    "campaign_cancelled": _("A campaign I backed was cancelled"),
+    "reward_shipped": _("My reward was shipped"),
 }
 
 
