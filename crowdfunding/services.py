@@ -109,8 +109,9 @@ def _parse_day(value, *, field: str = "deadline") -> date:
 def _parse_int(value, *, field: str, low: int, high: int, blank_ok: bool = False) -> int | None:
     if blank_ok and (value is None or str(value).strip() == ""):
         return None
+    # Any script's decimal digits (full-width １２ from a Chinese IME) read as the number, as int() does.
     text = str(value).strip()
-    if not re.fullmatch(r"[0-9]{1,9}", text) or not low <= int(text) <= high:
+    if not re.fullmatch(r"\d{1,9}", text) or not low <= int(text) <= high:
         raise ValidationFailed(_("Enter a whole number from %(low)s to %(high)s.") % {"low": low, "high": high},
                                fields={field: [_("From %(low)s to %(high)s.") % {"low": low, "high": high}]})
     return int(text)

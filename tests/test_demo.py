@@ -26,3 +26,19 @@ def test_the_demo_shows_photos_a_receiving_qr_and_wallets_that_can_pay(client, s
     assert "/media/products/" in page
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # idempotent
     assert community.products.get(name__startswith="海南").images.count() == 1
+
+
+def test_the_demo_has_a_live_campaign_near_its_goal_and_a_finished_one_with_rewards_to_pick_up(settings, tmp_path):
+    from crowdfunding.models import Campaign
+    from crowdfunding.services import campaign_totals
+
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    community = Community.objects.get(slug="sunny-garden")
+    live = community.campaigns.get(status=Campaign.Status.LIVE)
+    raised = campaign_totals(live).raised
+    assert live.goal * 6 / 10 <= raised < live.goal
+    finished = community.campaigns.get(status=Campaign.Status.SUCCEEDED)
+    assert set(finished.pledges.values_list("status", flat=True)) == {"collected"}
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # idempotent
+    assert community.campaigns.count() == 2

@@ -37,9 +37,16 @@ class Command(BaseCommand):
         community = Community.objects.get(slug=DEMO_SLUG)
         from orders.demo import load_selling_demo
 
+        from crowdfunding.demo import load_crowdfunding_demo
+
+        loaded = False
         if load_selling_demo(community):
+            loaded = True
             self.stdout.write(self.style.SUCCESS("Demo catalog, group-buys and wallets loaded."))
-        else:
+        if load_crowdfunding_demo(community):
+            loaded = True
+            self.stdout.write(self.style.SUCCESS("Demo campaigns loaded."))
+        if not loaded:
             self.stdout.write("Demo data already loaded.")
 
     def load_community(self, users):
