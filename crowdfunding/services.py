@@ -630,7 +630,8 @@ def _place(member, campaign, key, fingerprint, *, tier_id, quantity, extra, gift
         if not Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.LIVE, deadline__gt=now).exists():
             raise Conflict(_("This campaign is not taking pledges."), code="campaign_closed")
         charge = payments.charge_open(community_id=campaign.community_id, member_id=member.user_id, amount=total,
-                                      currency=campaign.currency, purpose="pledge", description=campaign.title)
+                                      currency=campaign.currency, purpose="pledge", description=campaign.title,
+                                      url=campaign.get_absolute_url())
         pledge = Pledge.objects.create(
             community_id=campaign.community_id, campaign=campaign, tier=tier, member_id=member.user_id,
             branch_id=member.branch_id, charge=charge, quantity=quantity, unit_amount=unit,

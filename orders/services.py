@@ -1251,7 +1251,14 @@ def refunds_mark_paid_back(*, actor: Membership, refunds: list[Refund], referenc
                  .select_related("group_buy", "member", "community")}
     for refund in changed:
         order = by_charge.get(refund.charge_id)
-        if order is None:
+        if order is None:  # a pledge's or a share's: told in the words its charge carries
+            charge = refund.charge
+            with in_language_of(charge.member):
+                notify(recipient=charge.member, community=actor.community, kind="refund_paid_back",
+                       title=_("%(amount)s was paid back to you") % {"amount": refund.amount},
+                       body=_("The refund for %(title)s was paid back by hand.") % {"title": charge.description}
+                       + (f" ({refund.paid_back_reference})" if refund.paid_back_reference else ""),
+                       url=charge.url, dedupe_key=f"paid_back:{refund.pk}")
             continue
         with in_language_of(order.member):
             notify(recipient=order.member, community=order.community, kind="refund_paid_back",

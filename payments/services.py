@@ -34,10 +34,10 @@ __all__ = ["CENT", "money", "parse_money"]
 # Charges -------------------------------------------------------------------------------------
 
 def charge_open(*, community_id: int, member_id: int, amount: Decimal, currency: str, purpose: str,
-                description: str) -> Charge:
+                description: str, url: str = "") -> Charge:
     """A new charge for something a member is about to pay for (one INSERT: it sits on the order path)."""
     return Charge.objects.create(community_id=community_id, member_id=member_id, amount=money(amount),
-                                 currency=currency, purpose=purpose[:20], description=description[:200])
+                                 currency=currency, purpose=purpose[:20], description=description[:200], url=url[:300])
 
 
 def _lock_charge(charge_id: int) -> Charge:

@@ -302,3 +302,19 @@ def test_an_update_reaches_every_backer_and_settlement_tells_them_the_outcome(
     told = Notification.objects.get(kind="campaign_succeeded", recipient=member.user)
     pledge_row = campaign.pledges.get()
     assert pledge_row.pickup_code in told.body
+
+
+def test_a_failed_campaign_owes_transfers_back_and_the_backer_is_told_when_an_admin_pays_them_back(
+        make_campaign, pledge, member, owner, pickup_point):
+    from orders.services import refunds_mark_paid_back
+
+    campaign = make_campaign(goal="500.00")
+    by_transfer = pledge(member, campaign)
+    services.pledge_report_transfer(member=member, pledge=by_transfer, reference="alipay 889")
+    services.pledges_mark_received(actor=owner, pledges=[by_transfer])
+    settle(campaign.deadline + timedelta(seconds=1))
+    owed = Refund.objects.get(charge=by_transfer.charge)
+    assert owed.status == Refund.Status.TO_PAY_BACK and owed.reason == "campaign_failed"
+    refunds_mark_paid_back(actor=owner, refunds=[owed], reference="wx back")
+    told = Notification.objects.get(kind="refund_paid_back", recipient=member.user)
+    assert campaign.title in told.body and told.url == campaign.get_absolute_url()
