@@ -19,5 +19,5 @@ def live_campaigns_section(membership) -> dict:
     """The community home lists up to five live campaigns the member can see, with their progress."""
     from crowdfunding.selectors import campaigns_for_member, with_totals
 
-    campaigns = list(campaigns_for_member(membership).filter(status="live").order_by("deadline", "pk")[:5])
+    campaigns = campaigns_for_member(membership).filter(status="live").order_by("deadline", "pk")[:5]
     return {"live_campaigns": with_totals(campaigns)}

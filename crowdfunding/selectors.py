@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Count, Q, QuerySet, Sum
 
 from communities.models import Membership
@@ -18,9 +20,24 @@ def campaigns_for_member(member: Membership) -> QuerySet:
     return qs
 
 
-def with_totals(campaigns: list[Campaign]) -> list[Campaign]:
-    """Each campaign gains ``totals`` (raised, backers, pending) and ``percent``: one query for all."""
-    totals = services.campaign_totals_many(campaigns)
+def with_totals(campaigns) -> list[Campaign]:
+    """Each campaign gains ``totals`` (raised, backers, pending) and ``percent``. Given a queryset, the
+    totals are annotated onto it (one query for the campaigns and their totals); given a list, one
+    more query reads them."""
+    if isinstance(campaigns, QuerySet):
+        rows = list(campaigns.annotate(
+            _raised=Sum("pledges__amount", filter=Q(pledges__status__in=services.PAID_PLEDGE)),
+            _backers=Count("pledges__member", filter=Q(pledges__status__in=services.PAID_PLEDGE), distinct=True),
+            _pending=Sum("pledges__amount", filter=Q(pledges__status=Pledge.Status.PENDING_PAYMENT))))
+        totals = {c.pk: services.Totals(c._raised or Decimal("0"), c._backers, c._pending or Decimal("0"))
+                  for c in rows}
+        for c in rows:
+            if c.status == Campaign.Status.SETTLING and c.deadline_raised is not None:
+                totals[c.pk] = services.Totals(c.deadline_raised, c.deadline_backers or 0, Decimal("0"))
+        campaigns = rows
+    else:
+        campaigns = list(campaigns)
+        totals = services.campaign_totals_many(campaigns) if campaigns else {}
     for campaign in campaigns:
         campaign.totals = totals[campaign.pk]
         campaign.percent = min(int(campaign.totals.raised * 100 / campaign.goal), 999) if campaign.goal else 0
