@@ -108,9 +108,20 @@ def seed(pledges: int):
     return community, made
 
 
+def warm_up(campaign) -> None:
+    """What a long-running worker has done already: URL resolvers built for each language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            campaign.get_absolute_url()
+
+
 def settle(campaign) -> tuple[float, float, float]:
     from core.sweeps import sweep_run
 
+    warm_up(campaign)
     before = peak_mb()
     started = time.perf_counter()
     result = sweep_run("crowdfunding.settle_campaigns", now=campaign.deadline + timedelta(seconds=1))

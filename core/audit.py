@@ -69,8 +69,9 @@ ACTION_LABELS = {
 }
 
 
-def audit_record(*, community, actor, action: str, target_user=None, obj=None, **data) -> AuditLog:
-    return AuditLog.objects.create(
+def audit_entry(*, community, actor, action: str, target_user=None, obj=None, **data) -> AuditLog:
+    """An audit row, not saved yet: ``audit_record`` saves one, ``audit_record_many`` a batch."""
+    return AuditLog(
         community=community,
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
@@ -79,6 +80,17 @@ def audit_record(*, community, actor, action: str, target_user=None, obj=None, *
         object_id=obj.pk if obj is not None else None,
         data=data,
     )
+
+
+def audit_record(*, community, actor, action: str, target_user=None, obj=None, **data) -> AuditLog:
+    entry = audit_entry(community=community, actor=actor, action=action, target_user=target_user, obj=obj, **data)
+    entry.save()
+    return entry
+
+
+def audit_record_many(entries: list[AuditLog]) -> None:
+    """Rows of ``audit_entry`` in one statement (a settlement's thousands of state changes)."""
+    AuditLog.objects.bulk_create(entries)
 
 
 # Sentences -------------------------------------------------------------------------------------

@@ -30,10 +30,10 @@ from django.utils.translation import gettext as _
 
 from communities.models import Community, Membership
 from communities.permissions import Perm, acts_community_wide, branch_in_scope, check_perm
-from core.audit import audit_record
+from core.audit import audit_entry, audit_record, audit_record_many
 from core.exceptions import Conflict, DomainError, NotFound, Unprocessable, ValidationFailed
 from core.money import MAX_AMOUNT, money, parse_money
-from core.notifications import in_language_of, notify
+from core.notifications import Notice, in_language_of, notify, notify_many
 from core.templatetags.money import money as format_money
 from crowdfunding.models import Campaign, CampaignUpdate, Pledge, RewardTier, TierPriceStep
 from payments import services as payments
@@ -462,19 +462,13 @@ def campaign_cancel(*, actor: Membership, campaign: Campaign, reason: str = "") 
         if locked.status not in (Campaign.Status.DRAFT, Campaign.Status.LIVE):
             raise Conflict(_("Only a draft or live campaign can be cancelled."), code="not_cancellable")
         previous = locked.status
-        for pledge in _pledges_to_settle(locked):
-            _release(pledge, refund_reason="campaign_cancelled", actor=actor.user)
+        released = list(_pledges_to_settle(locked))
+        _release_many(released, refund_reason="campaign_cancelled", actor=actor.user)
         locked.status, locked.cancelled_at = Campaign.Status.CANCELLED, timezone.now()
         locked.save(update_fields=["status", "cancelled_at", "updated_at"])
         _transition(locked, Campaign.Status.CANCELLED, actor=actor.user, from_status=previous, note=reason)
         if previous == Campaign.Status.LIVE:
-            _tell_backers(locked, kind="campaign_cancelled",
-                          title=lambda: _("%(title)s was cancelled") % {"title": locked.title},
-                          body=lambda p: (_("What you paid is refunded to your wallet.")
-                                          if p.refund_method == "wallet" else
-                                          _("What you paid by transfer is paid back to you by an admin."))
-                          if p.was_paid else _("Your pledge is released."),
-                          extra=reason)
+            _tell_backers_cancelled(locked, released, reason)
     campaign.refresh_from_db()
     return campaign
 
@@ -657,11 +651,6 @@ def _take_units(tier: RewardTier, quantity: int) -> None:
         raise _sold_out(tier)
 
 
-def _give_back_units(pledge: Pledge) -> None:
-    if pledge.tier_id:
-        RewardTier.objects.filter(pk=pledge.tier_id).update(quantity_taken=F("quantity_taken") - pledge.quantity)
-
-
 def _lock_pledge(pledge_id: int) -> Pledge:
     return (Pledge.objects.select_for_update(of=("self",))
             .select_related("campaign__community", "charge", "member", "tier", "community").get(pk=pledge_id))
@@ -769,25 +758,43 @@ def pledge_transfer_decline(*, actor: Membership, pledge: Pledge, note: str = ""
     return pledge
 
 
-def _release(pledge: Pledge, *, refund_reason: str, actor=None) -> str:
-    """Cancel a live pledge (locked by the caller): its units go back, what was paid is refunded.
-    Returns where the money went: "wallet", "manual" (owed, paid back by hand) or "" (nothing paid)."""
-    previous = pledge.status
-    _give_back_units(pledge)
-    where = ""
-    if previous in PAID_PLEDGE:
-        refund = payments.refund(charge=pledge.charge, amount=pledge.charge.paid_amount, reason=refund_reason,
-                                 key=f"{refund_reason}:pledge:{pledge.pk}", actor=actor)
-        where = refund.method if refund is not None else ""
-        pledge.status = Pledge.Status.REFUNDED
-    else:
-        payments.charge_cancel(charge_id=pledge.charge_id)
-        pledge.status = Pledge.Status.CANCELLED
-    pledge.cancelled_at, pledge.expires_at = timezone.now(), None
-    pledge.save(update_fields=["status", "cancelled_at", "expires_at", "updated_at"])
-    _transition(pledge, pledge.status, actor=actor, from_status=previous, reason=refund_reason)
-    pledge.was_paid, pledge.refund_method = previous in PAID_PLEDGE, where
-    return where
+def _release_many(pledges: list[Pledge], *, refund_reason: str, actor=None) -> None:
+    """Cancel live pledges (locked by the caller, with their charges loaded): their units go back and
+    what was paid is refunded (to the wallet, or owed to pay back by hand), in a fixed number of
+    statements however many there are. Each pledge gains ``was_paid`` and ``refund_method``."""
+    if not pledges:
+        return
+    now = timezone.now()
+    paid = [p for p in pledges if p.status in PAID_PLEDGE]
+    unpaid = [p for p in pledges if p.status not in PAID_PLEDGE]
+    refunds = payments.refund_many(refunds=[(p.charge, p.charge.paid_amount, f"{refund_reason}:pledge:{p.pk}")
+                                            for p in paid], reason=refund_reason, actor=actor)
+    payments.charges_cancel(charge_ids=[p.charge_id for p in unpaid])
+    _give_back_units_many(pledges)
+    entries = []
+    for group, status in ((paid, Pledge.Status.REFUNDED), (unpaid, Pledge.Status.CANCELLED)):
+        if not group:
+            continue
+        Pledge.objects.filter(pk__in=[p.pk for p in group]).update(status=status, cancelled_at=now, expires_at=None,
+                                                                    updated_at=now)
+        for pledge in group:
+            entries.append(audit_entry(community=pledge.community, actor=actor, action=f"pledge.{status}",
+                                       target_user=pledge.member, obj=pledge,
+                                       **{"from": pledge.status, "to": status, "reason": refund_reason}))
+            refund = refunds.get(pledge.charge_id)
+            pledge.was_paid, pledge.refund_method = status == Pledge.Status.REFUNDED, refund.method if refund else ""
+            pledge.status, pledge.cancelled_at, pledge.expires_at = status, now, None
+    audit_record_many(entries)
+
+
+def _give_back_units_many(pledges: list[Pledge]) -> None:
+    """Units of released pledges back to their tiers, one guarded update per tier, tiers by id."""
+    per_tier: dict[int, int] = {}
+    for pledge in pledges:
+        if pledge.tier_id:
+            per_tier[pledge.tier_id] = per_tier.get(pledge.tier_id, 0) + pledge.quantity
+    for tier_id in sorted(per_tier):
+        RewardTier.objects.filter(pk=tier_id).update(quantity_taken=F("quantity_taken") - per_tier[tier_id])
 
 
 def pledge_cancel(*, member: Membership, pledge: Pledge) -> Pledge:
@@ -801,14 +808,14 @@ def pledge_cancel(*, member: Membership, pledge: Pledge) -> Pledge:
             raise Conflict(_("This pledge can no longer be cancelled."), code="not_cancellable")
         if locked.campaign.status != Campaign.Status.LIVE or timezone.now() >= locked.campaign.deadline:
             raise Conflict(_("The campaign has ended: pledges can no longer be cancelled."), code="campaign_closed")
-        _release(locked, refund_reason="cancelled", actor=member.user)
+        _release_many([locked], refund_reason="cancelled", actor=member.user)
     pledge.refresh_from_db()
     return pledge
 
 
 def pledge_expire(pledge: Pledge) -> None:
     """An unpaid pledge's window passed (campaign and pledge locked by the sweep)."""
-    _release(pledge, refund_reason="expired")
+    _release_many([pledge], refund_reason="expired")
 
 
 def transfer_waiting() -> Exists:
@@ -862,9 +869,7 @@ def campaign_settle(campaign: Campaign, now: datetime) -> None:
 
 def _finish(campaign: Campaign, now: datetime) -> None:
     pledges = list(_pledges_to_settle(campaign))
-    for pledge in pledges:
-        if pledge.status == Pledge.Status.PENDING_PAYMENT:
-            _release(pledge, refund_reason="expired")
+    _release_many([p for p in pledges if p.status == Pledge.Status.PENDING_PAYMENT], refund_reason="expired")
     paid = [p for p in pledges if p.status == Pledge.Status.PAID]
     finals = _final_prices(campaign, paid)
     kept = sum((finals.get(p.tier_id, p.unit_amount) * p.quantity + p.extra_support if p.tier_id else p.amount)
@@ -874,12 +879,10 @@ def _finish(campaign: Campaign, now: datetime) -> None:
     else:
         succeeded = kept > 0
     if succeeded:
-        for pledge in paid:
-            _collect(pledge, finals)
+        _collect_many(paid, finals, now)
         campaign.status = Campaign.Status.SUCCEEDED
     else:
-        for pledge in paid:
-            _release(pledge, refund_reason="campaign_failed")
+        _release_many(paid, refund_reason="campaign_failed")
         campaign.status = Campaign.Status.FAILED
     campaign.settled_at = now
     campaign.save(update_fields=["status", "settled_at", "updated_at"])
@@ -898,18 +901,25 @@ def _final_prices(campaign: Campaign, paid: list[Pledge]) -> dict[int, Decimal]:
     return {t.pk: tier_price(t, quantities[t.pk], list(t.price_steps.all())) for t in tiers}
 
 
-def _collect(pledge: Pledge, finals: dict[int, Decimal]) -> None:
-    final = finals.get(pledge.tier_id)
-    if final is not None and final < pledge.unit_amount:
-        difference = money((pledge.unit_amount - final) * pledge.quantity)
-        payments.refund(charge=pledge.charge, amount=difference, reason="tier_price",
-                        key=f"tier_price:pledge:{pledge.pk}")
-        pledge.unit_amount = final
-        pledge.amount = money(final * pledge.quantity + pledge.extra_support)
-        payments.charge_reprice(charge_id=pledge.charge_id, amount=pledge.amount)
-    pledge.status = Pledge.Status.COLLECTED
-    pledge.save(update_fields=["status", "unit_amount", "amount", "updated_at"])
-    _transition(pledge, Pledge.Status.COLLECTED, from_status=Pledge.Status.PAID)
+def _collect_many(paid: list[Pledge], finals: dict[int, Decimal], now: datetime) -> None:
+    """The campaign succeeded: every paid pledge is collected, repriced at its tier's final price
+    and refunded the difference (in a fixed number of statements, however many pledges)."""
+    lowered = [p for p in paid if p.tier_id in finals and finals[p.tier_id] < p.unit_amount]
+    payments.refund_many(refunds=[(p.charge, money((p.unit_amount - finals[p.tier_id]) * p.quantity),
+                                   f"tier_price:pledge:{p.pk}") for p in lowered], reason="tier_price")
+    for pledge in lowered:
+        pledge.unit_amount = finals[pledge.tier_id]
+        pledge.amount = money(pledge.unit_amount * pledge.quantity + pledge.extra_support)
+    for tier_id in sorted({p.tier_id for p in lowered}):
+        Pledge.objects.filter(pk__in=[p.pk for p in lowered if p.tier_id == tier_id]).update(
+            unit_amount=finals[tier_id], amount=F("quantity") * finals[tier_id] + F("extra_support"))
+    payments.charges_reprice(amounts={p.charge_id: p.amount for p in lowered})
+    Pledge.objects.filter(pk__in=[p.pk for p in paid]).update(status=Pledge.Status.COLLECTED, updated_at=now)
+    audit_record_many([audit_entry(community=p.community, actor=None, action=f"pledge.{Pledge.Status.COLLECTED}",
+                                   target_user=p.member, obj=p, **{"from": p.status, "to": Pledge.Status.COLLECTED})
+                       for p in paid])
+    for pledge in paid:
+        pledge.status = Pledge.Status.COLLECTED
 
 
 def settle_due(*, now: datetime | None = None) -> int:
@@ -926,42 +936,48 @@ def _notify(pledge: Pledge, *, kind: str, title: str, body: str, key: str) -> No
            url=pledge.get_absolute_url(), dedupe_key=key)
 
 
-def _tell_backers(campaign: Campaign, *, kind: str, title, body, extra: str = "") -> None:
-    """Each backer of the campaign (pledges just released carry ``was_paid``/``refund_method``)."""
-    for pledge in (Pledge.objects.filter(campaign=campaign).select_related("member", "community", "campaign")
-                   .order_by("pk")):
-        pledge.was_paid = pledge.status == Pledge.Status.REFUNDED
-        refund = pledge.charge.refunds.order_by("-pk").first() if pledge.was_paid else None
-        pledge.refund_method = refund.method if refund is not None else ""
+def _tell_backers_cancelled(campaign: Campaign, released: list[Pledge], reason: str) -> None:
+    notices = []
+    for pledge in released:
         with in_language_of(pledge.member):
-            text = body(pledge) + (f"\n{extra}" if extra else "")
-            _notify(pledge, kind=kind, title=title(), body=text, key=f"{kind}:{pledge.pk}")
+            if not pledge.was_paid:
+                body = _("Your pledge is released.")
+            elif pledge.refund_method == "wallet":
+                body = _("What you paid is refunded to your wallet.")
+            else:
+                body = _("What you paid by transfer is paid back to you by an admin.")
+            notices.append(Notice(recipient=pledge.member, community=campaign.community, kind="campaign_cancelled",
+                                  title=_("%(title)s was cancelled") % {"title": campaign.title},
+                                  body=body + (f"\n{reason}" if reason else ""), url=pledge.get_absolute_url(),
+                                  dedupe_key=f"campaign_cancelled:{pledge.pk}"))
+    notify_many(notices)
 
 
 def _tell_backers_settled(campaign: Campaign, paid: list[Pledge], kept: Decimal) -> None:
+    notices = []
+    raised = format_money(kept, campaign.currency)
     for pledge in paid:
         with in_language_of(pledge.member):
             if campaign.status == Campaign.Status.SUCCEEDED:
-                title = _("%(title)s succeeded") % {"title": campaign.title}
-                if pledge.tier_id:
+                kind, title = "campaign_succeeded", _("%(title)s succeeded") % {"title": campaign.title}
+                if pledge.tier is None:
+                    body = _("It raised %(raised)s. Thank you for your support.") % {"raised": raised}
+                elif pledge.tier.fulfilment == RewardTier.Fulfilment.PICKUP:
                     body = _("It raised %(raised)s. Your reward “%(tier)s” is on its way: show your code %(code)s "
-                             "when you pick it up.") % {"raised": format_money(kept, campaign.currency),
-                                                         "tier": pledge.tier.title, "code": pledge.pickup_code} \
-                        if pledge.tier.fulfilment == RewardTier.Fulfilment.PICKUP else \
-                        _("It raised %(raised)s. Your reward “%(tier)s” will be shipped to you.") % {
-                            "raised": format_money(kept, campaign.currency), "tier": pledge.tier.title}
+                             "when you pick it up.") % {"raised": raised, "tier": pledge.tier.title,
+                                                         "code": pledge.pickup_code}
                 else:
-                    body = _("It raised %(raised)s. Thank you for your support.") % {
-                        "raised": format_money(kept, campaign.currency)}
-                kind = "campaign_succeeded"
+                    body = _("It raised %(raised)s. Your reward “%(tier)s” will be shipped to you.") % {
+                        "raised": raised, "tier": pledge.tier.title}
             else:
-                title = _("%(title)s did not reach its goal") % {"title": campaign.title}
+                kind, title = "campaign_failed", _("%(title)s did not reach its goal") % {"title": campaign.title}
                 body = (_("Your pledge of %(amount)s is refunded to your wallet.")
                         if pledge.refund_method == "wallet" else
                         _("Your pledge of %(amount)s was paid by transfer: an admin pays it back to you.")) % {
                     "amount": format_money(pledge.charge.paid_amount, campaign.currency)}
-                kind = "campaign_failed"
-            _notify(pledge, kind=kind, title=title, body=body, key=f"settled:{pledge.pk}")
+            notices.append(Notice(recipient=pledge.member, community=campaign.community, kind=kind, title=title,
+                                  body=body, url=pledge.get_absolute_url(), dedupe_key=f"settled:{pledge.pk}"))
+    notify_many(notices)
 
 
 def campaign_remind_ending(campaign: Campaign, now: datetime) -> int:

@@ -61,6 +61,16 @@ def charge_assign_payer(*, charge_id: int, member_id: int) -> None:
     Charge.objects.filter(pk=charge_id).update(member_id=member_id)
 
 
+def charges_reprice(*, amounts: dict[int, Decimal]) -> None:
+    """``charge_reprice`` for many charges (a settlement's tier prices): one statement."""
+    if amounts:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""UPDATE {Charge._meta.db_table} c SET amount = v.amount
+                    FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::numeric[]) AS amount) v WHERE c.id = v.id""",
+                [list(amounts), [money(a) for a in amounts.values()]])
+
+
 def charge_cancel(*, charge_id: int) -> None:
     """Nothing more will be paid on this charge. A transfer the member reported stays waiting for an
     admin: money that did arrive must still be recorded (and is then owed back)."""
@@ -196,6 +206,90 @@ def refund(*, charge: Charge, amount: Decimal, reason: str, key: str, actor=None
     charge.refunded_amount += amount
     Charge.objects.filter(pk=charge.pk).update(refunded_amount=F("refunded_amount") + amount)
     return refund
+
+
+def refund_many(*, refunds: list[tuple[Charge, Decimal, str]], reason: str, actor=None) -> dict[int, Refund]:
+    """``refund`` for many (charge, amount, key) at once, as a settlement of thousands of pledges
+    needs: the same outcome (each key written once, capped at what is refundable, to the wallet if
+    the charge was paid from it, else owed) in a fixed number of statements, whatever their number.
+
+    The charges are locked here, by id (the caller holds the locks of what they are for). Every
+    refund writer locks its charge first, so the keys found written under these locks are all
+    there are. Returns the refunds written now, by charge id (a retry writes and returns nothing).
+    """
+    if not refunds:
+        return {}
+    ids = sorted({charge.pk for charge, _amount, _key in refunds})
+    locked = {c.pk: c for c in Charge.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    by_wallet = set(Payment.objects.filter(charge_id__in=ids, method=Payment.Method.WALLET,
+                                           status=Payment.Status.SUCCEEDED).values_list("charge_id", flat=True))
+    written = set(Refund.objects.filter(community_id__in={c.community_id for c in locked.values()},
+                                        key__in=[key for _c, _a, key in refunds]).values_list("community_id", "key"))
+    room = {pk: c.paid_amount - c.refunded_amount for pk, c in locked.items()}
+    rows = []
+    for charge, amount, key in refunds:
+        charge = locked[charge.pk]
+        amount = money(min(amount, room[charge.pk]))
+        if amount <= 0 or (charge.community_id, key) in written:
+            continue
+        room[charge.pk] -= amount
+        written.add((charge.community_id, key))
+        wallet = charge.pk in by_wallet
+        rows.append(Refund(community_id=charge.community_id, charge=charge, amount=amount, reason=reason[:40], key=key,
+                           method=Payment.Method.WALLET if wallet else Payment.Method.MANUAL,
+                           status=Refund.Status.DONE if wallet else Refund.Status.TO_PAY_BACK, created_by=actor))
+    if not rows:
+        return {}
+    Refund.objects.bulk_create(rows)
+    _credit_wallets([r for r in rows if r.method == Payment.Method.WALLET], actor=actor)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {Charge._meta.db_table} c SET refunded_amount = c.refunded_amount + v.amount
+                FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::numeric[]) AS amount) v WHERE c.id = v.id""",
+            [[r.charge_id for r in rows], [r.amount for r in rows]])
+    for refund in rows:
+        refund.charge.refunded_amount += refund.amount
+    return {r.charge_id: r for r in rows}
+
+
+def _credit_wallets(refunds: list[Refund], *, actor) -> None:
+    """Credit many refunds to their members' wallets: one UPDATE per community, one ledger insert.
+    A member refunded several times gets one line each, their balances after in order."""
+    by_community: dict[int, list[Refund]] = {}
+    for refund in refunds:
+        by_community.setdefault(refund.community_id, []).append(refund)
+    entries = []
+    for community_id, group in by_community.items():
+        totals: dict[int, Decimal] = {}
+        for refund in group:
+            totals[refund.charge.member_id] = totals.get(refund.charge.member_id, Decimal("0")) + refund.amount
+        table = Wallet._meta.db_table
+        with connection.cursor() as cursor:
+            # Locked in id order first: two settlements crediting the same members cannot deadlock.
+            cursor.execute(f"SELECT id FROM {table} WHERE community_id = %s AND member_id = ANY(%s) ORDER BY id "
+                           "FOR NO KEY UPDATE", [community_id, list(totals)])
+            cursor.execute(
+                f"""UPDATE {table} w SET balance = w.balance + v.amount
+                    FROM (SELECT unnest(%s::bigint[]) AS member_id, unnest(%s::numeric[]) AS amount) v
+                    WHERE w.community_id = %s AND w.member_id = v.member_id RETURNING w.id, w.member_id, w.balance""",
+                [list(totals), list(totals.values()), community_id])
+            wallets = {member_id: (wallet_id, balance) for wallet_id, member_id, balance in cursor.fetchall()}
+        if len(wallets) != len(totals):  # a wallet that paid cannot be gone: refuse rather than lose a credit
+            raise RuntimeError("refund_many: a wallet that paid a charge is missing")
+        running = {member_id: balance - totals[member_id] for member_id, (_w, balance) in wallets.items()}
+        for refund in group:
+            member_id = refund.charge.member_id
+            running[member_id] += refund.amount
+            entries.append(WalletEntry(community_id=community_id, wallet_id=wallets[member_id][0],
+                                       kind=WalletEntry.Kind.REFUND, amount=refund.amount,
+                                       balance_after=running[member_id], key=f"refund:{refund.key}",
+                                       charge=refund.charge, created_by=actor))
+    WalletEntry.objects.bulk_create(entries)
+
+
+def charges_cancel(*, charge_ids: list[int]) -> None:
+    """``charge_cancel`` for many (a settlement releasing every unpaid pledge): one statement."""
+    Charge.objects.filter(pk__in=charge_ids, status=Charge.Status.OPEN).update(status=Charge.Status.CANCELLED)
 
 
 def refunds_mark_paid_back(*, actor: Membership, refunds: list[Refund], reference: str = "") -> list[Refund]:
