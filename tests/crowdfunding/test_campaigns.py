@@ -318,3 +318,37 @@ def test_a_failed_campaign_owes_transfers_back_and_the_backer_is_told_when_an_ad
     refunds_mark_paid_back(actor=owner, refunds=[owed], reference="wx back")
     told = Notification.objects.get(kind="refund_paid_back", recipient=member.user)
     assert campaign.title in told.body and told.url == campaign.get_absolute_url()
+
+
+def test_a_settlement_that_dies_half_way_leaves_nothing_half_done_and_one_bad_campaign_blocks_no_other(
+        make_campaign, pledge, top_up, member, admin_member, pickup_point, monkeypatch):
+    from core.models import SweepFailure
+
+    broken = make_campaign(goal="500.00", title="Broken")
+    fine = make_campaign(goal="500.00", title="Fine")
+    top_up(member, "100.00")
+    services.pledge_pay_with_wallet(member=member, pledge=pledge(member, broken))
+    services.pledge_pay_with_wallet(member=member, pledge=pledge(member, fine))
+    real = services._tell_backers_settled
+
+    def dies_on_broken(campaign, paid, kept):
+        if campaign.title == "Broken":
+            raise RuntimeError("worker killed")
+        real(campaign, paid, kept)
+
+    monkeypatch.setattr(services, "_tell_backers_settled", dies_on_broken)
+    result = settle(broken.deadline + timedelta(seconds=1))
+    assert (result.settled, result.failed) == (1, 1)
+    broken.refresh_from_db()
+    fine.refresh_from_db()
+    assert broken.status == Campaign.Status.LIVE and fine.status == Campaign.Status.FAILED
+    assert balance(member) == Decimal("50.00")  # only the fine campaign's refund
+    assert set(broken.pledges.values_list("status", flat=True)) == {"paid"}
+    failure = SweepFailure.objects.get(job="crowdfunding.settle_campaigns")
+    assert "worker killed" in failure.last_error
+
+    monkeypatch.setattr(services, "_tell_backers_settled", real)
+    settle(failure.next_try_at + timedelta(seconds=1))
+    broken.refresh_from_db()
+    assert broken.status == Campaign.Status.FAILED and balance(member) == Decimal("100.00")
+    assert not SweepFailure.objects.filter(job="crowdfunding.settle_campaigns").exists()
