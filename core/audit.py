@@ -119,6 +119,21 @@ def sentence_context(entry: AuditLog) -> dict:
     return {**data, "actor": actor_name(entry), "target": target_name(entry), "id": entry.object_id or ""}
 
 
+def by_member_or_admin(by_member, by_admin, by_site):
+    """A sentence that reads one way when the member did it themselves, another when an admin did
+    it for them, a third when the site did (a sweep)."""
+
+    def render(entry) -> str:
+        context = sentence_context(entry)
+        if not entry.actor_id:
+            return str(by_site) % context
+        if entry.actor_id == entry.target_user_id:
+            return str(by_member) % context
+        return str(by_admin) % context
+
+    return render
+
+
 def _fallback(entry: AuditLog) -> str:
     label = ACTION_LABELS.get(entry.action)
     if label is not None:

@@ -2,19 +2,7 @@
 
 from django.utils.translation import pgettext_lazy
 
-from core.audit import sentence_context
-
-
-def _by_member_or_admin(by_member, by_admin, by_site):
-    def render(entry) -> str:
-        context = sentence_context(entry)
-        if not entry.actor_id:
-            return str(by_site) % context
-        if entry.actor_id == entry.target_user_id:
-            return str(by_member) % context
-        return str(by_admin) % context
-
-    return render
+from core.audit import by_member_or_admin, sentence_context
 
 
 CHANGED_FIELDS = {
@@ -44,7 +32,7 @@ SENTENCES = {
     "campaign.failed": pgettext_lazy("audit log", "Campaign #%(id)s failed: its pledges were refunded"),
     "campaign.cancelled": pgettext_lazy("audit log", "%(actor)s cancelled campaign #%(id)s"),
     "campaignupdate.posted": pgettext_lazy("audit log", "%(actor)s posted an update to “%(campaign)s”"),
-    "pledge.paid": _by_member_or_admin(
+    "pledge.paid": by_member_or_admin(
         pgettext_lazy("audit log", "%(target)s paid pledge #%(id)s"),
         pgettext_lazy("audit log", "%(actor)s marked pledge #%(id)s of %(target)s paid"),
         pgettext_lazy("audit log", "Pledge #%(id)s of %(target)s was paid")),
@@ -52,11 +40,11 @@ SENTENCES = {
     "pledge.collected": pgettext_lazy("audit log", "Pledge #%(id)s of %(target)s was collected"),
     "pledge.handed_out": pgettext_lazy("audit log", "%(actor)s handed the reward of pledge #%(id)s to %(target)s"),
     "pledge.shipped": pgettext_lazy("audit log", "%(actor)s shipped the reward of pledge #%(id)s to %(target)s"),
-    "pledge.cancelled": _by_member_or_admin(
+    "pledge.cancelled": by_member_or_admin(
         pgettext_lazy("audit log", "%(target)s cancelled pledge #%(id)s"),
         pgettext_lazy("audit log", "%(actor)s cancelled pledge #%(id)s of %(target)s"),
         pgettext_lazy("audit log", "Pledge #%(id)s of %(target)s was released (unpaid in time)")),
-    "pledge.refunded": _by_member_or_admin(
+    "pledge.refunded": by_member_or_admin(
         pgettext_lazy("audit log", "%(target)s cancelled pledge #%(id)s and was refunded"),
         pgettext_lazy("audit log", "%(actor)s refunded pledge #%(id)s of %(target)s"),
         pgettext_lazy("audit log", "Pledge #%(id)s of %(target)s was refunded")),
