@@ -32,10 +32,11 @@ from communities.models import Community, Membership
 from communities.permissions import Perm, acts_community_wide, branch_in_scope, check_perm
 from core.audit import audit_entry, audit_record, audit_record_many
 from core.exceptions import Conflict, DomainError, NotFound, Unprocessable, ValidationFailed
+from core.images import clean_image, image_size
 from core.money import MAX_AMOUNT, money, parse_money
 from core.notifications import Notice, in_language_of, notify, notify_many
 from core.templatetags.money import money as format_money
-from crowdfunding.models import Campaign, CampaignUpdate, Pledge, RewardTier, TierPriceStep
+from crowdfunding.models import Campaign, CampaignImage, CampaignUpdate, Pledge, RewardTier, TierPriceStep
 from payments import services as payments
 from payments.models import Payment, Refund
 
@@ -433,6 +434,54 @@ def _tiers_replace(campaign: Campaign, wanted: list[dict]) -> dict:
     return changes
 
 
+MAX_STORY_IMAGES = 9
+
+
+def campaign_set_cover(*, actor: Membership, campaign: Campaign, upload) -> Campaign:
+    """Set (or, with ``upload`` None, remove) the cover: checked and re-encoded without EXIF."""
+    _check_campaign(actor, campaign)
+    content = clean_image(upload, field="cover") if upload is not None else None
+    old = campaign.cover.name
+    if content is not None:
+        campaign.cover.save(content.name, content, save=False)  # the file first: no I/O under the lock
+    with transaction.atomic():
+        locked = _lock_campaign(campaign.pk, share=False)
+        if locked.status == Campaign.Status.CANCELLED:
+            raise Conflict(_("This campaign was cancelled."), code="campaign_cancelled")
+        Campaign.objects.filter(pk=locked.pk).update(cover=campaign.cover.name if content else "",
+                                                     updated_at=timezone.now())
+        audit_record(community=locked.community, actor=actor.user, action="campaign.changed", obj=locked,
+                     changes={"cover": [old or None, campaign.cover.name if content else None]})
+    campaign.refresh_from_db()
+    return campaign
+
+
+def campaign_image_add(*, actor: Membership, campaign: Campaign, upload) -> CampaignImage:
+    """A photo for the story (at most nine), checked and re-encoded without EXIF."""
+    _check_campaign(actor, campaign)
+    content = clean_image(upload, field="image")
+    width, height = image_size(content)
+    image = CampaignImage(community_id=campaign.community_id, campaign=campaign, width=width, height=height)
+    image.image.save(content.name, content, save=False)
+    with transaction.atomic():
+        _lock_campaign(campaign.pk, share=False)  # serialises uploads: the limit holds
+        count = CampaignImage.objects.filter(campaign=campaign).count()
+        if count >= MAX_STORY_IMAGES:
+            image.image.delete(save=False)
+            _bad("image", _("A campaign has at most %(max)s photos.") % {"max": MAX_STORY_IMAGES})
+        image.position = count
+        image.save()
+    return image
+
+
+def campaign_image_remove(*, actor: Membership, image: CampaignImage) -> None:
+    _check_campaign(actor, image.campaign)
+    with transaction.atomic():
+        _lock_campaign(image.campaign_id, share=False)
+        CampaignImage.objects.filter(pk=image.pk).delete()
+    transaction.on_commit(lambda: image.image.delete(save=False))
+
+
 def campaign_launch(*, actor: Membership, campaign: Campaign, now: datetime | None = None) -> Campaign:
     """draft → live: members can back it until the deadline."""
     _check_campaign(actor, campaign)
@@ -446,6 +495,9 @@ def campaign_launch(*, actor: Membership, campaign: Campaign, now: datetime | No
                            fields={"deadline": [_("In the past.")]})
         if locked.kind == Campaign.Kind.REWARD and not locked.tiers.exists():
             raise Conflict(_("Add at least one reward tier first."), code="no_tiers", fields={"tiers": [_("Required.")]})
+        if locked.tiers.filter(fulfilment=RewardTier.Fulfilment.PICKUP).exists() and not _pickup_points(locked).exists():
+            raise Conflict(_("A reward is picked up, but there is no pickup point for this campaign's members: add one "
+                             "first."), code="no_pickup_point", fields={"tiers": [_("No pickup point.")]})
         locked.status, locked.launched_at = Campaign.Status.LIVE, now
         locked.save(update_fields=["status", "launched_at", "updated_at"])
         _transition(locked, Campaign.Status.LIVE, actor=actor.user, from_status=Campaign.Status.DRAFT)
@@ -579,16 +631,30 @@ def campaign_visible_to(member: Membership, campaign: Campaign) -> bool:
     return campaign.branch_id is None or campaign.branch_id == member.branch_id or acts_community_wide(member)
 
 
-def _pickup_point(campaign: Campaign, pickup_point_id):
+def _pickup_points(campaign: Campaign):
+    """Where a campaign's rewards are picked up: the community's points in use (a branch's campaign:
+    its branch's and the community-wide ones)."""
     from orders.models import PickupPoint
 
+    points = PickupPoint.objects.filter(community_id=campaign.community_id, is_active=True)
+    if campaign.branch_id:
+        points = points.filter(Q(branch__isnull=True) | Q(branch_id=campaign.branch_id))
+    return points.order_by("name")
+
+
+def _pickup_point(campaign: Campaign, pickup_point_id):
     point_id = _parse_int(pickup_point_id, field="pickup_point", low=1, high=2**31 - 1, blank_ok=True)
     if point_id is None:
         _bad("pickup_point", _("Choose where you pick the reward up."))
-    point = PickupPoint.objects.filter(community_id=campaign.community_id, pk=point_id, is_active=True).first()
-    if point is None or (campaign.branch_id and point.branch_id not in (None, campaign.branch_id)):
+    point = _pickup_points(campaign).filter(pk=point_id).first()
+    if point is None:
         _bad("pickup_point", _("Choose one of the pickup points offered."))
     return point
+
+
+def pickup_points_for(campaign: Campaign) -> list:
+    """The pickup points a backer of ``campaign`` chooses from."""
+    return list(_pickup_points(campaign))
 
 
 def _place(member, campaign, key, fingerprint, *, tier_id, quantity, extra, gift, anonymous, note,

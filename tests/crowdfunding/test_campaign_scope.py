@@ -40,7 +40,7 @@ def test_a_plain_member_cannot_launch_a_campaign_and_another_community_cannot_to
 
 
 def test_a_leader_runs_only_their_own_campaigns_and_their_branch_sees_only_what_is_aimed_at_it(
-        community, owner, leader, member):
+        community, owner, leader, member, pickup_point):
     east = community_services.branch_create(actor=owner, name="East", leader=leader.user)
     west_leader_user = UserFactory()
     MembershipFactory(community=community, user=west_leader_user, role=Role.MEMBER)

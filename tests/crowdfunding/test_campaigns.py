@@ -352,3 +352,38 @@ def test_a_settlement_that_dies_half_way_leaves_nothing_half_done_and_one_bad_ca
     broken.refresh_from_db()
     assert broken.status == Campaign.Status.FAILED and balance(member) == Decimal("100.00")
     assert not SweepFailure.objects.filter(job="crowdfunding.settle_campaigns").exists()
+
+
+def test_a_pickup_reward_needs_a_pickup_point_before_launch(owner):
+    campaign = services.campaign_create(actor=owner, title="Tea", goal="10",
+                                        deadline=(timezone.now() + timedelta(days=2)).date().isoformat(),
+                                        tiers=[services.TierSpec(title="Tin", amount="5")])
+    with pytest.raises(Conflict) as refused:
+        services.campaign_launch(actor=owner, campaign=campaign)
+    assert refused.value.code == "no_pickup_point"
+
+
+def test_the_cover_and_story_photos_are_checked_and_bounded(make_campaign, owner, pickup_point, settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+
+    def png():
+        buffer = io.BytesIO()
+        Image.new("RGB", (64, 64), "orange").save(buffer, "PNG")
+        return SimpleUploadedFile("p.png", buffer.getvalue(), content_type="image/png")
+
+    campaign = make_campaign()
+    services.campaign_set_cover(actor=owner, campaign=campaign, upload=png())
+    assert campaign.cover.name.startswith("campaigns/")
+    with pytest.raises(ValidationFailed):
+        services.campaign_set_cover(actor=owner, campaign=campaign,
+                                    upload=SimpleUploadedFile("x.png", b"not an image", content_type="image/png"))
+    for _ in range(services.MAX_STORY_IMAGES):
+        services.campaign_image_add(actor=owner, campaign=campaign, upload=png())
+    with pytest.raises(ValidationFailed):
+        services.campaign_image_add(actor=owner, campaign=campaign, upload=png())
+    assert campaign.images.count() == services.MAX_STORY_IMAGES
