@@ -180,6 +180,16 @@ def collection_create(*, organizer: Membership, title, description="", split, to
     return collection
 
 
+def _notify_added(collection: Collection, share: CollectionShare) -> None:
+    with in_language_of(share.participant):
+        notify(recipient=share.participant, community=collection.community, kind="collection_added",
+               title=_("%(name)s asks you to pay %(amount)s for %(title)s") % {
+                   "name": collection.organizer.display_name,
+                   "amount": format_money(share.amount, collection.currency), "title": collection.title},
+               body=_("Pay from your wallet or by transfer; everyone sees who has paid."),
+               url=collection.get_absolute_url(), dedupe_key=f"collection_added:{share.pk}")
+
+
 def _for_key(organizer: Membership, key: str) -> Collection | None:
     return Collection.objects.filter(community_id=organizer.community_id, organizer_id=organizer.user_id,
                                      idempotency_key=key).first()
