@@ -439,6 +439,13 @@ def collection_close(*, actor: Membership, collection: Collection, outcome: str 
                            body=str(Collection.Outcome(outcome).label) if share.status != "waived"
                            else _("Your share is no longer due."),
                            url=locked.get_absolute_url(), dedupe_key=f"collection_closed:{share.pk}")
+        if locked.organizer_id != actor.user_id:  # an owner or admin closed it: the organizer is told
+            with in_language_of(locked.organizer):
+                notify(recipient=locked.organizer, community=locked.community, kind="collection_closed",
+                       title=_("%(title)s was closed") % {"title": locked.title},
+                       body=_("%(name)s closed it early: %(outcome)s.") % {
+                           "name": actor.user.display_name, "outcome": Collection.Outcome(outcome).label},
+                       url=locked.get_absolute_url(), dedupe_key=f"collection_closed:{locked.pk}:organizer")
     return locked
 
 

@@ -158,6 +158,9 @@ def test_console_list_and_detail_for_owners_and_admins(client, community, owner,
     assert client.post(close, {"outcome": "refunded"}).status_code == 302
     collection.refresh_from_db()
     assert collection.status == "closed" and balance(member) == Decimal("20.00")
+    from core.models import Notification
+    told = Notification.objects.get(recipient=member.user, dedupe_key=f"collection_closed:{collection.pk}:organizer")
+    assert owner.user.display_name in told.body
 
 
 def test_audit_entries_read_as_sentences(community, owner, member):
