@@ -55,6 +55,12 @@ KINDS: dict[str, str] = {
     "campaign_failed": _("A campaign I backed did not reach its goal"),
     "campaign_cancelled": _("A campaign I backed was cancelled"),
     "reward_shipped": _("My reward was shipped"),
+    "collection_added": _("I was added to a split bill"),
+    "collection_paid": _("A share of a split bill I take part in was paid"),
+    "collection_completed": _("Everyone paid a split bill I organize"),
+    "collection_reminder": _("My share of a split bill is still unpaid"),
+    "collection_closed": _("A split bill I take part in was closed"),
+    "collection_transfer": _("A transfer for a split bill I organize waits for my confirmation"),
 }
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.sweeps import Sweep, register
+from crowdfunding import collection_sweeps  # noqa: F401 (registers crowdfunding.remind_collections)
 from crowdfunding import services
 from crowdfunding.models import Campaign, Pledge
 from payments.models import Payment

@@ -254,7 +254,8 @@ CELERY_BEAT_SCHEDULE = {
         for name in ("orders.open_group_buys", "orders.close_group_buys", "orders.expire_unpaid",
                      "orders.settle_teams", "orders.remind_closing", "orders.remind_unpaid",
                      "orders.remind_transfers", "crowdfunding.settle_campaigns", "crowdfunding.expire_pledges",
-                     "crowdfunding.remind_ending", "crowdfunding.remind_transfers")
+                     "crowdfunding.remind_ending", "crowdfunding.remind_transfers",
+                     "crowdfunding.remind_collections")
     },
 }
 
