@@ -66,4 +66,20 @@ def load_crowdfunding_demo(community) -> bool:
             services.pledge_pay_with_wallet(member=backer, pledge=pledge)
     Campaign.objects.filter(pk=tea.pk).update(deadline=timezone.now() - timedelta(hours=1))
     sweep_run("crowdfunding.settle_campaigns")
+    _load_split_bill(backers)
     return True
+
+
+def _load_split_bill(backers) -> None:
+    """张三 splits the barbecue's ¥300 among the neighbours; he has paid, and for the leader too (代付)."""
+    from crowdfunding import collections
+
+    organizer = next((m for m in backers if m.user.phone == "13800000003"), backers[0])
+    people = Membership.objects.filter(community=organizer.community, status="active").order_by("pk")
+    bill = collections.collection_create(
+        organizer=organizer, title="周六楼顶烧烤 AA", description="肉串、饮料和炭火，¥300 大家平摊。",
+        split="even", total="300.00", participant_ids=[m.user_id for m in people], idempotency_key="demo-bbq")
+    shares = {s.participant_id: s for s in bill.shares.all()}
+    collections.share_pay_with_wallet(payer=organizer, share=shares[organizer.user_id])
+    other = next(m for m in backers if m.pk != organizer.pk)
+    collections.share_pay_with_wallet(payer=organizer, share=shares[other.user_id])

@@ -40,5 +40,8 @@ def test_the_demo_has_a_live_campaign_near_its_goal_and_a_finished_one_with_rewa
     assert live.goal * 6 / 10 <= raised < live.goal
     finished = community.campaigns.get(status=Campaign.Status.SUCCEEDED)
     assert set(finished.pledges.values_list("status", flat=True)) == {"collected"}
+    bill = community.collections.get()
+    paid = bill.shares.filter(status="paid").count()
+    assert 0 < paid < bill.shares.count() and sum(s.amount for s in bill.shares.all()) == bill.total
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # idempotent
-    assert community.campaigns.count() == 2
+    assert community.campaigns.count() == 2 and community.collections.count() == 1
