@@ -399,3 +399,32 @@ def test_bad_campaigns_are_refused_and_store_nothing(api_as, owner, change, fiel
                     campaign_body(owner.community, **change), key="bad-campaign")
     assert_error(response, 400, fields=[field])
     assert _state() == before
+
+
+def test_bad_console_requests_are_refused_and_change_nothing(api_as, owner, member, make_campaign, pledge,
+                                                             pickup_point):
+    campaign = make_campaign()
+    slug = campaign.community.slug
+    mine = pledge(member, campaign)
+    admin = api_as(owner.user)
+    before = (_state(), list(Campaign.objects.values_list("title", "story", "goal", "status")),
+              list(Pledge.objects.values_list("status", "tracking")), CampaignUpdate.objects.count())
+    path = admin_url(slug, "campaigns", campaign.pk)
+    for body, field in (({"title": "t\x00t"}, "title"), ({"story": "s" * 30000}, "story"),
+                        ({"goal": "１"}, "goal"), ({"tiers": [{"title": "x"}]}, "tiers.0.amount"),
+                        ({"tiers": "many"}, "tiers"), ({"branch": "east"}, "branch")):
+        assert_error(admin.patch(path, body, format="json"), 400, fields=[field])
+    for where, body, field in (
+            (("campaigns", campaign.pk, "cancel"), {"reason": "r" * 10000}, "reason"),
+            (("campaigns", campaign.pk, "updates"), {"title": "t", "body": "b" * 10000}, "body"),
+            (("campaigns", campaign.pk, "updates"), {"title": "", "body": "b"}, "title"),
+            (("campaigns", campaign.pk, "rewards", "hand-out"), {"code": "12345678901234567890123"}, "code"),
+            (("pledges", "mark-paid"), {"pledges": []}, "pledges"),
+            (("pledges", "mark-paid"), {"pledges": ["１２"]}, "pledges.0"),
+            (("pledges", "mark-paid"), {"pledges": list(range(1, 502))}, "pledges"),
+            (("pledges", "mark-paid"), {"pledges": [mine.pk], "reference": "r" * 1000}, "reference"),
+            (("pledges", mine.pk, "decline-transfer"), {"note": "n" * 10000}, "note"),
+            (("pledges", mine.pk, "ship"), {"tracking": "t" * 10000}, "tracking")):
+        assert_error(post(admin, admin_url(slug, *where), body), 400, fields=[field])
+    assert (_state(), list(Campaign.objects.values_list("title", "story", "goal", "status")),
+            list(Pledge.objects.values_list("status", "tracking")), CampaignUpdate.objects.count()) == before
