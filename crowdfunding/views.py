@@ -27,9 +27,20 @@ RECENT_BACKERS = 20
 RECENT_UPDATES = 20
 
 
+def _with_shown_totals(campaigns: list[Campaign]) -> list[Campaign]:
+    """Totals and percent for each campaign; a failed one keeps the figure of its deadline (its
+    pledges were refunded since, so counting them now would show nothing raised)."""
+    selectors.with_totals(campaigns)
+    for campaign in campaigns:
+        if campaign.status == Campaign.Status.FAILED and campaign.deadline_raised is not None:
+            campaign.totals = services.Totals(campaign.deadline_raised, campaign.deadline_backers or 0, Decimal("0"))
+            campaign.percent = min(int(campaign.deadline_raised * 100 / campaign.goal), 999)
+    return campaigns
+
+
 @community_page(Perm.VIEW)
 def campaigns(request, community, membership):
-    items = selectors.with_totals(list(selectors.campaigns_for_member(membership)[:50]))
+    items = _with_shown_totals(list(selectors.campaigns_for_member(membership)[:50]))
     live = sorted((c for c in items if c.status == Campaign.Status.LIVE), key=lambda c: (c.deadline, c.pk))
     settling = [c for c in items if c.status == Campaign.Status.SETTLING]
     finished = [c for c in items if c.status not in (Campaign.Status.LIVE, Campaign.Status.SETTLING)]
@@ -69,7 +80,7 @@ def campaign(request, community, membership, pk):
     item = (selectors.campaigns_for_member(membership).select_related("community").filter(pk=pk).first())
     if item is None:
         raise Http404
-    selectors.with_totals([item])
+    _with_shown_totals([item])
     tiers = list(item.tiers.prefetch_related("price_steps")) if item.kind == Campaign.Kind.REWARD else []
     now = timezone.now()
     is_open = item.status == Campaign.Status.LIVE and now < item.deadline
@@ -80,7 +91,7 @@ def campaign(request, community, membership, pk):
                    membership.branch_id and points[0].branch_id == membership.branch_id)) else None}
     if not tiers:
         initial["tier"] = NO_REWARD
-    form = PledgeForm(request.POST or None, tiers=tiers, initial=initial)
+    form = PledgeForm(request.POST if request.method == "POST" else None, tiers=tiers, initial=initial)
     status = 200
     if request.method == "POST":
         if not is_open:

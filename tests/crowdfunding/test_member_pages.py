@@ -435,3 +435,24 @@ def test_a_pledge_page_in_both_languages_for_every_state(client, make_campaign, 
     for item in (unpaid, paid, cancelled, gift):
         for headers in (ZH, EN):
             assert client.get(url("pledge", item), **headers).status_code == 200
+
+
+def test_posting_to_a_finished_campaign_is_refused_on_the_form(client, make_campaign, member, pickup_point):
+    campaign = make_campaign(goal="500.00")
+    settle(campaign)
+    client.force_login(member.user)
+    response = client.post(url("campaign", campaign), back(campaign.tiers.get(), pickup_point), **EN)
+    assert response.status_code == 400 and response.context["form"].non_field_errors()
+    empty = client.post(url("campaign", make_campaign(title="Open")), {}, **EN)
+    assert empty.status_code == 400 and empty.context["form"].errors
+    assert not Pledge.objects.exists()
+
+
+def test_the_pledge_page_of_another_community_is_not_found(client, make_campaign, member, pickup_point, pledge):
+    mine = pledge(member, make_campaign())
+    elsewhere = CommunityFactory()
+    MembershipFactory(community=elsewhere, role="member", user=member.user)
+    client.force_login(member.user)
+    assert client.get(url("pledge", mine, slug=elsewhere.slug)).status_code == 404
+    assert client.post(url("pledge_pay", mine, slug=elsewhere.slug), {"method": "wallet"}).status_code == 404
+    assert client.post(url("pledge_cancel", mine, slug=elsewhere.slug)).status_code == 404
