@@ -94,9 +94,10 @@ def campaign(request, community, membership, pk):
     form = PledgeForm(request.POST if request.method == "POST" else None, tiers=tiers, initial=initial)
     status = 200
     if request.method == "POST":
-        if not is_open:
+        if not is_open:  # the form is gone from the page: say it on top
             form.is_valid()
             form.add_error(None, _("This campaign is not taking pledges."))
+            messages.error(request, _("This campaign is not taking pledges."))
         elif form.is_valid():
             data = form.cleaned_data
             tier = data["tier_obj"]
@@ -121,14 +122,14 @@ def campaign(request, community, membership, pk):
         "backers": selectors.backers(item, limit=RECENT_BACKERS),
         "updates": list(item.updates.all()[:RECENT_UPDATES]),
         "my_pledges": list(item.pledges.filter(member_id=membership.user_id).exclude(
-            status=Pledge.Status.CANCELLED).select_related("tier").order_by("-created_at")[:5]),
+            status=Pledge.Status.CANCELLED).select_related("tier", "community").order_by("-created_at")[:5]),
     }, status=status)
 
 
 @community_page(Perm.VIEW)
 def my_pledges(request, community, membership):
     return render(request, "crowdfunding/my_pledges.html", {
-        "community": community, "membership": membership, "pledges": list(selectors.my_pledges(membership)[:100])})
+        "community": community, "membership": membership, "pledges": list(selectors.my_pledges(membership).select_related("community")[:100])})
 
 
 def _load_pledge(community, membership, pk) -> Pledge:
@@ -207,8 +208,10 @@ def pledge_cancel(request, community, membership, pk):
 
 @community_page(Perm.VIEW)
 def pledge_qr(request, community, membership, pk):
-    """The reward's pickup code as a QR (the 6 digits), which the pickup desk reads or types."""
-    code = (community.pledges.filter(member_id=membership.user_id, pk=pk, tier__fulfilment="pickup")
+    """The reward's pickup code as a QR (the 6 digits), which the pickup desk reads or types: once
+    the campaign succeeded, as the page shows it."""
+    code = (community.pledges.filter(member_id=membership.user_id, pk=pk, tier__fulfilment="pickup",
+                                     status__in=(Pledge.Status.COLLECTED, Pledge.Status.HANDED_OUT))
             .values_list("pickup_code", flat=True).first())
     if code is None:
         raise Http404

@@ -442,7 +442,7 @@ def test_posting_to_a_finished_campaign_is_refused_on_the_form(client, make_camp
     settle(campaign)
     client.force_login(member.user)
     response = client.post(url("campaign", campaign), back(campaign.tiers.get(), pickup_point), **EN)
-    assert response.status_code == 400 and response.context["form"].non_field_errors()
+    assert response.status_code == 400 and "This campaign is not taking pledges." in response.content.decode()
     empty = client.post(url("campaign", make_campaign(title="Open")), {}, **EN)
     assert empty.status_code == 400 and empty.context["form"].errors
     assert not Pledge.objects.exists()
@@ -456,3 +456,38 @@ def test_the_pledge_page_of_another_community_is_not_found(client, make_campaign
     assert client.get(url("pledge", mine, slug=elsewhere.slug)).status_code == 404
     assert client.post(url("pledge_pay", mine, slug=elsewhere.slug), {"method": "wallet"}).status_code == 404
     assert client.post(url("pledge_cancel", mine, slug=elsewhere.slug)).status_code == 404
+
+
+def test_a_price_step_reached_shows_the_final_price_and_the_difference_refunded(client, make_campaign, member, leader,
+                                                                                 pickup_point, pledge, top_up):
+    campaign = make_campaign(goal="90.00", tiers=[services.TierSpec(title="Box", amount="50.00",
+                                                                    price_steps=[(2, "45.00")])])
+    top_up(member, "50")
+    top_up(leader, "50")
+    first = pledge(member, campaign)
+    services.pledge_pay_with_wallet(member=member, pledge=first)
+    services.pledge_pay_with_wallet(member=leader, pledge=pledge(leader, campaign))
+    settle(campaign)
+    assert campaign.status == Campaign.Status.SUCCEEDED
+    client.force_login(member.user)
+    page = client.get(url("pledge", first), **EN).content.decode()
+    assert "¥45.00 × 1" in page and 'data-paid>¥50.00' in page and "¥5.00" in page
+    assert first.pickup_code in page and balance(member) == Decimal("5.00")
+
+
+def test_my_pledges_query_count_does_not_grow(client, make_campaign, member, pickup_point, pledge,
+                                              django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    campaign = make_campaign(tiers=[services.TierSpec(title="Box", amount="5.00")])
+    pledge(member, campaign)
+    client.force_login(member.user)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url("my_pledges", slug=campaign.community.slug))
+    for n in range(5):
+        pledge(member, make_campaign(title=f"C{n}", tiers=[services.TierSpec(title="Box", amount="5.00")]))
+    pledge(member, campaign, amount="3.00")
+    with django_assert_max_num_queries(len(few)):
+        page = client.get(url("my_pledges", slug=campaign.community.slug))
+    assert page.content.decode().count("data-pledge=") == 7
