@@ -173,3 +173,19 @@ def test_audit_entries_read_as_sentences(community, owner, member):
                  .order_by("pk")]
     assert any("Cake" in s and "12.50" in s for s in sentences), sentences
     assert len(sentences) == 3  # created, share paid, completed
+
+
+def test_the_community_home_lists_my_open_split_bills(client, member, admin_member, owner):
+    from django.urls import reverse
+
+    from crowdfunding import collections
+
+    bill = collections.collection_create(organizer=admin_member, title="Hotpot AA", split="even", total="90.00",
+                                         participant_ids=[admin_member.user_id, member.user_id],
+                                         idempotency_key="home")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(member.user)
+    page = client.get(reverse("communities:home", args=[member.community.slug])).content.decode()
+    assert "Hotpot AA" in page and bill.get_absolute_url() in page
+    client.force_login(owner.user)  # not taking part: not on their home
+    assert "Hotpot AA" not in client.get(reverse("communities:home", args=[member.community.slug])).content.decode()
