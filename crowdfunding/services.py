@@ -436,7 +436,9 @@ def _tiers_replace(campaign: Campaign, wanted: list[dict]) -> dict:
         changes[f"tier:{tier.pk}"] = (tier.title, None)
         tier.delete()
     if errors:
-        raise ValidationFailed(_("Check the reward tiers."), code="frozen" if live else "invalid", fields=errors)
+        if live:  # backers pledged on these tiers: a conflict with what stands, as for the campaign's terms
+            raise Conflict(_("Backers pledged on these tiers: check the highlighted ones."), code="frozen", fields=errors)
+        raise ValidationFailed(_("Check the reward tiers."), fields=errors)
     return changes
 
 

@@ -71,6 +71,9 @@ MAX_QUANTITY = 9999
 MAX_OFFER = 1_000_000
 MAX_THRESHOLD = Decimal("1000000000")
 MAX_TIERS = 20
+# The years a round's times may fall in: outside them a time is a typo (and old years read in local
+# mean time, e.g. +08:05:43 for Shanghai before 1901, which no API client expects).
+YEARS = (2000, 2100)
 # The rate of a round a leader publishes (only owners and admins set one): the community has no
 # default rate of its own, so none.
 DEFAULT_COMMISSION_RATE = Decimal("0")
@@ -190,7 +193,12 @@ def _round_errors(community: Community, values: dict, items: list[ItemSpec], *, 
     v = values
     if not v["title"]:
         errors["title"] = [_("Give the group-buy a title.")]
-    if v["opens_at"] is None or v["closes_at"] is None or v["closes_at"] <= v["opens_at"]:
+    errors.update({name: [_("Choose a date between %(first)s and %(last)s.") % {"first": YEARS[0], "last": YEARS[1]}]
+                   for name in ("opens_at", "closes_at", "expected_pickup_at")
+                   if v.get(name) is not None and not YEARS[0] <= v[name].year <= YEARS[1]})  # a typo: 1147
+    if errors:
+        pass  # times outside the years are not compared
+    elif v["opens_at"] is None or v["closes_at"] is None or v["closes_at"] <= v["opens_at"]:
         errors["closes_at"] = [_("The closing time must be after the opening time.")]
     elif closing_checked and v["closes_at"] <= timezone.now():
         errors["closes_at"] = [_("The closing time must be in the future.")]

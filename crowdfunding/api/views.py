@@ -27,7 +27,7 @@ from communities.api.views import CommunityAPIView
 from communities.models import Community
 from communities.permissions import Perm, acts_community_wide
 from core.api import error_responses as errors
-from core.exceptions import Conflict, NotFound, ValidationFailed
+from core.exceptions import NotFound, ValidationFailed
 from core.filters import FILTER_BACKENDS
 from core.idempotency import KEY_PARAMETER, idempotency_key, idempotent
 from crowdfunding import selectors, services
@@ -360,13 +360,7 @@ class AdminCampaignDetailView(JSONAPIView):
         tiers = _tier_specs(data.pop("tiers")) if "tiers" in data else None
         if "branch" in data:
             data["branch"] = _branch(self, data["branch"])
-        try:
-            services.campaign_update(actor=self.membership, campaign=campaign, values=data, tiers=tiers)
-        except ValidationFailed as error:
-            if error.code != "frozen":
-                raise
-            # A tier with backers changed: as for the campaign's own frozen terms, a conflict.
-            raise Conflict(error.message, code=error.code, fields=error.fields) from error
+        services.campaign_update(actor=self.membership, campaign=campaign, values=data, tiers=tiers)
         return _campaign_answer(self, pk)
 
 

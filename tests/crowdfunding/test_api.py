@@ -148,7 +148,7 @@ def test_a_transfer_is_reported_declined_then_confirmed_by_an_admin(api_as, owne
                  "pledge_not_found", fields=["pledges"])
 
 
-def test_a_gift_without_a_reward_and_a_shipped_reward(api_as, owner, member, make_campaign, top_up):
+def test_a_gift_without_a_reward_and_a_shipped_reward(api_as, owner, member, make_campaign, top_up, pickup_point):
     campaign = make_campaign(tiers=[], kind=Campaign.Kind.DONATION)
     slug = campaign.community.slug
     client = api_as(member.user)
@@ -227,7 +227,7 @@ def test_updates_reach_the_campaigns_page(api_as, owner, member, make_campaign, 
     assert CampaignUpdate.objects.count() == 1
 
 
-def test_members_see_live_campaigns_only_and_the_console_sees_drafts(api_as, owner, member, make_campaign):
+def test_members_see_live_campaigns_only_and_the_console_sees_drafts(api_as, owner, member, make_campaign, pickup_point):
     live = make_campaign()
     draft = make_campaign(launch=False, title="Not yet")
     slug = live.community.slug

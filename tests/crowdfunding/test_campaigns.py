@@ -174,13 +174,13 @@ def test_goal_deadline_and_backed_tiers_are_frozen_once_live(make_campaign, pled
         values = {"id": tier.pk, "title": tier.title, "amount": tier.amount, "quantity_limit": tier.quantity_limit}
         return services.TierSpec(**{**values, **changes})
 
-    with pytest.raises(ValidationFailed) as priced:
+    with pytest.raises(Conflict) as priced:
         services.campaign_update(actor=owner, campaign=campaign, tiers=[spec(box, amount="45.00"), spec(tin)])
-    assert "tiers.0" in priced.value.fields
-    with pytest.raises(ValidationFailed) as lowered:
+    assert "tiers.0" in priced.value.fields and priced.value.code == "frozen"
+    with pytest.raises(Conflict) as lowered:
         services.campaign_update(actor=owner, campaign=campaign, tiers=[spec(box, quantity_limit=5), spec(tin)])
     assert "tiers.0.quantity_limit" in lowered.value.fields
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Conflict):
         services.campaign_update(actor=owner, campaign=campaign, tiers=[spec(tin)])  # box has a backer
     # Raising the quantity, and changing or dropping a tier nobody backed, are fine.
     services.campaign_update(actor=owner, campaign=campaign, tiers=[spec(box, quantity_limit=30)])

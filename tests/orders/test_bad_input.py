@@ -26,3 +26,22 @@ def test_price_tiers_with_odd_numbers_are_a_row_error(client, owner, quantity, p
     # The form comes back with the row's error (a refused write answers 400, never 2xx).
     assert response.status_code == 400 and "tier" in response.content.decode().lower()
     assert not GroupBuy.objects.filter(community=community).exists()
+
+
+@pytest.mark.parametrize("field", ["opens_at", "closes_at", "expected_pickup_at"])
+def test_a_round_time_in_a_year_like_1147_is_a_field_error(owner, field):
+    from datetime import datetime, timezone as dt_timezone
+
+    from core.exceptions import ValidationFailed
+    from orders import services
+    from tests.factories import ProductFactory
+
+    product = ProductFactory(community=owner.community)
+    times = {"opens_at": datetime(2030, 5, 1, tzinfo=dt_timezone.utc), "closes_at": datetime(2030, 5, 3, tzinfo=dt_timezone.utc),
+             "expected_pickup_at": datetime(2030, 5, 4, tzinfo=dt_timezone.utc)}
+    times[field] = datetime(1147, 5, 1, tzinfo=dt_timezone.utc)
+    with pytest.raises(ValidationFailed) as error:
+        services.group_buy_create(actor=owner, title="Old", allows_delivery=True,
+                                  items=[services.ItemSpec(product_id=product.pk, group_price=1, quantity_on_offer=5)],
+                                  **times)
+    assert field in error.value.fields
