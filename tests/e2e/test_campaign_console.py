@@ -28,7 +28,7 @@ DESKTOP = {"width": 1280, "height": 900}
 def console(browser, live_server):
     context = browser.new_context(viewport=DESKTOP, base_url=live_server.url, locale="zh-CN")
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)  # a loaded 2-core machine answers the first page slowly
     yield page
     context.close()
 
