@@ -54,6 +54,20 @@ API_FOR_CONSOLE = {
     "catalog:suppliers": ["api-suppliers"],
     "catalog:supplier_edit": ["api-supplier"],
     "catalog:product_edit": ["api-product", "api-product-retire", "api-product-restore"],
+    "crowdfunding_console:campaigns": ["api-admin-campaigns"],
+    "crowdfunding_console:campaign_new": ["api-admin-campaigns"],
+    "crowdfunding_console:campaign": ["api-admin-campaign", "api-admin-campaign-pledges", "api-admin-campaign-updates",
+                                      "api-admin-campaign-rewards", "api-campaign"],
+    "crowdfunding_console:campaign_edit": ["api-admin-campaign"],
+    "crowdfunding_console:campaign_launch": ["api-admin-campaign-launch"],
+    "crowdfunding_console:campaign_cancel": ["api-admin-campaign-cancel"],
+    "crowdfunding_console:campaign_update_post": ["api-admin-campaign-updates"],
+    "crowdfunding_console:pledges_mark_received": ["api-admin-pledges-mark-paid"],
+    "crowdfunding_console:pledge_transfer_decline": ["api-admin-pledge-decline-transfer"],
+    "crowdfunding_console:pledge_ship": ["api-admin-pledge-ship"],
+    "crowdfunding_console:campaign_rewards": ["api-admin-campaign-rewards"],
+    "crowdfunding_console:reward_sheet": ["api-admin-campaign-rewards"],
+    "crowdfunding_console:reward_hand_out": ["api-admin-campaign-hand-out"],
 }
 
 # Not in the API yet (issue 9 goes on): each with what is missing.
@@ -78,7 +92,7 @@ def _routes():
     return names
 
 
-CONSOLE_NAMESPACES = ("console:", "orders_console:", "catalog:")
+CONSOLE_NAMESPACES = ("console:", "orders_console:", "catalog:", "crowdfunding_console:")
 
 
 def test_every_console_action_has_an_api_operation():
