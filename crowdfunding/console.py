@@ -27,9 +27,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from communities.permissions import Perm, acts_community_wide, has_perm, pickup_points_in_scope
-from core.audit import audit_record
 from core.exceptions import DomainError
-from core.images import clean_image
 from core.inputs import parse_id, parse_int
 from crowdfunding import exports, selectors, services
 from crowdfunding.console_forms import CampaignForm, UpdateForm, tier_formset_class, tier_initial
@@ -131,15 +129,6 @@ def _place_errors(error: DomainError, form, formset, rows: list[int]) -> list[st
     return tier_errors
 
 
-def _save_cover(membership, campaign: Campaign, content) -> None:
-    """The cover goes with the campaign's own save (no service for a file field): re-encoded by
-    clean_image first, recorded in the audit log."""
-    campaign.cover.save(content.name, content, save=False)
-    Campaign.objects.filter(pk=campaign.pk).update(cover=campaign.cover.name, updated_at=timezone.now())
-    audit_record(community=membership.community, actor=membership.user, action="campaign.changed", obj=campaign,
-                 changes={"cover": [None, campaign.cover.name]})
-
-
 def _campaign_form_page(request, community, membership, *, campaign=None):
     editing = campaign is not None
     initial = CampaignForm.initial_of(campaign) if editing else {}
@@ -172,7 +161,6 @@ def _campaign_form_page(request, community, membership, *, campaign=None):
             rows = [index for index, _row in formset.filled()] if tiers_open else []
             try:
                 cover = form.cleaned_data.get("cover")
-                content = clean_image(cover, field="cover") if cover else None
                 tiers = formset.specs() if tiers_open else None
                 with transaction.atomic():
                     if editing:
@@ -180,8 +168,8 @@ def _campaign_form_page(request, community, membership, *, campaign=None):
                                                           tiers=tiers)
                     else:
                         result = services.campaign_create(actor=membership, tiers=tiers, **form.values())
-                    if content is not None:
-                        _save_cover(membership, result, content)
+                    if cover:  # checked and re-encoded by the service; refused, the whole save is undone
+                        result = services.campaign_set_cover(actor=membership, campaign=result, upload=cover)
             except DomainError as error:
                 tier_errors = _place_errors(error, form, formset, rows)
             else:

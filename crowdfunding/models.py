@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -34,12 +35,13 @@ class Campaign(models.Model):
         KEEP_WHAT_YOU_RAISE = "keep_what_you_raise", _("Keep what you raise")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        LIVE = "live", _("Live")
-        SETTLING = "settling", _("Settling")
-        SUCCEEDED = "succeeded", _("Succeeded")
-        FAILED = "failed", _("Failed")
-        CANCELLED = "cancelled", _("Cancelled")
+        # In a campaign's own words (a round "succeeded" reads 已成团 in Chinese; a campaign 众筹成功).
+        DRAFT = "draft", pgettext_lazy("campaign status", "Draft")
+        LIVE = "live", pgettext_lazy("campaign status", "Live")
+        SETTLING = "settling", pgettext_lazy("campaign status", "Settling")
+        SUCCEEDED = "succeeded", pgettext_lazy("campaign status", "Succeeded")
+        FAILED = "failed", pgettext_lazy("campaign status", "Failed")
+        CANCELLED = "cancelled", pgettext_lazy("campaign status", "Cancelled")
 
     community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="campaigns")
     # Empty: the whole community sees it; a leader's campaign is for their branch.

@@ -277,7 +277,7 @@ def test_launch_then_cancel_refunds_every_backer(as_user, owner, member, communi
 
 
 def test_a_member_cannot_reach_the_console_and_a_leader_cannot_confirm_money(
-        as_user, member, leader, community, make_campaign):
+        as_user, member, leader, community, make_campaign, pickup_point):
     campaign = make_campaign()
     client = as_user(member)
     assert client.get(url("campaigns", community)).status_code == 403
@@ -387,17 +387,19 @@ def test_rewards_csv_and_the_printable_sheet_of_a_pickup_point(as_user, owner, m
                            "Pickup code"]
     by_id = {row[0]: row for row in rows[1:]}
     assert by_id[str(mine.pk)][1:8] == ["Box of mooncakes", "North gate", member.user.display_name,
-                                        member.user.phone, "2", mine.pickup_code, "Collected"]
+                                        member.user.phone, "2", "····" + mine.pickup_code[-2:], "Collected"]
     assert by_id[str(shipped.pk)][2] == "Shipping: 8 Garden Road" and by_id[str(shipped.pk)][6] == ""
 
     sheet = client.get(url("reward_sheet", community, campaign.pk, pickup_point.pk))
     text = body(sheet)
     assert sheet.status_code == 200 and "window.print()" in text
-    assert member.user.display_name in text and mine.pickup_code in text and "Box of mooncakes ×2" in text
+    assert member.user.display_name in text and "Box of mooncakes ×2" in text
+    # A printed sheet never holds a whole code: whoever picks it up could claim the reward with it.
+    assert mine.pickup_code not in text and "····" + mine.pickup_code[-2:] in text
     assert "8 Garden Road" not in text
     sheet_csv = list(csv.reader(io.StringIO(body(client.get(url("reward_sheet", community, campaign.pk,
                                                                pickup_point.pk), {"format": "csv"})))))
-    assert sheet_csv[1][1:6] == [member.user.display_name, member.user.phone, mine.pickup_code,
+    assert sheet_csv[1][1:6] == [member.user.display_name, member.user.phone, "····" + mine.pickup_code[-2:],
                                  "Box of mooncakes", "2"]
 
 
