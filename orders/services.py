@@ -193,10 +193,11 @@ def _round_errors(community: Community, values: dict, items: list[ItemSpec], *, 
     v = values
     if not v["title"]:
         errors["title"] = [_("Give the group-buy a title.")]
-    errors.update({name: [_("Choose a date between %(first)s and %(last)s.") % {"first": YEARS[0], "last": YEARS[1]}]
-                   for name in ("opens_at", "closes_at", "expected_pickup_at")
-                   if v.get(name) is not None and not YEARS[0] <= v[name].year <= YEARS[1]})  # a typo: 1147
-    if errors:
+    odd_years = {name: [_("Choose a date between %(first)s and %(last)s.") % {"first": YEARS[0], "last": YEARS[1]}]
+                 for name in ("opens_at", "closes_at", "expected_pickup_at")
+                 if v.get(name) is not None and not YEARS[0] <= v[name].year <= YEARS[1]}  # a typo: 1147
+    errors.update(odd_years)
+    if odd_years:
         pass  # times outside the years are not compared
     elif v["opens_at"] is None or v["closes_at"] is None or v["closes_at"] <= v["opens_at"]:
         errors["closes_at"] = [_("The closing time must be after the opening time.")]

@@ -117,7 +117,7 @@ def test_bad_input_is_shown_on_the_form_not_raised(client, make_campaign, member
     assert not Pledge.objects.exists()
 
 
-def test_a_gift_needs_an_amount(client, make_campaign, member):
+def test_a_gift_needs_an_amount(client, make_campaign, member, pickup_point):
     campaign = make_campaign()
     client.force_login(member.user)
     response = client.post(url("campaign", campaign), back("none"), **EN)
@@ -291,7 +291,7 @@ def test_a_campaign_waiting_for_transfers_says_so(client, make_campaign, member,
     assert "Waiting for transfers to be confirmed" in page and 'name="token"' not in page
 
 
-def test_updates_newest_first_and_the_story_with_its_paragraphs(client, make_campaign, member, owner):
+def test_updates_newest_first_and_the_story_with_its_paragraphs(client, make_campaign, member, owner, pickup_point):
     campaign = make_campaign(story="First paragraph.\n\nSecond paragraph.")
     services.update_post(actor=owner, campaign=campaign, title="Older news", body="The flour arrived.")
     services.update_post(actor=owner, campaign=campaign, title="Newer news", body="In the oven.")
