@@ -29,6 +29,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/flash_sale.py $(BENCH_ARGS)
+	$(PY) bench/campaign_settle.py
 
 services: $(STAMP)
 	$(PY) -m core.devservices up
