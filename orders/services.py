@@ -196,12 +196,10 @@ def _round_errors(community: Community, values: dict, items: list[ItemSpec], *, 
     odd_years = {name: [_("Choose a date between %(first)s and %(last)s.") % {"first": YEARS[0], "last": YEARS[1]}]
                  for name in ("opens_at", "closes_at", "expected_pickup_at")
                  if v.get(name) is not None and not YEARS[0] <= v[name].year <= YEARS[1]}  # a typo: 1147
-    errors.update(odd_years)
-    if odd_years:
-        pass  # times outside the years are not compared
-    elif v["opens_at"] is None or v["closes_at"] is None or v["closes_at"] <= v["opens_at"]:
+    errors.update(odd_years)  # times outside the years are not compared with each other
+    if not odd_years and (v["opens_at"] is None or v["closes_at"] is None or v["closes_at"] <= v["opens_at"]):
         errors["closes_at"] = [_("The closing time must be after the opening time.")]
-    elif closing_checked and v["closes_at"] <= timezone.now():
+    elif not odd_years and closing_checked and v["closes_at"] <= timezone.now():
         errors["closes_at"] = [_("The closing time must be in the future.")]
     if v["mode"] not in GroupBuy.Mode.values:
         errors["mode"] = [_("Unknown mode.")]
