@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
@@ -20,9 +21,16 @@ def money(value) -> Decimal:
 
 
 def parse_money(value, *, field: str, maximum: Decimal = MAX_AMOUNT) -> Decimal:
-    """An amount a person typed: at most two decimals, not negative, at most ``maximum``."""
+    """An amount a person typed: the digits 0-9 (Decimal would read "１２" or "٣" too; the site refuses
+    them everywhere), at most two decimals, not negative, at most ``maximum``."""
+    text = str(value).strip()
+    if not text.isascii():
+        raise ValidationFailed(_("Type the amount with the digits 0 to 9."),
+                               fields={field: [_("Type the amount with the digits 0 to 9.")]})
+    if not re.fullmatch(r"-?[0-9]*\.?[0-9]*", text):  # no exponents ("1e3"), NaN or Infinity
+        raise ValidationFailed(_("Enter an amount such as 12.50."), fields={field: [_("Not an amount.")]})
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(text)
     except (InvalidOperation, ValueError):
         raise ValidationFailed(_("Enter an amount such as 12.50."), fields={field: [_("Not an amount.")]})
     if not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT):

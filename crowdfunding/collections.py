@@ -16,7 +16,6 @@ Notices go through core.notifications (their e-mail is sent on commit).
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -28,7 +27,7 @@ from communities.models import Membership
 from communities.permissions import Perm, acts_community_wide, check_perm
 from core.audit import audit_record
 from core.exceptions import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
-from core.money import CENT, MAX_AMOUNT, money
+from core.money import CENT, money, parse_money
 from core.notifications import in_language_of, notify
 from core.templatetags.money import money as format_money
 from crowdfunding.models import Collection, CollectionShare
@@ -43,31 +42,18 @@ REFERENCE_MAX = 100
 FIRST_REMINDER_AFTER = timedelta(hours=24)
 REMIND_AT_MOST_EVERY = timedelta(hours=1)
 
-_AMOUNT = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?", re.ASCII)
 
 
 # Reading input -------------------------------------------------------------------------------
 
 def parse_amount(value, *, field: str) -> Decimal:
-    """An amount a person typed: ASCII digits with at most two decimals, more than zero, at most
-    MAX_AMOUNT. "１２" (full-width), "-3", "1e3" and "0" each get a clear field error."""
-    text = "" if value is None else str(value).strip()
-    if not text:
+    """An amount a person typed (core.money.parse_money: digits 0-9, two decimals, at most
+    MAX_AMOUNT), which must be more than zero."""
+    if value is None or not str(value).strip():
         raise ValidationFailed(_("Enter an amount."), fields={field: [_("Required.")]})
-    if not _AMOUNT.fullmatch(text):
-        if re.fullmatch(r"[\d.]+", text):  # digits, but not 0-9 (full-width, Arabic-Indic...)
-            message = _("Type the amount with the digits 0 to 9.")
-        elif text.startswith("-"):
-            message = _("The amount must be more than zero.")
-        else:
-            message = _("Enter an amount such as 12.50 (at most two decimals).")
-        raise ValidationFailed(message, fields={field: [message]})
-    amount = Decimal(text)
+    amount = parse_money(value, field=field)
     if amount <= 0:
         raise ValidationFailed(_("The amount must be more than zero."), fields={field: [_("Must be more than zero.")]})
-    if amount > MAX_AMOUNT:
-        message = _("The amount can be at most %(max)s.") % {"max": MAX_AMOUNT}
-        raise ValidationFailed(message, fields={field: [message]})
     return amount
 
 

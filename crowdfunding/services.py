@@ -172,15 +172,8 @@ def _bad(field_name: str, message: str):
     raise ValidationFailed(message, fields={field_name: [message]})
 
 
-def _ascii_money(value, *, field: str, maximum: Decimal = MAX_AMOUNT) -> Decimal:
-    """An amount typed with the digits 0-9 (as everywhere on the site: "１２" or "٣" is a field error)."""
-    if not str(value if value is not None else "").strip().isascii():
-        _bad(field, _("Type the amount with the digits 0 to 9."))
-    return parse_money(value, field=field, maximum=maximum)
-
-
 def _positive_money(value, *, field: str, maximum: Decimal = MAX_AMOUNT) -> Decimal:
-    amount = _ascii_money(value, field=field, maximum=maximum)
+    amount = parse_money(value, field=field, maximum=maximum)
     if amount <= 0:
         _bad(field, _("The amount must be more than zero."))
     return amount
@@ -598,7 +591,7 @@ def pledge_place(*, member: Membership, campaign: Campaign, idempotency_key: str
                                code="idempotency_key_required", fields={"idempotency_key": [_("Required.")]})
     tier_id = _parse_int(tier_id, field="tier", low=1, high=2**31 - 1, blank_ok=True)
     quantity = _parse_int(quantity, field="quantity", low=1, high=MAX_QUANTITY)
-    extra = _ascii_money(extra_support if extra_support not in (None, "") else "0", field="extra_support")
+    extra = parse_money(extra_support if extra_support not in (None, "") else "0", field="extra_support")
     gift = None if tier_id is not None else _positive_money(amount, field="amount")
     if tier_id is None and quantity != 1:
         _bad("quantity", _("A gift without a reward has no quantity."))
