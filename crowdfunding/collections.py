@@ -241,6 +241,22 @@ def _check_payable(collection: Collection, share: CollectionShare) -> None:
 
 # Pay -----------------------------------------------------------------------------------------
 
+def _lock_for_payer(payer: Membership, share: CollectionShare) -> tuple[Collection, CollectionShare]:
+    """Check the payer may pay ``share``, lock collection → share, and make its charge the payer's
+    (代付 when it is someone else's share). Inside the caller's transaction."""
+    check_perm(payer, Perm.VIEW)
+    _check_share(payer, share)
+    if not can_see(payer, share.collection):
+        raise NotFound()
+    collection = _lock(share.collection_id)
+    locked = _lock_share(share.pk)
+    _check_payable(collection, locked)
+    if locked.charge.member_id != payer.user_id:
+        payments.charge_assign_payer(charge_id=locked.charge_id, member_id=payer.user_id)
+        locked.charge.refresh_from_db()
+    return collection, locked
+
+
 def share_pay_with_wallet(*, payer: Membership, share: CollectionShare) -> CollectionShare:
     """Pay a share from the payer's wallet: their own, or someone else's (代付: the charge becomes
     the payer's first, so a refund goes back to them). A second tap, or a second payer a moment
@@ -248,17 +264,8 @@ def share_pay_with_wallet(*, payer: Membership, share: CollectionShare) -> Colle
 
     Locks: collection (NO KEY UPDATE) → share → charge → wallet (payments.pay_with_wallet).
     """
-    check_perm(payer, Perm.VIEW)
-    _check_share(payer, share)
-    if not can_see(payer, share.collection):
-        raise NotFound()
     with transaction.atomic():
-        collection = _lock(share.collection_id)
-        locked = _lock_share(share.pk)
-        _check_payable(collection, locked)
-        if locked.charge.member_id != payer.user_id:
-            payments.charge_assign_payer(charge_id=locked.charge_id, member_id=payer.user_id)
-            locked.charge.refresh_from_db()
+        collection, locked = _lock_for_payer(payer, share)
         payments.pay_with_wallet(charge=locked.charge, actor=payer.user)
         _mark_paid(collection, locked, paid_by=payer.user, actor=payer.user, method="wallet")
     return locked
@@ -267,18 +274,9 @@ def share_pay_with_wallet(*, payer: Membership, share: CollectionShare) -> Colle
 def share_report_transfer(*, payer: Membership, share: CollectionShare, reference: str = "") -> CollectionShare:
     """The payer says they sent their share (or someone else's) by transfer or cash: the
     organizer confirms it on receipt. Same locks as share_pay_with_wallet."""
-    check_perm(payer, Perm.VIEW)
-    _check_share(payer, share)
-    if not can_see(payer, share.collection):
-        raise NotFound()
-    reference = _clean_text(reference, field="reference", limit=REFERENCE_MAX, required=False)
     with transaction.atomic():
-        collection = _lock(share.collection_id)
-        locked = _lock_share(share.pk)
-        _check_payable(collection, locked)
-        if locked.charge.member_id != payer.user_id:
-            payments.charge_assign_payer(charge_id=locked.charge_id, member_id=payer.user_id)
-            locked.charge.refresh_from_db()
+        collection, locked = _lock_for_payer(payer, share)
+        reference = _clean_text(reference, field="reference", limit=REFERENCE_MAX, required=False)
         payment = payments.transfer_report(charge=locked.charge, reference=reference)
         if collection.organizer_id != payer.user_id:
             with in_language_of(collection.organizer):
