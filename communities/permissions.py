@@ -39,6 +39,10 @@ class Perm(StrEnum):
     EXPORT_COMMISSIONS = "export_commissions"  # everyone's statements
     VIEW_SWEEP_FAILURES = "view_sweep_failures"  # periodic jobs that keep failing on the community's rows
     MANAGE_CAMPAIGNS = "manage_campaigns"  # launch campaigns (众筹), post updates, hand out rewards
+    MANAGE_EVENTS = "manage_events"  # create and cancel events, see attendance, confirm ticket payments
+    CHECK_IN = "check_in"  # scan or type a ticket at the door
+    MANAGE_POSTS = "manage_posts"  # write posts (featuring products and rounds) and polls
+    MODERATE = "moderate"  # pin, hide and delete anyone's posts and comments; answer reports
 
 
 MIN_ROLE: dict[Perm, Role] = {
@@ -60,6 +64,10 @@ MIN_ROLE: dict[Perm, Role] = {
     Perm.EXPORT_COMMISSIONS: Role.ADMIN,
     Perm.VIEW_SWEEP_FAILURES: Role.ADMIN,
     Perm.MANAGE_CAMPAIGNS: Role.LEADER,
+    Perm.MANAGE_EVENTS: Role.LEADER,
+    Perm.CHECK_IN: Role.LEADER,
+    Perm.MANAGE_POSTS: Role.LEADER,
+    Perm.MODERATE: Role.ADMIN,
 }
 
 

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("catalog.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("crowdfunding.api.urls")),
+    path("", include("engagement.api.urls")),
 ]

@@ -10,6 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         # Sweeps register themselves on import: core's own (the e-mail catch-up) and every app's
         # sweeps.py, so a worker can run any of them by name.
+        import core.events  # noqa: F401
         import core.idempotency  # noqa: F401
         import core.notifications  # noqa: F401
 

@@ -162,3 +162,30 @@ class IdempotentRequest(models.Model):
 
     def __str__(self):
         return f"{self.scope} {self.key}"
+
+
+class DomainEvent(models.Model):
+    """Something that happened in a domain app ("event.attended", "post.published"), written in the
+    same transaction as the change (a transactional outbox): apps above react to it after commit
+    (core.events), and a worker killed half-way leaves it due, so nothing is lost."""
+
+    community = models.ForeignKey(
+        "communities.Community", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(max_length=64)
+    payload = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set while handlers still have to see it; NULL once every handler ran (the sweep's "done").
+    dispatch_due_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["dispatch_due_at"], condition=models.Q(dispatch_due_at__isnull=False),
+                         name="domain_event_due"),
+            models.Index(fields=["community", "name", "-created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.name} #{self.pk}"

@@ -61,6 +61,15 @@ KINDS: dict[str, str] = {
     "collection_reminder": _("My share of a split bill is still unpaid"),
     "collection_closed": _("A split bill I take part in was closed"),
     "collection_transfer": _("A transfer for a split bill I organize waits for my confirmation"),
+    "event_published": _("A new event in my community"),
+    "event_offer": _("A seat freed up at an event I am waiting for"),
+    "event_reminder": _("Reminders of events I am going to"),
+    "event_changed": _("An event I am going to was changed or cancelled"),
+    "event_unpaid": _("My held seat at an event is about to be released unpaid"),
+    "announcement": _("New announcements in my community"),
+    "comment_reply": _("Replies to my comments"),
+    "comment_reported": _("Reported comments wait for review (admins)"),
+    "poll_closed": _("Results of a poll I voted in"),
 }
 
 

@@ -4,6 +4,8 @@ listed below as not yet done, with the reason, so the gap stays visible)."""
 
 from django.urls import get_resolver
 
+from tests.engagement import parity_events, parity_polls, parity_posts
+
 # Console route → the API routes that do the same.
 API_FOR_CONSOLE = {
     "console:dashboard": ["api-community", "api-members", "api-join-requests"],
@@ -80,6 +82,11 @@ NOT_YET = {
 }
 
 
+for _area in (parity_events, parity_posts, parity_polls):
+    API_FOR_CONSOLE.update(_area.API_FOR_CONSOLE)
+    NOT_YET.update(_area.NOT_YET)
+
+
 def _routes():
     names = set()
 
@@ -95,7 +102,8 @@ def _routes():
     return names
 
 
-CONSOLE_NAMESPACES = ("console:", "orders_console:", "catalog:", "crowdfunding_console:")
+CONSOLE_NAMESPACES = ("console:", "orders_console:", "catalog:", "crowdfunding_console:",
+                      "engagement_console:")
 
 
 def test_every_console_action_has_an_api_operation():

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "payments",
     "orders",
     "crowdfunding",
+    "engagement",
     "demo",
 ]
 
@@ -243,6 +244,12 @@ CELERY_BEAT_SCHEDULE = {
         "args": ("core.notification_emails",),
         "schedule": 60.0,
     },
+    # Domain events (core.events) are passed on right after commit; this catches up on the rest.
+    "domain-events": {
+        "task": "core.tasks.run_sweep",
+        "args": ("core.domain_events",),
+        "schedule": 60.0,
+    },
     "forget-idempotency-keys": {
         "task": "core.tasks.run_sweep",
         "args": ("core.forget_idempotency_keys",),
@@ -255,7 +262,8 @@ CELERY_BEAT_SCHEDULE = {
                      "orders.settle_teams", "orders.remind_closing", "orders.remind_unpaid",
                      "orders.remind_transfers", "crowdfunding.settle_campaigns", "crowdfunding.expire_pledges",
                      "crowdfunding.remind_ending", "crowdfunding.remind_transfers",
-                     "crowdfunding.remind_collections")
+                     "crowdfunding.remind_collections", "engagement.expire_offers", "engagement.expire_unpaid_rsvps",
+                     "engagement.remind_day_before", "engagement.remind_hour_before")
     },
 }
 

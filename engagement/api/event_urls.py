@@ -1,0 +1,3 @@
+"""API routes of the events area."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API routes of the polls area."""
+
+urlpatterns: list = []

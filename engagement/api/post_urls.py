@@ -1,0 +1,3 @@
+"""API routes of the posts area."""
+
+urlpatterns: list = []

@@ -1,0 +1,7 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("engagement.api.event_urls")),
+    path("", include("engagement.api.post_urls")),
+    path("", include("engagement.api.poll_urls")),
+]

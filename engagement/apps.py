@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+# Each area (events, posts, polls) keeps its audit sentences and community-home sections in its
+# own module; the app registers them all here.
+AREAS = ("events", "posts", "polls")
+
+
+class EngagementConfig(AppConfig):
+    name = "engagement"
+    verbose_name = _("Engagement")
+
+    def ready(self):
+        from importlib import import_module
+
+        from communities.home import register_home_section
+        from core.audit import register_audit_sentences
+
+        for area in AREAS:
+            module = import_module(f"engagement.wiring_{area}")
+            register_audit_sentences(module.SENTENCES)
+            for section in module.HOME_SECTIONS:
+                register_home_section(section)

@@ -1,0 +1,3 @@
+"""Member pages of the events area (engagement namespace)."""
+
+urlpatterns: list = []

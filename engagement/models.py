@@ -1,0 +1,459 @@
+"""Engagement: what brings members back between sales. Events with RSVPs, a waitlist and QR
+tickets; posts that feature products and rounds (产品内容化), with comments, likes and reports;
+polls.
+
+Every table carries its own community_id (the tenant). Counters a race could break (seats taken
+of an event, likes and comments of a post) change only by guarded updates in the services, and
+database constraints back each rule. An event ticket paid for is a charge in payments/.
+Later, points, levels, badges and referrals (the loyalty issue) live here too and react to the
+domain events these services emit on commit (core.events).
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+MAX_GUESTS = 5  # guests one member may bring (each takes a seat)
+TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed at the door
+TICKET_LENGTH = 8
+
+
+def new_ticket_code() -> str:
+    return "".join(secrets.choice(TICKET_ALPHABET) for _ in range(TICKET_LENGTH))
+
+
+class EngagementSettings(models.Model):
+    """What a community decides about its events and posts (one row per community, made on first use)."""
+
+    community = models.OneToOneField("communities.Community", on_delete=models.CASCADE,
+                                     related_name="engagement_settings")
+    # How long a waitlisted member has to take a freed seat (never past the event's start).
+    offer_window_hours = models.PositiveSmallIntegerField(_("waitlist offer window (hours)"), default=12)
+    # Public posts show a preview to strangers (a link shared outside) with a join button.
+    posts_public = models.BooleanField(_("posts are public"), default=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(offer_window_hours__gte=1) & Q(offer_window_hours__lte=168),
+                                   name="eng_settings_offer_window_range"),
+        ]
+
+
+# Events --------------------------------------------------------------------------------------
+
+class Event(models.Model):
+    class Kind(models.TextChoices):
+        TASTING = "tasting", _("Tasting (品鉴会)")
+        MEETUP = "meetup", _("Meetup")
+        LIVESTREAM = "livestream", _("Livestream")
+        ONLINE_CLASS = "online_class", _("Online class")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", pgettext_lazy("event status", "Draft")
+        PUBLISHED = "published", pgettext_lazy("event status", "Published")
+        CANCELLED = "cancelled", pgettext_lazy("event status", "Cancelled")
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="events")
+    # Empty: the whole community sees it; a leader's event is for their branch.
+    branch = models.ForeignKey("communities.Community", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="branch_events", verbose_name=_("branch"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.MEETUP)
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), max_length=5000, blank=True)
+    cover = models.ImageField(upload_to="events/%Y/%m/", blank=True)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    # Where: a pickup point, an address, or (online kinds) a link; at least one, checked by the service.
+    pickup_point = models.ForeignKey("orders.PickupPoint", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("pickup point"))
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    online_url = models.URLField(_("link"), max_length=500, blank=True)
+    # None: no limit. Seats held by RSVPs going, awaiting payment or offered (member + guests);
+    # changed only by guarded updates.
+    capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
+    seats_taken = models.PositiveIntegerField(default=0)
+    max_guests = models.PositiveSmallIntegerField(_("guests per member"), default=0)
+    rsvp_deadline = models.DateTimeField(_("RSVP deadline"))  # at the latest the start
+    price = models.DecimalField(_("price per seat"), default=0, **MONEY)
+    currency = models.CharField(max_length=3, default="CNY")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Reminder markers: set under the event's lock when the reminder went out (the sweeps' "done").
+    reminded_day_at = models.DateTimeField(null=True, blank=True)
+    reminded_hour_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["tasting", "meetup", "livestream", "online_class"]),
+                                   name="eng_event_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=["draft", "published", "cancelled"]),
+                                   name="eng_event_status_valid"),
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="eng_event_ends_after_start"),
+            models.CheckConstraint(condition=Q(rsvp_deadline__lte=F("starts_at")),
+                                   name="eng_event_rsvp_by_start"),
+            models.CheckConstraint(condition=Q(capacity__isnull=True) | Q(capacity__gt=0),
+                                   name="eng_event_capacity_positive"),
+            models.CheckConstraint(condition=Q(capacity__isnull=True) | Q(seats_taken__lte=F("capacity")),
+                                   name="eng_event_never_overbooked"),
+            models.CheckConstraint(condition=Q(max_guests__lte=MAX_GUESTS), name="eng_event_guests_bounded"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="eng_event_price_not_negative"),
+            models.CheckConstraint(condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
+                                   name="eng_event_cancelled_has_time"),
+        ]
+        indexes = [
+            models.Index(fields=["community", "status", "starts_at"]),
+            # The reminder sweeps: published events by start.
+            models.Index(fields=["starts_at"], condition=Q(status="published"), name="eng_event_upcoming"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("engagement:event", kwargs={"slug": self.community.slug, "pk": self.pk})
+
+    @property
+    def seats_left(self) -> int | None:
+        return None if self.capacity is None else max(self.capacity - self.seats_taken, 0)
+
+
+class RSVP(models.Model):
+    """One member's answer to one event (one row per member and event; a member who cancels and
+    comes back gets the row again, with a new ticket code, so an old ticket never works)."""
+
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", _("Seat held, awaiting payment")
+        GOING = "going", _("Going")
+        WAITLISTED = "waitlisted", _("On the waitlist")
+        OFFERED = "offered", _("A seat is offered")
+        CANCELLED = "cancelled", _("Cancelled")
+        DECLINED = "declined", _("Offer declined")
+        EXPIRED = "expired", _("Offer expired")
+
+    HOLDS_SEATS = ("pending_payment", "going", "offered")
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="rsvps")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="rsvps")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="rsvps")
+    branch = models.ForeignKey("communities.Community", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    guests = models.PositiveSmallIntegerField(_("guests"), default=0)
+    # A paid event's seat: what the member owes (None for free events).
+    charge = models.OneToOneField("payments.Charge", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="rsvp")
+    ticket_code = models.CharField(max_length=TICKET_LENGTH, default=new_ticket_code)
+    # The waitlist's order: when the member joined it (first come, first offered).
+    waitlisted_at = models.DateTimeField(null=True, blank=True)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)  # an unpaid held seat is released then
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    checked_in_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("RSVP")
+        verbose_name_plural = _("RSVPs")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "member"], name="eng_uniq_rsvp_member"),
+            models.UniqueConstraint(fields=["community", "ticket_code"], name="eng_uniq_ticket_code"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending_payment", "going", "waitlisted", "offered", "cancelled",
+                                        "declined", "expired"]),
+                name="eng_rsvp_status_valid"),
+            models.CheckConstraint(condition=Q(guests__lte=MAX_GUESTS), name="eng_rsvp_guests_bounded"),
+            models.CheckConstraint(condition=~Q(status="offered") | Q(offer_expires_at__isnull=False),
+                                   name="eng_rsvp_offer_has_expiry"),
+            models.CheckConstraint(condition=~Q(status="waitlisted") | Q(waitlisted_at__isnull=False),
+                                   name="eng_rsvp_waitlist_has_time"),
+            models.CheckConstraint(condition=Q(checked_in_at__isnull=True) | Q(status="going"),
+                                   name="eng_rsvp_checked_in_is_going"),
+        ]
+        indexes = [
+            models.Index(fields=["community", "event", "status"]),
+            models.Index(fields=["community", "member", "-created_at"]),
+            # The waitlist queue of an event, first come first.
+            models.Index(fields=["event", "waitlisted_at", "id"], condition=Q(status="waitlisted"),
+                         name="eng_rsvp_queue"),
+            # The sweeps: offers that lapse, unpaid seats that are released.
+            models.Index(fields=["offer_expires_at"], condition=Q(status="offered"), name="eng_rsvp_offer_due"),
+            models.Index(fields=["expires_at"], condition=Q(status="pending_payment"), name="eng_rsvp_unpaid_due"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk}"
+
+    @property
+    def seats(self) -> int:
+        return 1 + self.guests
+
+    def get_absolute_url(self):
+        return reverse("engagement:rsvp", kwargs={"slug": self.community.slug, "pk": self.pk})
+
+
+# Posts ---------------------------------------------------------------------------------------
+
+class Post(models.Model):
+    class Kind(models.TextChoices):
+        ANNOUNCEMENT = "announcement", _("Announcement")
+        ARTICLE = "article", _("Article")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", pgettext_lazy("post status", "Draft")
+        PUBLISHED = "published", pgettext_lazy("post status", "Published")
+        HIDDEN = "hidden", pgettext_lazy("post status", "Hidden")
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="posts")
+    branch = models.ForeignKey("communities.Community", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="branch_posts", verbose_name=_("branch"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.ARTICLE)
+    title = models.CharField(_("title"), max_length=120)
+    summary = models.CharField(_("summary"), max_length=300, blank=True)  # the preview strangers see
+    body = models.TextField(_("text"), max_length=20000, blank=True)  # Markdown, as written
+    body_html = models.TextField(blank=True)  # rendered and sanitised by the service on each save
+    cover = models.ImageField(upload_to="posts/%Y/%m/", blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    comments_open = models.BooleanField(_("comments open"), default=True)
+    pinned_at = models.DateTimeField(null=True, blank=True)
+    like_count = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)  # visible comments
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["announcement", "article"]), name="eng_post_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=["draft", "published", "hidden"]),
+                                   name="eng_post_status_valid"),
+            models.CheckConstraint(condition=Q(status="draft") | Q(published_at__isnull=False),
+                                   name="eng_post_published_has_time"),
+        ]
+        indexes = [
+            models.Index(fields=["community", "status", "-published_at"]),
+            models.Index(fields=["community", "updated_at"], name="eng_post_updated"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("engagement:post", kwargs={"slug": self.community.slug, "pk": self.pk})
+
+
+class PostImage(models.Model):
+    """A photo in a post: validated and re-encoded without EXIF (core.images)."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to="posts/%Y/%m/")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["community", "post"])]
+
+
+class PostFeature(models.Model):
+    """A product or a round a post shows with its live price and progress and a way to order."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="features")
+    product = models.ForeignKey("catalog.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    group_buy = models.ForeignKey("orders.GroupBuy", null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(product__isnull=False) & Q(group_buy__isnull=True))
+                | (Q(product__isnull=True) & Q(group_buy__isnull=False)),
+                name="eng_feature_one_target"),
+            models.UniqueConstraint(fields=["post", "product"], name="eng_uniq_feature_product"),
+            models.UniqueConstraint(fields=["post", "group_buy"], name="eng_uniq_feature_round"),
+        ]
+        indexes = [models.Index(fields=["community", "post"])]
+
+
+class Comment(models.Model):
+    """A member's comment on a post, or a reply to one (one level: a reply's parent is a top comment)."""
+
+    class Status(models.TextChoices):
+        VISIBLE = "visible", _("Visible")
+        HIDDEN = "hidden", _("Hidden by an admin")
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    body = models.CharField(_("comment"), max_length=1000)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.VISIBLE)
+    pinned_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["visible", "hidden"]), name="eng_comment_status_valid"),
+            models.CheckConstraint(condition=~Q(parent=F("id")), name="eng_comment_not_own_parent"),
+            # A retried "send" posts the comment once.
+            models.UniqueConstraint(fields=["community", "author", "idempotency_key"],
+                                    condition=~Q(idempotency_key=""), name="eng_uniq_comment_idempotency"),
+        ]
+        indexes = [
+            models.Index(fields=["community", "post", "created_at"]),
+            models.Index(fields=["community", "author", "-created_at"]),
+        ]
+
+    def __str__(self):
+        return self.body[:40]
+
+
+class PostLike(models.Model):
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "member"], name="eng_uniq_like")]
+        indexes = [models.Index(fields=["community", "member"])]
+
+
+class CommentReport(models.Model):
+    """A member tells the admins a comment breaks the rules; admins resolve it (hide, delete or keep)."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["comment", "reporter"], name="eng_uniq_report")]
+        indexes = [models.Index(fields=["community", "resolved_at", "-created_at"])]
+
+
+# Polls ---------------------------------------------------------------------------------------
+
+class Poll(models.Model):
+    class Results(models.TextChoices):
+        ALWAYS = "always", _("Always visible")
+        AFTER_CLOSE = "after_close", _("Visible after closing")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", pgettext_lazy("poll status", "Draft")
+        OPEN = "open", pgettext_lazy("poll status", "Open")
+        CLOSED = "closed", pgettext_lazy("poll status", "Closed")  # closed early; else closes_at passing closes it
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="polls")
+    branch = models.ForeignKey("communities.Community", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="branch_polls", verbose_name=_("branch"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    question = models.CharField(_("question"), max_length=200)
+    description = models.CharField(_("description"), max_length=1000, blank=True)
+    multiple = models.BooleanField(_("multiple choice"), default=False)
+    max_choices = models.PositiveSmallIntegerField(_("at most this many choices"), null=True, blank=True)
+    anonymous = models.BooleanField(_("anonymous"), default=True)
+    results = models.CharField(_("results"), max_length=12, choices=Results.choices, default=Results.ALWAYS)
+    allow_change = models.BooleanField(_("votes may be changed until closing"), default=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    closes_at = models.DateTimeField(_("closes at"))
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("poll")
+        verbose_name_plural = _("polls")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["draft", "open", "closed"]), name="eng_poll_status_valid"),
+            models.CheckConstraint(condition=Q(results__in=["always", "after_close"]), name="eng_poll_results_valid"),
+            models.CheckConstraint(condition=Q(max_choices__isnull=True) | Q(max_choices__gte=1),
+                                   name="eng_poll_max_choices_positive"),
+            models.CheckConstraint(condition=~Q(status="closed") | Q(closed_at__isnull=False),
+                                   name="eng_poll_closed_has_time"),
+        ]
+        indexes = [models.Index(fields=["community", "status", "closes_at"])]
+
+    def __str__(self):
+        return self.question
+
+    def get_absolute_url(self):
+        return reverse("engagement:poll", kwargs={"slug": self.community.slug, "pk": self.pk})
+
+
+class PollOption(models.Model):
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")
+    text = models.CharField(_("option"), max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["poll", "text"], name="eng_uniq_poll_option_text")]
+        indexes = [models.Index(fields=["community", "poll"])]
+
+    def __str__(self):
+        return self.text
+
+
+class Ballot(models.Model):
+    """One member's vote on one poll (one per member: the unique constraint holds under races);
+    its choices are the options picked."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["poll", "member"], name="eng_uniq_ballot")]
+        indexes = [models.Index(fields=["community", "poll"])]
+
+
+class BallotChoice(models.Model):
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="+")
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="choices")
+    option = models.ForeignKey(PollOption, on_delete=models.CASCADE, related_name="choices")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ballot", "option"], name="eng_uniq_ballot_choice")]
+        indexes = [models.Index(fields=["community", "poll", "option"])]

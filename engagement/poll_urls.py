@@ -1,0 +1,3 @@
+"""Member pages of the polls area (engagement namespace)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Member pages of the posts area (engagement namespace)."""
+
+urlpatterns: list = []

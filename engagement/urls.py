@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+app_name = "engagement"
+
+urlpatterns = [
+    path("", include("engagement.event_urls")),
+    path("", include("engagement.post_urls")),
+    path("", include("engagement.poll_urls")),
+]
