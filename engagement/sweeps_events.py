@@ -1,0 +1,1 @@
+"""Periodic work of the events area (core.sweeps), imported by engagement/sweeps.py."""

@@ -1,0 +1,1 @@
+"""Periodic work of the polls area (core.sweeps), imported by engagement/sweeps.py."""

@@ -1,0 +1,1 @@
+"""Periodic work of the posts area (core.sweeps), imported by engagement/sweeps.py."""
