@@ -163,9 +163,8 @@ def _event_values(community: Community, values: dict, *, current: Event | None, 
         if point is not None and (point.community_id != community.pk or not point.is_active):
             errors["pickup_point"] = [_("Choose one of this community's pickup points.")]
         cleaned["pickup_point"] = point
-    if errors:
-        raise ValidationFailed(_("Check the highlighted fields."), fields=errors)
 
+    # Fields checked together (those that failed alone are not checked again).
     def final(name, default=None):
         return cleaned[name] if name in cleaned else getattr(current, name, default)
 
@@ -173,7 +172,9 @@ def _event_values(community: Community, values: dict, *, current: Event | None, 
     if starts is not None and ends is not None and ends <= starts:
         errors["ends_at"] = [_("The end must come after the start.")]
     if "starts_at" in cleaned and (current is None or cleaned["starts_at"] != current.starts_at):
-        if starts <= now:
+        if starts is None:
+            pass
+        elif starts <= now:
             errors["starts_at"] = [_("The start must be in the future.")]
         elif starts > now + MAX_AHEAD:
             errors["starts_at"] = [_("The start can be at most two years away.")]
@@ -181,12 +182,15 @@ def _event_values(community: Community, values: dict, *, current: Event | None, 
         errors["ends_at"] = [_("An event can last at most 31 days.")]
     if "rsvp_deadline" in values or "starts_at" in cleaned:
         deadline = final("rsvp_deadline")
-        if deadline is None or ("rsvp_deadline" in values and cleaned.get("rsvp_deadline") is None):
+        if "rsvp_deadline" in errors:
+            pass
+        elif deadline is None or ("rsvp_deadline" in values and cleaned.get("rsvp_deadline") is None):
             cleaned["rsvp_deadline"] = starts  # by default members answer until the start
         elif starts is not None and deadline > starts:
             errors["rsvp_deadline"] = [_("RSVPs must close by the start.")]
     online = final("kind") in (Event.Kind.LIVESTREAM, Event.Kind.ONLINE_CLASS)
-    if not (final("pickup_point") or final("address", "") or final("online_url", "")):
+    if not (final("pickup_point") or final("address", "") or final("online_url", "")) \
+            and not {"address", "online_url", "pickup_point"} & set(errors):
         field = "online_url" if online else "address"
         errors[field] = [_("Say where it happens: a pickup point, an address or a link.")]
     if errors:
