@@ -32,7 +32,6 @@ from communities.api.views import CommunityAPIView
 from communities.models import Community
 from communities.permissions import Perm
 from core.api import error_responses as errors
-from core.audit import audit_sentence
 from core.exceptions import Conflict, NotFound, ValidationFailed
 from core.filters import FILTER_BACKENDS, BooleanFilter, IdFilter, OrderingFilter, SyncFilterSet
 from core.idempotency import KEY_PARAMETER, idempotent
@@ -455,8 +454,9 @@ class AdminEventCoverView(JSONAPIView):
                    summary=_lazy("Upload an event's cover"),
                    description=_lazy("JPEG, PNG or WebP up to 5 MB; checked, re-encoded without EXIF and resized."))
     def put(self, request, slug, pk):
+        event = _event_in_scope(self, pk)
         data = _valid(s.CoverUploadSerializer, request.data)
-        services.event_set_cover(actor=self.membership, event=_event_in_scope(self, pk), upload=data["cover"])
+        services.event_set_cover(actor=self.membership, event=event, upload=data["cover"])
         return _admin_event_answer(self, pk)
 
 
@@ -524,9 +524,7 @@ class AdminEventRSVPsView(JSONAPIView):
         rsvps = (_console_rsvps(self).filter(event=event)
                  .order_by(waiting_first, "waitlisted_at", "-created_at", "-pk"))
         page, links = _page(self, self.filter_queryset(rsvps))
-        history = selectors.waitlist_history(event)
-        for entry in history:
-            entry.sentence = audit_sentence(entry)
+        history = selectors.waitlist_history(event)  # each AuditLog reads as its .sentence
         return Response(s.AdminRSVPPageSerializer({**links, "results": page, "history": history}).data)
 
 
