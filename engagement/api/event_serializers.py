@@ -15,8 +15,7 @@ from rest_framework import serializers
 from communities.api.serializers import CoverUploadSerializer  # noqa: F401 - the cover upload, as for a community
 from core.api import IdField
 from crowdfunding.api.serializers import AmountField, AsciiIntegerField
-from engagement.events import MAX_CAPACITY
-from engagement.models import MAX_GUESTS, RSVP, Event
+from engagement.models import RSVP, Event
 from orders.api.serializers import MoneyField, NamedChoiceField, PickupPointRefSerializer, UserRefSerializer
 
 MAX_INT = 2**31 - 1
@@ -129,10 +128,9 @@ class EventWriteSerializer(serializers.Serializer):
     online_url = serializers.CharField(required=False, allow_blank=True, max_length=500, default="",
                                        help_text=_("http:// or https:// link for an online event"))
     capacity = AsciiIntegerField(required=False, allow_null=True, default=None, min_value=-MAX_INT,
-                                 max_value=MAX_INT, help_text=_("1 to %(n)s seats; null: no limit") % {
-                                     "n": MAX_CAPACITY})
+                                 max_value=MAX_INT, help_text=_("1 to 100000 seats; null: no limit"))
     max_guests = AsciiIntegerField(required=False, default=0, min_value=-MAX_INT, max_value=MAX_INT,
-                                   help_text=_("Guests per member, 0 to %(n)s") % {"n": MAX_GUESTS})
+                                   help_text=_("Guests per member, 0 to 5"))
     price = AmountField(required=False, help_text=_("Per seat; 0 or absent: free"))
     branch = IdField(required=False, allow_null=True, default=None,
                      help_text=_("A branch id (a leader's event is for their own branch); null: everyone"))

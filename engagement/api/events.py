@@ -255,7 +255,7 @@ class EventRSVPView(JSONAPIView):
     permission = Perm.VIEW
 
     @extend_schema(request=s.RSVPCreateSerializer, parameters=[KEY_PARAMETER],
-                   responses={201: OpenApiResponse(s.RSVPSerializer, description=_lazy("Answered")),
+                   responses={201: OpenApiResponse(s.RSVPSerializer, description=_lazy("RSVP made")),
                               200: OpenApiResponse(s.RSVPSerializer, description=_lazy(
                                   "I had answered already: my RSVP as it stands")),
                               **errors(400, 403, 404, 409, 422)},
