@@ -388,12 +388,14 @@ def rsvp_create(*, membership: Membership, event: Event, guests=0, now: datetime
     while the RSVP stands returns it unchanged; after a cancellation the same row comes back with
     a new ticket code."""
     check_perm(membership, Perm.VIEW)
-    if not event_visible_to(membership, event):
+    if event.community_id != membership.community_id:
         raise NotFound()
     guests = _int(guests if guests not in (None, "") else 0, field="guests", low=0, high=MAX_GUESTS)
     now = now or timezone.now()
     with transaction.atomic():
         locked = _lock_event(event.pk)
+        if not event_visible_to(membership, locked):
+            raise NotFound()
         rsvp = (RSVP.objects.select_for_update(of=("self",)).select_related("charge")
                 .filter(event=locked, member_id=membership.user_id).first())
         if rsvp is not None and rsvp.status in ACTIVE:
