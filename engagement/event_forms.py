@@ -13,14 +13,11 @@ from django.utils.translation import ngettext
 from engagement.models import MAX_GUESTS
 from orders.forms import QuantityField
 
-TOKEN_MAX = 64
-
 
 class RSVPForm(forms.Form):
-    """RSVP to an event, optionally with guests (each takes a seat). The form token is the
-    idempotency key of the submission, so a double tap answers once."""
+    """RSVP to an event, optionally with guests (each takes a seat). A double tap answers once:
+    the service returns the standing RSVP unchanged."""
 
-    token = forms.CharField(widget=forms.HiddenInput, max_length=TOKEN_MAX)
     guests = QuantityField(max_value=MAX_GUESTS, label=_("Guests"))
 
     def __init__(self, *args, event, **kwargs):

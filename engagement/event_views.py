@@ -6,7 +6,6 @@ Every write is a service call (engagement.events); the services are idempotent, 
 finds the work done and the page says so rather than showing an error.
 """
 
-import uuid
 from decimal import Decimal
 
 from django.contrib import messages
@@ -32,7 +31,7 @@ from payments.models import Payment, Refund
 UPCOMING_LIMIT = 50
 PAST_LIMIT = 10
 MY_LIMIT = 100
-ACTIVE = ("going", "pending_payment", "waitlisted", "offered")
+ACTIVE = services.ACTIVE
 
 
 def _with_my_rsvps(membership, events: list[Event]) -> list[Event]:
@@ -95,7 +94,7 @@ def _event_page(request, community, membership, event, *, rsvp=None, form=None, 
     open_ = _taking_rsvps(event, now)
     answering = open_ and (rsvp is None or rsvp.status not in ACTIVE)
     if answering and form is None:
-        form = RSVPForm(event=event, initial={"token": uuid.uuid4().hex, "guests": 0})
+        form = RSVPForm(event=event, initial={"guests": 0})
     context = {
         "community": community, "membership": membership, "event": event, "rsvp": rsvp, "now": now,
         "taking_rsvps": open_, "form": form if answering else None,
@@ -104,7 +103,7 @@ def _event_page(request, community, membership, event, *, rsvp=None, form=None, 
         "started": now >= event.starts_at, "ended": now >= event.ends_at,
         "position": selectors.waitlist_position(rsvp) if rsvp and rsvp.status == RSVP.Status.WAITLISTED else None,
         "can_cancel": bool(rsvp and rsvp.status in ACTIVE and event.status == Event.Status.PUBLISHED
-                           and now < event.starts_at),
+                           and now < event.starts_at and rsvp.checked_in_at is None),
         "show_link": bool(event.online_url and rsvp and rsvp.status == RSVP.Status.GOING
                           and event.status == Event.Status.PUBLISHED),
     }
@@ -140,8 +139,7 @@ def event(request, community, membership, pk):
         return redirect(item.get_absolute_url())
     if form.is_valid():
         try:
-            rsvp = services.rsvp_create(membership=membership, event=item, guests=form.cleaned_data["guests"],
-                                        idempotency_key=form.cleaned_data["token"])
+            rsvp = services.rsvp_create(membership=membership, event=item, guests=form.cleaned_data["guests"])
         except DomainError as error:
             add_domain_error(form, error)
         else:
