@@ -4,7 +4,6 @@ free RSVP that goes straight to "going".
 
 Set E2E_SCREENSHOTS to a directory (e.g. /tmp) to save the pages looked at along the way."""
 
-import os
 from datetime import timedelta
 
 import pytest
@@ -15,29 +14,10 @@ from engagement import events as services
 from engagement.models import RSVP, Event
 from orders.models import PickupPoint
 from tests.e2e.conftest import PHONE, log_in
+from tests.e2e.test_money import MEMBER_PAGE_BUDGET, fits_the_phone, page_weight, shot
 from tests.factories import PASSWORD, CommunityFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-MEMBER_PAGE_BUDGET = 60 * 1024
-
-
-def shot(page, name):
-    folder = os.environ.get("E2E_SCREENSHOTS")
-    if folder:
-        page.screenshot(path=os.path.join(folder, f"e2e-{name}.png"), full_page=True)
-
-
-def page_weight(page) -> int:
-    return page.evaluate("""() => {
-        const nav = performance.getEntriesByType('navigation')[0];
-        const rest = performance.getEntriesByType('resource').filter(r => r.initiatorType !== 'img');
-        return [nav, ...rest].reduce((sum, r) => sum + (r.decodedBodySize || 0), 0);
-    }""")
-
-
-def fits_the_phone(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def a_community():
