@@ -98,6 +98,7 @@ def _event_page(request, community, membership, event, *, rsvp=None, form=None, 
     context = {
         "community": community, "membership": membership, "event": event, "rsvp": rsvp, "now": now,
         "taking_rsvps": open_, "form": form if answering else None,
+        "answered": bool(rsvp and rsvp.status in ACTIVE),
         "guest_choices": range(event.max_guests + 1),
         "full": event.seats_left is not None and event.seats_left < 1,
         "started": now >= event.starts_at, "ended": now >= event.ends_at,

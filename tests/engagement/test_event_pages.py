@@ -257,6 +257,17 @@ def test_an_event_past_its_rsvp_deadline_takes_no_rsvp(client, make_event, membe
     assert not RSVP.objects.exists()
 
 
+def test_times_read_in_the_communitys_timezone(client, make_event, member, community):
+    community.timezone = "Asia/Shanghai"
+    community.save(update_fields=["timezone"])
+    starts = (timezone.now() + timedelta(days=3)).replace(hour=12, minute=0, second=0, microsecond=0)  # 20:00 there
+    make_event(title="Evening tea", starts_in=starts - timezone.now(), ends_at=starts + timedelta(hours=2))
+    client.force_login(member.user)
+    for headers in (EN, ZH):
+        text = client.get(url("events", slug=community.slug), **headers).content.decode()
+        assert "20:00–22:00" in text and "12:00–14:00" not in text
+
+
 def test_the_online_link_shows_only_to_members_going(client, make_event, member):
     event = make_event(kind=Event.Kind.LIVESTREAM, online_url="https://live.example.com/room-7", address="")
     client.force_login(member.user)
