@@ -297,9 +297,9 @@ def poll_open(*, actor: Membership, poll: Poll) -> Poll:
 def poll_close(*, actor: Membership, poll: Poll) -> Poll:
     """Close an open poll early; its voters are told the results."""
     _check_manager(actor, poll)
-    now = timezone.now()
     with transaction.atomic():
         locked = _lock(poll.pk)
+        now = timezone.now()  # after the lock: votes that went first are older than the close
         if locked.status == Poll.Status.DRAFT:
             raise Conflict(_("A draft cannot be closed: delete it instead."), code="poll_not_open")
         if is_closed(locked, now):
