@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -131,15 +132,17 @@ def poll(request, community, membership, pk):
         manageable=services.may_manage(membership, poll)))
 
 
-def _act(request, community, membership, pk, action, success):
+def _act(request, community, membership, pk, action, success, *, done=None):
+    """Run ``action(poll)`` on a poll of the console; back to the poll (or ``done``) with a message."""
     poll = selectors.poll_for_console(membership, pk)
     try:
         action(poll)
     except DomainError as error:
         messages.error(request, error.message)
-        return redirect("engagement_console:poll", slug=community.slug, pk=poll.pk)
-    messages.success(request, success)
-    return redirect("engagement_console:poll", slug=community.slug, pk=poll.pk)
+        done = None
+    else:
+        messages.success(request, success)
+    return redirect(done or reverse("engagement_console:poll", kwargs={"slug": community.slug, "pk": poll.pk}))
 
 
 @require_POST
@@ -159,11 +162,5 @@ def poll_close(request, community, membership, pk):
 @require_POST
 @console_page
 def poll_delete(request, community, membership, pk):
-    poll = selectors.poll_for_console(membership, pk)
-    try:
-        services.poll_delete(actor=membership, poll=poll)
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("engagement_console:poll", slug=community.slug, pk=poll.pk)
-    messages.success(request, _("The poll was deleted."))
-    return redirect("engagement_console:polls", slug=community.slug)
+    return _act(request, community, membership, pk, lambda p: services.poll_delete(actor=membership, poll=p),
+                _("The poll was deleted."), done=reverse("engagement_console:polls", kwargs={"slug": community.slug}))

@@ -72,6 +72,10 @@ class PollTallySerializer(serializers.Serializer):
     options = PollOptionResultSerializer(many=True, read_only=True, help_text=_lazy("In the options' own order"))
 
 
+def _tally(tally) -> dict | None:
+    return None if tally is None else PollTallySerializer(tally).data
+
+
 def _status_field():
     return NamedChoiceField(enum_name="PollStatusEnum", choices=Poll.Status.choices, read_only=True,
                             help_text=_lazy('"open" until closes_at passes (see is_open), "closed" once closed'))
@@ -85,8 +89,8 @@ POLL_FIELDS = ["id", "question", "description", "multiple", "max_choices", "anon
                "status", "is_open", "closes_at", "opened_at", "closed_at", "branch", "options", "results_visible"]
 
 
-class PollSerializer(serializers.ModelSerializer):
-    """A poll as members see it (list: without results)."""
+class PollBaseSerializer(serializers.ModelSerializer):
+    """What members and the console both see of a poll."""
 
     status = _status_field()
     results = _results_rule_field(read_only=True, help_text=_lazy("When results show: always, or after closing"))
@@ -95,11 +99,10 @@ class PollSerializer(serializers.ModelSerializer):
     branch = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
                                                 help_text=_lazy("The branch it is for; null: everyone"))
     options = PollOptionSerializer(many=True, read_only=True)
-    voted = serializers.SerializerMethodField(help_text=_lazy("I have voted"))
 
     class Meta:
         model = Poll
-        fields = POLL_FIELDS + ["voted"]
+        fields = POLL_FIELDS
         read_only_fields = fields
 
     def get_is_open(self, poll) -> bool:
@@ -107,6 +110,16 @@ class PollSerializer(serializers.ModelSerializer):
 
     def get_results_visible(self, poll) -> bool:
         return services.results_visible(poll)
+
+
+class PollSerializer(PollBaseSerializer):
+    """A poll as members see it (list: without results)."""
+
+    voted = serializers.SerializerMethodField(help_text=_lazy("I have voted"))
+
+    class Meta(PollBaseSerializer.Meta):
+        fields = POLL_FIELDS + ["voted"]
+        read_only_fields = fields
 
     def get_voted(self, poll) -> bool:
         return bool(getattr(poll, "voted", False))
@@ -127,31 +140,17 @@ class PollDetailSerializer(PollSerializer):
 
     @extend_schema_field(PollTallySerializer(allow_null=True))
     def get_tally(self, poll):
-        tally = getattr(poll, "tally", None)
-        return None if tally is None else PollTallySerializer(tally).data
+        return _tally(getattr(poll, "tally", None))
 
 
-class AdminPollSerializer(serializers.ModelSerializer):
-    status = _status_field()
-    results = _results_rule_field(read_only=True)
-    is_open = serializers.SerializerMethodField()
-    results_visible = serializers.SerializerMethodField()
-    branch = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    options = PollOptionSerializer(many=True, read_only=True)
+class AdminPollSerializer(PollBaseSerializer):
     created_by = PersonSerializer(read_only=True, allow_null=True)
     turnout = serializers.SerializerMethodField(
         help_text=_lazy("How many members voted (shown to the console even while results are hidden)"))
 
-    class Meta:
-        model = Poll
+    class Meta(PollBaseSerializer.Meta):
         fields = POLL_FIELDS + ["created_by", "created_at", "updated_at", "turnout"]
         read_only_fields = fields
-
-    def get_is_open(self, poll) -> bool:
-        return services.is_open(poll)
-
-    def get_results_visible(self, poll) -> bool:
-        return services.results_visible(poll)
 
     def get_turnout(self, poll) -> int:
         return selectors.turnout(poll)
@@ -212,8 +211,7 @@ class AdminPollDetailSerializer(AdminPollSerializer):
 
     @extend_schema_field(PollTallySerializer(allow_null=True))
     def get_tally(self, poll):
-        tally = selectors.results(poll)
-        return None if tally is None else PollTallySerializer(tally).data
+        return _tally(selectors.results(poll))
 
 
 # Helpers -----------------------------------------------------------------------------------------
