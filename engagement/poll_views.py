@@ -26,7 +26,7 @@ LIST_LIMIT = 100
 
 @community_page(Perm.VIEW)
 def polls(request, community, membership):
-    rows = list(selectors.polls_for_member(membership)[:LIST_LIMIT])
+    rows = list(selectors.polls_for_member(membership).select_related("community")[:LIST_LIMIT])
     return render(request, "engagement/polls/polls.html", {
         "community": community, "membership": membership,
         "open": [p for p in rows if p.open_now], "closed": [p for p in rows if not p.open_now],

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 
-import django_filters
+from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -25,7 +25,7 @@ from communities.permissions import Perm
 from core.api import IdField
 from core.api import error_responses as errors
 from core.exceptions import Conflict, ValidationFailed
-from core.filters import FILTER_BACKENDS, ChoiceFilter, OrderingFilter, SyncFilterSet
+from core.filters import FILTER_BACKENDS, ChoiceFilter, DateTimeFilter, OrderingFilter, SyncFilterSet, UtcDateTimeField
 from core.idempotency import KEY_PARAMETER, idempotent
 from crowdfunding.api.collection_serializers import PersonSerializer  # one "Person" in the schema
 from engagement import poll_selectors as selectors
@@ -189,7 +189,23 @@ class VoteSerializer(serializers.Serializer):
                                        help_text=_lazy("The options chosen: exactly one on a single-choice poll"))
 
 
+class AsciiUtcDateTimeField(UtcDateTimeField):
+    """core.filters.UtcDateTimeField reads "٢٠٢٦" as 2026: here only ASCII digits are a time."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and not value.isascii():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class AsciiDateTimeFilter(DateTimeFilter):
+    field_class = AsciiUtcDateTimeField
+
+
 class PollFilter(SyncFilterSet):
+    updated_since = AsciiDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte",
+        label=_lazy("Only rows changed at or after this time (ISO 8601), for clients that sync"))
     status = ChoiceFilter(choices=Poll.Status.choices)
     ordering = OrderingFilter(fields=(("created_at", "created_at"), ("updated_at", "updated_at"),
                                       ("closes_at", "closes_at")),

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from communities.models import Membership, Role
+from communities.models import Role
 from core.audit import audit_sentence
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from core.models import AuditLog, DomainEvent, Notification
@@ -15,7 +15,7 @@ from engagement import poll_selectors as selectors
 from engagement import polls as services
 from engagement.models import Ballot, BallotChoice, Poll
 from tests.branches import fresh, make_branch
-from tests.factories import CommunityFactory, MembershipFactory, UserFactory
+from tests.factories import CommunityFactory, MembershipFactory
 
 
 def later(hours=24):

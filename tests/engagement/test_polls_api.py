@@ -238,3 +238,19 @@ def test_list_queries_do_not_grow(api_as, community, owner, member, django_asser
         assert len(api_as(member.user).get(url(community.slug, "polls")).json()["results"]) == 8
     with django_assert_max_num_queries(10):
         assert len(api_as(owner.user).get(url(community.slug, "admin", "polls")).json()["results"]) == 8
+
+
+def test_list_filters_refuse_bad_values_and_sync(api_as, community, owner, member):
+    poll = make_poll(owner)
+    closed = make_poll(owner, question="Done?")
+    services.poll_close(actor=owner, poll=closed)
+    client = api_as(member.user)
+    path = url(community.slug, "polls")
+    assert [p["id"] for p in client.get(path, {"status": "closed"}).json()["results"]] == [closed.pk]
+    assert_error(client.get(path, {"status": "bogus"}), 400, fields=["status"])
+    assert_error(client.get(path, {"updated_since": "٢٠٢٦-01-01T00:00:00Z"}), 400, fields=["updated_since"])
+    assert_error(client.get(path, {"updated_since": "x\x00"}), 400)
+    since = (timezone.now() + timedelta(minutes=1)).isoformat()
+    assert client.get(path, {"updated_since": since}).json()["results"] == []
+    rows = client.get(path, {"ordering": "closes_at"}).json()["results"]
+    assert {r["id"] for r in rows} == {poll.pk, closed.pk}
