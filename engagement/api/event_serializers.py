@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from communities.api.serializers import CoverUploadSerializer  # noqa: F401 - the cover upload, as for a community
-from core.api import IdField
+from core.api import IdField, InstantField
 from crowdfunding.api.serializers import AmountField, AsciiIntegerField
 from engagement.models import RSVP, Event
 from orders.api.serializers import MoneyField, NamedChoiceField, PickupPointRefSerializer, UserRefSerializer
@@ -119,9 +119,9 @@ class EventWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=120)
     kind = NamedChoiceField(required=False, default=Event.Kind.MEETUP, **EVENT_KIND)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
-    rsvp_deadline = serializers.DateTimeField(required=False, allow_null=True, default=None,
+    starts_at = InstantField()
+    ends_at = InstantField()
+    rsvp_deadline = InstantField(required=False, allow_null=True, default=None,
                                               help_text=_("By the start at the latest; null: the start"))
     pickup_point = IdField(required=False, allow_null=True, default=None, help_text=_("One of the pickup points"))
     address = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
@@ -140,9 +140,9 @@ class EventUpdateSerializer(EventWriteSerializer):
     title = serializers.CharField(max_length=120, required=False)
     kind = NamedChoiceField(required=False, **EVENT_KIND)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    starts_at = serializers.DateTimeField(required=False)
-    ends_at = serializers.DateTimeField(required=False)
-    rsvp_deadline = serializers.DateTimeField(required=False, allow_null=True)
+    starts_at = InstantField(required=False)
+    ends_at = InstantField(required=False)
+    rsvp_deadline = InstantField(required=False, allow_null=True)
     pickup_point = IdField(required=False, allow_null=True)
     address = serializers.CharField(required=False, allow_blank=True, max_length=300)
     online_url = serializers.CharField(required=False, allow_blank=True, max_length=500)

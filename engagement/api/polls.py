@@ -11,9 +11,6 @@ admins may see before closing. Anonymous polls never name voters.
 
 from __future__ import annotations
 
-import datetime
-
-from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -22,10 +19,10 @@ from rest_framework.response import Response
 
 from communities.models import Community
 from communities.permissions import Perm
-from core.api import IdField
+from core.api import IdField, InstantField
 from core.api import error_responses as errors
 from core.exceptions import Conflict, ValidationFailed
-from core.filters import FILTER_BACKENDS, ChoiceFilter, DateTimeFilter, OrderingFilter, SyncFilterSet, UtcDateTimeField
+from core.filters import FILTER_BACKENDS, ChoiceFilter, DateTimeFilter, OrderingFilter, SyncFilterSet
 from core.idempotency import KEY_PARAMETER, idempotent
 from crowdfunding.api.collection_serializers import PersonSerializer  # one "Person" in the schema
 from engagement import poll_selectors as selectors
@@ -39,19 +36,6 @@ TAG_CONSOLE = "polls console"
 
 
 # Shapes ----------------------------------------------------------------------------------------
-
-class AsciiDateTimeField(serializers.DateTimeField):
-    """An ISO 8601 instant in ASCII digits (Django's parser would read "٢٠٢٦" as a year)."""
-
-    def to_internal_value(self, value):
-        if isinstance(value, str) and (not value.isascii() or "\x00" in value):
-            self.fail("invalid", format="ISO 8601")
-        result = super().to_internal_value(value)
-        try:
-            return result.astimezone(datetime.timezone.utc)
-        except OverflowError:
-            self.fail("invalid", format="ISO 8601")
-
 
 class PollOptionSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
@@ -170,7 +154,7 @@ class PollCreateSerializer(serializers.Serializer):
     anonymous = serializers.BooleanField(required=False, default=True)
     results = _results_rule_field(required=False, default=Poll.Results.ALWAYS)
     allow_change = serializers.BooleanField(required=False, default=True)
-    closes_at = AsciiDateTimeField(help_text=_lazy("In the future"))
+    closes_at = InstantField(help_text=_lazy("In the future"))
     branch = IdField(required=False, allow_null=True, default=None,
                      help_text=_lazy("A branch id (owners and admins); a leader's poll is for their branch"))
 
@@ -189,21 +173,8 @@ class VoteSerializer(serializers.Serializer):
                                        help_text=_lazy("The options chosen: exactly one on a single-choice poll"))
 
 
-class AsciiUtcDateTimeField(UtcDateTimeField):
-    """core.filters.UtcDateTimeField reads "٢٠٢٦" as 2026: here only ASCII digits are a time."""
-
-    def to_python(self, value):
-        if isinstance(value, str) and not value.isascii():
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
-
-
-class AsciiDateTimeFilter(DateTimeFilter):
-    field_class = AsciiUtcDateTimeField
-
-
 class PollFilter(SyncFilterSet):
-    updated_since = AsciiDateTimeFilter(
+    updated_since = DateTimeFilter(
         field_name="updated_at", lookup_expr="gte",
         label=_lazy("Only rows changed at or after this time (ISO 8601), for clients that sync"))
     status = ChoiceFilter(choices=Poll.Status.choices)
