@@ -68,4 +68,28 @@ def load_engagement_demo(community) -> bool:
         events.ticket_check_in(actor=door, code=rsvp.ticket_code, event=past,
                                now=week_ago + timedelta(minutes=10))
     assert RSVP.objects.filter(event=past, checked_in_at__isnull=False).count() == len(tickets) - 1
+    _load_polls(owner, people)
     return True
+
+
+def _load_polls(owner, people) -> None:
+    """An open poll on the next group-buy (results always visible, two votes in) and a closed one
+    on last week's mangoes (results after closing)."""
+    from engagement import polls
+
+    next_fruit = polls.poll_create(
+        actor=owner, question="下周接龙想团什么水果？", description="票数最多的两种，团长去果园谈价。",
+        options=["阳山水蜜桃", "麒麟西瓜", "巨峰葡萄", "海南芒果"], multiple=True, max_choices=2,
+        anonymous=False, closes_at=timezone.now() + timedelta(days=3))
+    next_fruit = polls.poll_open(actor=owner, poll=next_fruit)
+    options = list(next_fruit.options.order_by("position").values_list("pk", flat=True))
+    for member, picks in zip(people[:2], ([options[0], options[1]], [options[1]])):
+        polls.poll_vote(member=member, poll=next_fruit, option_ids=picks)
+    mango = polls.poll_create(
+        actor=owner, question="芒果品鉴会：哪个品种最好吃？", options=["贵妃芒", "金煌芒", "台农芒"],
+        results="after_close", closes_at=timezone.now() + timedelta(days=1))
+    mango = polls.poll_open(actor=owner, poll=mango)
+    options = list(mango.options.order_by("position").values_list("pk", flat=True))
+    for member, pick in zip(people, (options[0], options[0], options[2])):
+        polls.poll_vote(member=member, poll=mango, option_ids=[pick])
+    polls.poll_close(actor=owner, poll=mango)

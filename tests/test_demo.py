@@ -61,5 +61,6 @@ def test_the_demo_has_a_full_event_with_a_waitlist_and_a_past_one_with_no_shows(
     past = community.events.filter(ends_at__lt=tasting.starts_at).order_by("starts_at").first()
     counts = attendance(past)
     assert counts["checked_in"] >= 1 and counts["no_shows"] == 1
+    assert set(community.polls.values_list("status", flat=True)) == {"open", "closed"}
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # idempotent
-    assert community.events.count() == 3
+    assert community.events.count() == 3 and community.polls.count() == 2
