@@ -29,7 +29,8 @@ from engagement import post_selectors as selectors
 from engagement import posts as services
 from engagement.common import engagement_settings
 from engagement.models import Comment, Post, PostImage
-from orders.api.serializers import IdField, MoneyField, NamedChoiceField
+from core.api import IdField
+from orders.api.serializers import MoneyField, NamedChoiceField
 
 
 
