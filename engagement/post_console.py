@@ -57,7 +57,7 @@ def posts(request, community, membership):
     status = request.GET.get("status", "")
     pinned = request.GET.get("pinned", "")
     visible = _in_view(membership, community)
-    qs = visible.select_related("branch", "author").order_by(selectors.pinned_first(), "-created_at", "-id")
+    qs = visible.select_related("branch", "author", "community").order_by(selectors.pinned_first(), "-created_at", "-id")
     if status in Post.Status.values:
         qs = qs.filter(status=status)
     else:
@@ -69,6 +69,8 @@ def posts(request, community, membership):
     else:
         pinned = ""
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    for post in page.object_list:
+        post.can_change = services.can_change(membership, post)
     counts = dict(visible.values_list("status").annotate(n=Count("id")).order_by())
     tabs = [("", _("All"), sum(counts.values()))] + [(v, label, counts.get(v, 0)) for v, label in Post.Status.choices]
     return render(request, "engagement/posts/console/posts.html", _ctx(

@@ -16,6 +16,7 @@ from communities.permissions import acts_community_wide
 from engagement.models import Comment, Post, PostFeature, PostImage, PostLike
 
 HOME_POSTS = 3
+HOME_PINNED = 3  # the latest pins; older ones stay first in the list page
 
 
 def pinned_first():
@@ -183,6 +184,6 @@ def reported_comments(community, *, resolved: bool | None = False) -> QuerySet:
 def home_posts(membership: Membership) -> list[Post]:
     """The home page's posts: the pinned ones, then the latest three the member sees."""
     base = for_cards(posts_for_member(membership))
-    pinned = list(base.filter(pinned_at__isnull=False))
+    pinned = list(base.filter(pinned_at__isnull=False)[:HOME_PINNED])
     latest = list(base.filter(pinned_at__isnull=True)[:HOME_POSTS])
     return pinned + latest

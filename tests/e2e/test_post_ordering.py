@@ -2,7 +2,6 @@
 live price and progress; one tap on "Order 1" places the order through the round's own form."""
 
 import io
-import os
 from decimal import Decimal
 
 import pytest
@@ -13,17 +12,10 @@ from playwright.sync_api import expect
 from engagement import posts as services
 from orders.models import Order, PickupPoint
 from tests.e2e.conftest import PHONE, log_in
+from tests.e2e.test_ordering import shot  # screenshots when SHOTS_DIR is set
 from tests.factories import PASSWORD, CommunityFactory, MembershipFactory, ProductFactory, UserFactory, make_group_buy
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SHOTS = os.environ.get("SHOTS_DIR", "")
-
-
-def shot(page, name):
-    if SHOTS:
-        os.makedirs(SHOTS, exist_ok=True)
-        page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
 
 
 def cover():

@@ -472,3 +472,27 @@ def test_the_console_writes_previews_publishes_and_features(client, owner, admin
     assert post.status == Post.Status.PUBLISHED and post.features.count() == 1
     bad = c.post(reverse("engagement_console:engagement_settings", args=[slug]), {"offer_window_hours": "٣"})
     assert bad.status_code == 400
+
+
+def test_console_lists_do_not_grow_their_queries_with_rows(client, owner, admin_member, member,
+                                                           django_assert_max_num_queries):
+    c = _client(client, admin_member)
+    slug = owner.community.slug
+    urls = [reverse("engagement_console:posts", args=[slug]), reverse("engagement_console:reports", args=[slug])]
+
+    def add(n):
+        for i in range(n):
+            post = make_post(admin_member, title=f"Post {i}")
+            comment, _ = services.comment_add(member=admin_member, post=post, body="hi")
+            services.comment_report(member=member, comment=comment, reason="why")
+
+    add(2)
+    counts = {}
+    for url in urls:
+        with django_assert_max_num_queries(40) as few:
+            assert c.get(url).status_code == 200
+        counts[url] = len(few.captured_queries)
+    add(8)
+    for url in urls:
+        with django_assert_max_num_queries(counts[url]):
+            assert c.get(url).status_code == 200
