@@ -27,19 +27,25 @@ def _markdown() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
 
+def _own_path(url: str) -> bool:
+    """A path on this site: "/…", never "//host" (another site) nor a backslash (read as "/" by browsers)."""
+    return url.startswith("/") and not url.startswith("//") and "\\" not in url \
+        and ":" not in url.split("?", 1)[0] and not any(ord(c) < 33 for c in url)
+
+
 def _own_media(url: str) -> bool:
-    media = settings.MEDIA_URL
-    return bool(url) and url.startswith(media) and not url.startswith("//") and ".." not in url \
-        and "\\" not in url and ":" not in url.split("?", 1)[0]
+    return _own_path(url) and url.startswith(settings.MEDIA_URL) and ".." not in url
 
 
 def _filter(tag: str, attribute: str, value: str) -> str | None:
     if tag == "img" and attribute == "src":
         return value if _own_media(value) else None
     if tag == "a" and attribute == "href":
-        # Relative links are refused too: a post links out with a full address, or to mail.
+        # A full address, mail, or a path on this site (a round's page); nothing else.
         lowered = value.strip().lower()
-        return value if lowered.startswith(("http://", "https://", "mailto:")) else None
+        if lowered.startswith(("http://", "https://", "mailto:")):
+            return value
+        return value if _own_path(value) else None
     return value
 
 

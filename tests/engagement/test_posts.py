@@ -102,6 +102,28 @@ def test_the_body_is_sanitised_script_javascript_links_and_event_handlers_never_
     assert "&lt;script&gt;" in html  # shown as text, not run
 
 
+@pytest.mark.parametrize("markdown, kept, dropped", [
+    ("[round](/c/x/buy/1/)", 'href="/c/x/buy/1/"', None),
+    ("[x](//evil.example/a)", None, "evil.example"),
+    ("[x](data:text/html,hi)", None, 'href="data'),
+    ("[x](vbscript:msgbox)", None, 'href="vbscript'),
+    ("![p](/media/posts/a.jpg)", 'src="/media/posts/a.jpg"', None),
+    ("![p](/media/../secret)", None, "secret\""),
+    ("![p](/static/x.png)", None, "<img"),
+    ("<iframe src=https://evil.example></iframe>", None, "<iframe"),
+    ('<a href="https://x.example" onclick="steal()">x</a>', "&lt;a href=", None),  # text, not a tag
+])
+def test_links_stay_on_safe_schemes_and_images_on_our_media(markdown, kept, dropped):
+    from engagement.content import render_markdown
+
+    html = render_markdown(markdown)
+    assert not UNSAFE.search(html)
+    if kept:
+        assert kept in html
+    if dropped:
+        assert dropped not in html
+
+
 def test_bad_input_is_refused_with_field_errors_and_nothing_is_written(admin_member):
     for values, field in (({"title": ""}, "title"), ({"title": "x" * 121}, "title"),
                           ({"title": "a\x00b"}, "title"), ({"title": "ok", "body": "x" * 20001}, "body"),
