@@ -47,6 +47,17 @@ class CommunityAPIView(GenericAPIView):
         if perm is not None:
             self.community, self.membership = resolve_community(request.user, kwargs["slug"], perm)
 
+    def branch_from_id(self, branch_id: int | None) -> Community | None:
+        """The active branch of this community an id in a body names (None for none), or a field
+        error; the service decides whether the caller may choose it."""
+        if branch_id is None:
+            return None
+        branch = self.community.active_branches().filter(pk=branch_id).first()
+        if branch is None:
+            message = _("Choose a branch of this community.")
+            raise ValidationFailed(message, fields={"branch": [message]})
+        return branch
+
 
 # My communities ------------------------------------------------------------------------------
 

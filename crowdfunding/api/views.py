@@ -24,10 +24,9 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from communities.api.views import CommunityAPIView
-from communities.models import Community
 from communities.permissions import Perm, acts_community_wide
 from core.api import error_responses as errors
-from core.exceptions import NotFound, ValidationFailed
+from core.exceptions import NotFound
 from core.filters import FILTER_BACKENDS
 from core.idempotency import KEY_PARAMETER, idempotency_key, idempotent
 from crowdfunding import selectors, services
@@ -138,17 +137,6 @@ def _tier_specs(tiers: list[dict]) -> list[services.TierSpec]:
                               fulfilment=t["fulfilment"], id=t.get("id"),
                               price_steps=[(step["min_quantity"], step["price"]) for step in t["price_steps"]])
             for t in tiers]
-
-
-def _branch(view: CommunityAPIView, branch_id: int | None) -> Community | None:
-    """The branch the id names, or a field error (the service decides whether the caller may choose it)."""
-    if branch_id is None:
-        return None
-    branch = view.community.active_branches().filter(pk=branch_id).first()
-    if branch is None:
-        raise ValidationFailed(_("Choose a branch of this community."),
-                               fields={"branch": [_("Choose a branch of this community.")]})
-    return branch
 
 
 # Campaigns for members -----------------------------------------------------------------------
@@ -330,7 +318,7 @@ class AdminCampaignListView(JSONAPIView):
         campaign = services.campaign_create(
             actor=self.membership, title=data["title"], goal=data["goal"], deadline=data["deadline"],
             kind=data["kind"], story=data["story"], funding_model=data["funding_model"],
-            branch=_branch(self, data["branch"]), tiers=_tier_specs(data["tiers"]))
+            branch=self.branch_from_id(data["branch"]), tiers=_tier_specs(data["tiers"]))
         return _campaign_answer(self, campaign.pk, status_code=status.HTTP_201_CREATED)
 
 
@@ -359,7 +347,7 @@ class AdminCampaignDetailView(JSONAPIView):
         campaign = _campaign_in_scope(self, pk)
         tiers = _tier_specs(data.pop("tiers")) if "tiers" in data else None
         if "branch" in data:
-            data["branch"] = _branch(self, data["branch"])
+            data["branch"] = self.branch_from_id(data["branch"])
         services.campaign_update(actor=self.membership, campaign=campaign, values=data, tiers=tiers)
         return _campaign_answer(self, pk)
 

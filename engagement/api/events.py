@@ -29,7 +29,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from communities.api.views import CommunityAPIView
-from communities.models import Community
 from communities.permissions import Perm
 from core.api import error_responses as errors
 from core.exceptions import Conflict, NotFound, ValidationFailed
@@ -186,16 +185,6 @@ def _console_rsvps(view: CommunityAPIView):
     """RSVPs of the events the caller sees in the console."""
     return _with_state(RSVP.objects.filter(community_id=view.community.pk, event__in=_console_events(view))
                        .select_related("member", "checked_in_by", "charge", "event__community", "community"))
-
-
-def _branch(view: CommunityAPIView, branch_id: int | None) -> Community | None:
-    if branch_id is None:
-        return None
-    branch = view.community.active_branches().filter(pk=branch_id).first()
-    if branch is None:
-        message = _("Choose a branch of this community.")
-        raise ValidationFailed(message, fields={"branch": [message]})
-    return branch
 
 
 def _pickup_point(view: CommunityAPIView, point_id: int | None) -> PickupPoint | None:
@@ -410,7 +399,7 @@ class AdminEventListView(JSONAPIView):
 
     def _create(self):
         data = _valid(s.EventWriteSerializer, self.request.data)
-        data["branch"] = _branch(self, data["branch"])
+        data["branch"] = self.branch_from_id(data["branch"])
         data["pickup_point"] = _pickup_point(self, data["pickup_point"])
         event = services.event_create(actor=self.membership, **data)
         return _admin_event_answer(self, event.pk, status_code=status.HTTP_201_CREATED)
@@ -436,7 +425,7 @@ class AdminEventDetailView(JSONAPIView):
         data = dict(_valid(s.EventUpdateSerializer, request.data))
         event = _event_in_scope(self, pk)
         if "branch" in data:
-            data["branch"] = _branch(self, data["branch"])
+            data["branch"] = self.branch_from_id(data["branch"])
         if "pickup_point" in data:
             data["pickup_point"] = _pickup_point(self, data["pickup_point"])
         services.event_update(actor=self.membership, event=event, **data)

@@ -17,11 +17,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from communities.models import Community
 from communities.permissions import Perm
 from core.api import IdField, InstantField
 from core.api import error_responses as errors
-from core.exceptions import Conflict, ValidationFailed
+from core.exceptions import Conflict
 from core.filters import FILTER_BACKENDS, ChoiceFilter, DateTimeFilter, OrderingFilter, SyncFilterSet
 from core.idempotency import KEY_PARAMETER, idempotent
 from crowdfunding.api.collection_serializers import PersonSerializer  # one "Person" in the schema
@@ -214,15 +213,6 @@ def _member_answer(view, pk, *, code=status.HTTP_200_OK) -> Response:
     return Response(PollDetailSerializer(_member_poll(view, pk)).data, status=code)
 
 
-def _branch(view, branch_id) -> Community | None:
-    if branch_id is None:
-        return None
-    branch = Community.objects.filter(pk=branch_id, parent_id=view.community.pk).first()
-    if branch is None:
-        raise ValidationFailed(_("Choose a branch of this community."), fields={"branch": [_("Not a branch here.")]})
-    return branch
-
-
 def _admin_poll(view, pk) -> Poll:
     return selectors.poll_for_console(view.membership, pk)
 
@@ -314,7 +304,7 @@ class AdminPollListView(JSONAPIView):
     def post(self, request, slug):
         def create():
             data = dict(_valid(PollCreateSerializer, request.data))
-            data["branch"] = _branch(self, data["branch"])
+            data["branch"] = self.branch_from_id(data["branch"])
             poll = services.poll_create(actor=self.membership, **data)
             return _admin_answer(self, poll.pk, code=status.HTTP_201_CREATED)
         return idempotent(request, f"poll-create:{self.community.pk}", create)
@@ -335,7 +325,7 @@ class AdminPollDetailView(JSONAPIView):
     def patch(self, request, slug, pk):
         data = dict(_valid(PollUpdateSerializer, request.data, partial=True))
         if "branch" in data:
-            data["branch"] = _branch(self, data["branch"])
+            data["branch"] = self.branch_from_id(data["branch"])
         services.poll_update(actor=self.membership, poll=_admin_poll(self, pk), **data)
         return _admin_answer(self, pk)
 

@@ -312,16 +312,6 @@ def _comment_in_community(view, pk, *, visible_only: bool) -> Comment:
     return comment
 
 
-def _branch(view, branch_id):
-    if branch_id is None:
-        return None
-    branch = view.community.active_branches().filter(pk=branch_id).first()
-    if branch is None:
-        raise ValidationFailed(_("Choose a branch of this community."),
-                               fields={"branch": [_("Choose a branch of this community.")]})
-    return branch
-
-
 # Members -------------------------------------------------------------------------------------
 
 class PostListView(CommunityAPIView):
@@ -481,7 +471,7 @@ class AdminPostListView(CommunityAPIView):
         post = services.post_create(
             actor=self.membership, title=data["title"], body=data.get("body", ""), summary=data.get("summary", ""),
             kind=data.get("kind", Post.Kind.ARTICLE), comments_open=data.get("comments_open", True),
-            branch=_branch(self, data.get("branch")))
+            branch=self.branch_from_id(data.get("branch")))
         return _detail(self, _console_posts(self).get(pk=post.pk), admin=True, status_code=status.HTTP_201_CREATED)
 
 
@@ -505,7 +495,7 @@ class AdminPostDetailView(CommunityAPIView):
         data = dict(_valid(PostWriteSerializer, request.data, partial=True))
         post = _post_in_scope(self, pk)
         if "branch" in data:
-            data["branch"] = _branch(self, data["branch"])
+            data["branch"] = self.branch_from_id(data["branch"])
         services.post_update(actor=self.membership, post=post, values=data)
         return _detail(self, _console_posts(self).get(pk=pk), admin=True)
 
