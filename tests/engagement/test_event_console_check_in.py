@@ -39,7 +39,7 @@ def test_first_scan_checks_in_then_the_second_says_when_and_by_whom(as_user, own
 
     second = client.post(door(community), {"event": str(event.pk), "code": f" {rsvp.ticket_code} "})
     assert answer(second) == "already_used"
-    assert f"by {leader.user.display_name}" in body(second) and "Already used at" in body(second)
+    assert f"by {leader.user.display_name}" in body(second) and "Already used at" in body(second) and "Ann" in body(second)
 
 
 def test_the_tickets_link_read_by_a_scanner_works_as_the_code(as_user, owner, leader, community):
