@@ -161,6 +161,7 @@ REFUND_REASONS = {
     "campaign_cancelled": _("The campaign was cancelled"),
     "collection_refunded": _("The organizer closed the collection and refunded it"),
     "arrived_too_late": _("The transfer arrived after it was no longer due"),
+    "event_cancelled": _("The event was cancelled"),
 }
 
 

@@ -45,3 +45,21 @@ def test_the_demo_has_a_live_campaign_near_its_goal_and_a_finished_one_with_rewa
     assert 0 < paid < bill.shares.count() and sum(s.amount for s in bill.shares.all()) == bill.total
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # idempotent
     assert community.campaigns.count() == 2 and community.collections.count() == 1
+
+
+def test_the_demo_has_a_full_event_with_a_waitlist_and_a_past_one_with_no_shows(settings, tmp_path):
+    from engagement.event_selectors import attendance
+    from engagement.models import RSVP
+
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    community = Community.objects.get(slug="sunny-garden")
+    zhang = Membership.objects.get(community=community, user__phone="13800000003")
+    tasting = community.events.get(capacity=2)
+    assert tasting.seats_taken == 2
+    assert RSVP.objects.get(event=tasting, member=zhang.user).status == RSVP.Status.WAITLISTED
+    past = community.events.filter(ends_at__lt=tasting.starts_at).order_by("starts_at").first()
+    counts = attendance(past)
+    assert counts["checked_in"] >= 1 and counts["no_shows"] == 1
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # idempotent
+    assert community.events.count() == 3

@@ -38,6 +38,7 @@ class Command(BaseCommand):
         from orders.demo import load_selling_demo
 
         from crowdfunding.demo import load_crowdfunding_demo
+        from engagement.demo import load_engagement_demo
 
         loaded = False
         if load_selling_demo(community):
@@ -46,6 +47,9 @@ class Command(BaseCommand):
         if load_crowdfunding_demo(community):
             loaded = True
             self.stdout.write(self.style.SUCCESS("Demo campaigns loaded."))
+        if load_engagement_demo(community):
+            loaded = True
+            self.stdout.write(self.style.SUCCESS("Demo events, posts and polls loaded."))
         if not loaded:
             self.stdout.write("Demo data already loaded.")
 
