@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
@@ -26,13 +25,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
-from communities.permissions import Perm
+from communities.permissions import Perm, has_perm
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.inputs import parse_id
 from engagement import event_selectors as selectors
 from engagement import events as services
-from engagement.event_console_forms import CODE_MAX, CancelForm, EventForm, no_nul, ticket_code_from
+from engagement.event_console_forms import CODE_MAX, CancelForm, EventForm, no_nul
 from engagement.models import RSVP, Event
 from orders.console import _back, _ctx, console_page
 from orders.exports import csv_response
@@ -41,7 +40,7 @@ from payments.models import Payment
 SECTION = "events"
 PAGE_SIZE = 100
 BULK_MAX = 500  # RSVPs one "mark received" may name
-CHECK_IN_WINDOW = timedelta(days=30)  # events the door offers: from those still on to those a month ahead
+DOOR_AHEAD = timedelta(days=7)  # the door offers the events on now and those of the coming week
 
 # The list's filters: (value, label, which events).
 FILTERS = ("upcoming", "past", "drafts", "cancelled")
@@ -57,7 +56,13 @@ def _filter_q(name: str, now) -> Q:
 
 
 def _events(membership, community):
+    """Events the actor sees (a leader: the whole community's, their branch's and their own)."""
     return selectors.events_in_console(membership).filter(community=community)
+
+
+def _mine(membership, community):
+    """Events the actor may change (a leader: their own)."""
+    return services.events_in_scope(membership, community.events.all())
 
 
 def _detail_url(community, event_id) -> str:
@@ -125,7 +130,7 @@ def event_new(request, community, membership):
 
 @console_page(Perm.MANAGE_EVENTS)
 def event_edit(request, community, membership, pk):
-    item = get_object_or_404(_events(membership, community).select_related("branch", "pickup_point"), pk=pk)
+    item = get_object_or_404(_mine(membership, community).select_related("branch", "pickup_point"), pk=pk)
     if item.status == Event.Status.CANCELLED:
         messages.error(request, _("This event was cancelled: it can no longer change."))
         return redirect(_detail_url(community, item.pk))
@@ -133,11 +138,6 @@ def event_edit(request, community, membership, pk):
 
 
 # The event ---------------------------------------------------------------------------------------
-
-def _users_by_id(ids) -> dict:
-    ids = {i for i in ids if i}
-    return {u.pk: u for u in get_user_model().objects.filter(pk__in=ids)} if ids else {}
-
 
 HISTORY_WORDS = {
     "rsvp.waitlisted": _("joined the waitlist"),
@@ -159,11 +159,9 @@ def _history(event) -> list[dict]:
     entries = list(selectors.waitlist_history(event))
     waited = {e.target_user_id for e in entries if e.action in WAITLIST_ACTIONS}
     entries = [e for e in entries if e.target_user_id in waited]
-    users = _users_by_id([e.target_user_id for e in entries] + [e.actor_id for e in entries])
     rows = []
     for entry in entries:
-        member = users.get(entry.target_user_id)
-        actor = users.get(entry.actor_id)
+        member, actor = entry.target_user, entry.actor  # read with the entries
         rows.append({"at": entry.created_at, "action": entry.action, "member": member.display_name if member else "—",
                      "words": HISTORY_WORDS.get(entry.action, entry.action),
                      "by": actor.display_name if actor and entry.actor_id != entry.target_user_id else "",
@@ -207,17 +205,19 @@ def event(request, community, membership, pk):
     queue = list(item.rsvps.filter(status__in=(RSVP.Status.OFFERED, RSVP.Status.WAITLISTED))
                  .select_related("member").order_by("-status", "waitlisted_at", "pk")[:200])
     is_draft, is_published = item.status == Event.Status.DRAFT, item.status == Event.Status.PUBLISHED
+    mine = _mine(membership, community).filter(pk=item.pk).exists()
     return render(request, "engagement/events/console/event.html", _ctx(
         community, membership, SECTION, event=item, counts=counts, page=page, unpaid=unpaid, queue=queue,
-        history=_history(item), started=item.starts_at <= now, filters={},
-        can_edit=item.status != Event.Status.CANCELLED,
-        can_publish=is_draft,
-        can_cancel=is_draft or (is_published and item.ends_at > now),
-        can_check_in=is_published))
+        history=_history(item), started=item.starts_at <= now, filters={}, mine=mine,
+        can_edit=mine and item.status != Event.Status.CANCELLED and item.ends_at > now,
+        can_publish=mine and is_draft,
+        can_cancel=mine and (is_draft or (is_published and item.ends_at > now)),
+        can_check_in=is_published and has_perm(membership, Perm.CHECK_IN),
+        can_money=has_perm(membership, Perm.MANAGE_ORDERS)))
 
 
 def _event_action(request, community, membership, pk, act, success):
-    item = get_object_or_404(_events(membership, community), pk=pk)
+    item = get_object_or_404(_mine(membership, community), pk=pk)
     try:
         act(item)
     except DomainError as error:
@@ -238,7 +238,7 @@ def event_publish(request, community, membership, pk):
 @console_page(Perm.MANAGE_EVENTS)
 def event_cancel(request, community, membership, pk):
     """GET: the confirm step (what cancelling does, and the reason); POST: cancel."""
-    item = get_object_or_404(_events(membership, community), pk=pk)
+    item = get_object_or_404(_mine(membership, community), pk=pk)
     form = CancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -302,7 +302,7 @@ def attendees_csv(request, community, membership, pk):
 # Payments by transfer ----------------------------------------------------------------------------
 
 @require_POST
-@console_page(Perm.MANAGE_EVENTS)
+@console_page(Perm.MANAGE_ORDERS)  # money: admins (the service checks MANAGE_EVENTS too)
 def rsvps_mark_received(request, community, membership, pk):
     item = get_object_or_404(_events(membership, community), pk=pk)
     back = _back(request, _detail_url(community, item.pk) + "#transfers")
@@ -332,7 +332,7 @@ def rsvps_mark_received(request, community, membership, pk):
 
 
 @require_POST
-@console_page(Perm.MANAGE_EVENTS)
+@console_page(Perm.MANAGE_ORDERS)
 def rsvp_transfer_decline(request, community, membership, pk):
     rsvp = get_object_or_404(RSVP.objects.select_related("member"), community=community, pk=pk)
     if not _events(membership, community).filter(pk=rsvp.event_id).exists():
@@ -351,15 +351,15 @@ def rsvp_transfer_decline(request, community, membership, pk):
 # The door ----------------------------------------------------------------------------------------
 
 def _door_events(membership, community, now) -> list[Event]:
-    """Published events still on or starting within a month: today's first."""
+    """Published events on today or soon (check-in opens some hours before the start): today's first."""
     return list(_events(membership, community)
-                .filter(status=Event.Status.PUBLISHED, ends_at__gte=now - timedelta(hours=6),
-                        starts_at__lte=now + CHECK_IN_WINDOW)
+                .filter(status=Event.Status.PUBLISHED, ends_at__gte=now - services.CHECK_IN_CLOSES,
+                        starts_at__lte=now + DOOR_AHEAD)
                 .order_by("starts_at", "id")[:30])
 
 
 def _chosen_event(value, choices: list[Event], now):
-    """The event picked (?event=<id>, "all" for any), else the first one of today, else the next."""
+    """The event picked (?event=<id>, "all" for any), else the first one whose door is open, else the next."""
     if value == "all":
         return None
     pk = parse_id(value)
@@ -367,9 +367,8 @@ def _chosen_event(value, choices: list[Event], now):
         for item in choices:
             if item.pk == pk:
                 return item
-    today = timezone.localdate(now)
     for item in choices:
-        if timezone.localtime(item.starts_at).date() <= today <= timezone.localtime(item.ends_at).date():
+        if item.starts_at - services.CHECK_IN_OPENS <= now <= item.ends_at + services.CHECK_IN_CLOSES:
             return item
     return choices[0] if choices else None
 
@@ -392,8 +391,10 @@ def _check_in_outcome(result) -> dict:
 def _error_outcome(error: DomainError) -> dict:
     if error.code == "wrong_event":
         return {"kind": "wrong", "code": error.code, "heading": _("Wrong event"), "message": error.message}
-    if error.code == "ticket_not_valid":
+    if error.code in ("ticket_not_valid", "event_cancelled"):
         return {"kind": "waiting", "code": error.code, "heading": _("Not valid"), "message": error.message}
+    if error.code == "check_in_closed":
+        return {"kind": "waiting", "code": error.code, "heading": _("Not now"), "message": error.message}
     return {"kind": "wrong", "code": error.code if error.status == 404 else "ticket_not_found",
             "heading": _("Not found"),
             "message": error.message if error.status == 404 else _("No ticket has this code.")}
@@ -411,25 +412,22 @@ def check_in(request, community, membership):
     chosen = _chosen_event(source.get("event", ""), choices, now)
     outcome, code = None, ""
     if request.method == "POST":
-        typed = request.POST.get("code", "")
-        code = ticket_code_from(typed)
-        if not no_nul(typed).strip():
+        typed = no_nul(request.POST.get("code", "")).strip()[:CODE_MAX]
+        code = services.normalise_code(typed) or ""
+        if not typed:
             outcome = {"kind": "wrong", "code": "empty", "heading": _("No code"),
                        "message": _("Type the code on the member's ticket, or scan its QR code.")}
-        elif not code:
-            outcome = {"kind": "wrong", "code": "ticket_not_found", "heading": _("Not found"),
-                       "message": _("No ticket has this code.")}
         else:
             try:
-                result = services.ticket_check_in(actor=membership, code=code, event=chosen)
+                result = services.ticket_check_in(actor=membership, code=typed, event=chosen)
             except DomainError as error:
                 outcome = _error_outcome(error)
             else:
                 outcome = _check_in_outcome(result)
-        outcome["typed"] = code or no_nul(typed).strip()[:20]
+        outcome["typed"] = code or typed[:20]
     else:
-        # A ticket's QR read by a phone's own camera opens this page with the code: one tap checks it in.
-        code = ticket_code_from(request.GET.get("code", ""))
+        # A link with the code (a phone's own camera reading a QR) fills the box: one tap checks it in.
+        code = services.normalise_code(request.GET.get("code", "")) or ""
     counts = selectors.attendance(chosen) if chosen else None
     recent = []
     if chosen is not None:

@@ -18,15 +18,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.permissions import acts_community_wide, pickup_points_in_scope
-from core.inputs import MAX_INT
 from core.money import MAX_AMOUNT
-from engagement.models import MAX_GUESTS, TICKET_LENGTH, Event
+from engagement.events import MAX_CAPACITY
+from engagement.models import MAX_GUESTS, Event
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 AMOUNT = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?", re.ASCII)
 WHOLE = re.compile(r"[0-9]{1,9}", re.ASCII)
-CODE_MAX = 300  # a scanner may type the ticket's whole link; the code is read out of it
-MAX_CAPACITY = 100_000  # a door no leader checks more people through (the column holds MAX_INT)
+CODE_MAX = 300  # a scanner may type a whole link; the service reads the code out of it
 # The event's fields the service takes, in the form's order.
 EVENT_FIELDS = ("kind", "title", "description", "starts_at", "ends_at", "rsvp_deadline", "pickup_point", "address",
                 "online_url", "capacity", "max_guests", "price", "branch")
@@ -149,7 +148,7 @@ class EventForm(forms.Form):
         return value
 
     def clean_capacity(self):
-        value = _whole(self.cleaned_data["capacity"], maximum=min(MAX_CAPACITY, MAX_INT))
+        value = _whole(self.cleaned_data["capacity"], maximum=MAX_CAPACITY)
         if value == 0:
             raise forms.ValidationError(_("At least 1 seat, or empty for no limit."), code="min_value")
         return value
@@ -192,16 +191,3 @@ class CancelForm(forms.Form):
 
     def clean_reason(self):
         return no_nul(self.cleaned_data["reason"]).strip()
-
-
-def ticket_code_from(text: str) -> str:
-    """The code a leader typed or a scanner read: the ticket's link (…/check-in/?code=XXXX) or the code
-    itself, spaces and dashes dropped, upper case. "" for what cannot be a ticket code (other
-    scripts' letters or digits, control characters, too long): the page answers "not found"."""
-    text = no_nul(text or "").strip()[:CODE_MAX]
-    if "code=" in text:
-        text = text.split("code=", 1)[1].split("&", 1)[0].split("#", 1)[0]
-    code = re.sub(r"[\s\-]", "", text).upper()
-    if not code or not code.isascii() or not code.isalnum() or len(code) > TICKET_LENGTH * 2:
-        return ""
-    return code

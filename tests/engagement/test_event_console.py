@@ -23,7 +23,8 @@ def url(name, community, *args):
     return reverse(f"engagement_console:{name}", args=[community.slug, *args])
 
 
-def make_event(actor, *, publish=True, days=2, hours=2, **fields):
+def make_event(actor, *, publish=True, days=0, hours=2, **fields):
+    """A published event starting in an hour (the door is open), unless told otherwise."""
     starts = timezone.now() + timedelta(days=days, hours=1)
     values = {"title": "Tea tasting", "kind": Event.Kind.TASTING, "starts_at": starts,
               "ends_at": starts + timedelta(hours=hours), "address": "Clubhouse, Building 3", **fields}
@@ -113,16 +114,28 @@ def test_another_community_sees_nothing(as_user, owner, community):
     assert Event.objects.get(pk=event.pk).status == Event.Status.PUBLISHED
 
 
-def test_a_leader_manages_their_branch_and_not_another(as_user, owner, leader, community):
+def test_a_leader_sees_their_branchs_events_and_changes_their_own(as_user, owner, leader, community):
     north = make_branch(owner, "North", leader=leader)
     south_leader = MembershipFactory(community=community, role="leader", user=UserFactory(display_name="Leader Zhao"))
     make_branch(owner, "South", leader=south_leader)
     event = make_event(owner, branch=north, title="North tea")
+    own = make_event(fresh(leader), title="Leader's walk")
 
     client = as_user(fresh(leader))
     assert "North tea" in body(client.get(url("events", community)))
-    for page in _pages(community, event):
+    for name in ("event", "attendees_csv"):
+        assert client.get(url(name, community, event.pk)).status_code == 200
+    assert client.get(url("check_in", community)).status_code == 200
+    page = body(client.get(url("event", community, event.pk)))
+    assert url("event_edit", community, event.pk) not in page and url("event_cancel", community, event.pk) not in page
+    # An admin's event is the admin's to change; the leader's own is theirs.
+    assert client.get(url("event_edit", community, event.pk)).status_code == 404
+    assert client.post(url("event_cancel", community, event.pk)).status_code == 404
+    for page in _pages(community, own):
         assert client.get(page).status_code == 200, page
+    assert Event.objects.get(pk=own.pk).branch == north
+    # Money is the admins': a leader cannot confirm a transfer.
+    assert client.post(url("rsvps_mark_received", community, event.pk), {"rsvp": "1"}).status_code == 403
 
     client = as_user(fresh(south_leader))
     assert "North tea" not in body(client.get(url("events", community)))
@@ -135,7 +148,7 @@ def test_a_leader_manages_their_branch_and_not_another(as_user, owner, leader, c
 # The list ----------------------------------------------------------------------------------------
 
 def test_the_list_filters_and_shows_seats_and_waitlist(as_user, owner, community):
-    full = make_event(owner, title="Small table", capacity=2)
+    full = make_event(owner, title="Small table", capacity=2, max_guests=1)
     going(community, full, "Ann", guests=1)
     going(community, full, "Bo")  # no seat left: waitlisted
     make_event(owner, title="Draft night", publish=False)
@@ -322,3 +335,46 @@ def test_the_attendees_csv_masks_phones_and_defuses_formulas(as_user, owner, lea
     assert by_name["Ann"][7] == leader.user.display_name
     assert "'=HYPERLINK(\"http://evil\")" in by_name
     assert by_name["'=HYPERLINK(\"http://evil\")"][5] == "Going"
+
+
+# Transfers (admins) ------------------------------------------------------------------------------
+
+def _reported(community, event, name, reference="WeChat 12-01"):
+    membership = new_member(community, name)
+    rsvp = services.rsvp_create(membership=membership, event=Event.objects.get(pk=event.pk))
+    assert rsvp.status == RSVP.Status.PENDING_PAYMENT
+    return services.rsvp_report_transfer(membership=membership, rsvp=rsvp, reference=reference)
+
+
+def test_an_admin_marks_reported_transfers_received_in_bulk(as_user, owner, admin_member, community):
+    event = make_event(owner, price="38.00", capacity=10)
+    ann, bo, chen = (_reported(community, event, name) for name in ("Ann", "Bo", "Chen"))
+    client = as_user(admin_member)
+    page = body(client.get(url("event", community, event.pk)))
+    transfers = page.split('id="transfers"')[1]
+    assert "WeChat 12-01" in transfers and 'name="rsvp"' in transfers and "Not received" in transfers
+
+    response = client.post(url("rsvps_mark_received", community, event.pk), {"rsvp": [str(ann.pk), str(bo.pk)]})
+    assert response.status_code == 302
+    assert {r.pk: r.status for r in RSVP.objects.filter(event=event)} == {
+        ann.pk: RSVP.Status.GOING, bo.pk: RSVP.Status.GOING, chen.pk: RSVP.Status.PENDING_PAYMENT}
+    page = body(client.get(url("event", community, event.pk)))
+    assert page.split(f'data-rsvp="{ann.pk}"')[1].split("</tr>")[0].count("Paid") == 1
+
+    client.post(url("rsvp_transfer_decline", community, chen.pk), {"note": "Nothing arrived"})
+    chen.refresh_from_db()
+    assert chen.status == RSVP.Status.PENDING_PAYMENT
+    assert "transfer reported" not in body(client.get(url("event", community, event.pk))).split('id="transfers"')[1]
+
+
+def test_marking_received_refuses_strange_ids_and_changes_nothing(as_user, owner, admin_member, community):
+    event = make_event(owner, price="38.00", capacity=10)
+    ann = _reported(community, event, "Ann")
+    other_event = make_event(owner, title="Other", price="10.00")
+    bo = _reported(community, other_event, "Bo")
+    client = as_user(admin_member)
+    for ids in ([str(bo.pk)], [str(ann.pk), "１"], ["9" * 30], [str(ann.pk), str(bo.pk)]):
+        assert client.post(url("rsvps_mark_received", community, event.pk), {"rsvp": ids}).status_code == 404
+    assert client.post(url("rsvps_mark_received", community, event.pk), {}).status_code == 302
+    assert client.post(url("rsvp_transfer_decline", community, 10**12), {}).status_code == 404
+    assert set(RSVP.objects.values_list("status", flat=True)) == {RSVP.Status.PENDING_PAYMENT}
