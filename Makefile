@@ -30,6 +30,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/flash_sale.py $(BENCH_ARGS)
 	$(PY) bench/campaign_settle.py
+	$(PY) bench/event_rush.py
 
 services: $(STAMP)
 	$(PY) -m core.devservices up

@@ -429,7 +429,7 @@ def rsvp_create(*, membership: Membership, event: Event, guests=0, now: datetime
             for name, value in values.items():
                 setattr(rsvp, name, value)
             rsvp.save()
-        rsvp.event, rsvp.community = locked, locked.community
+        rsvp.event, rsvp.community, rsvp.member = locked, locked.community, membership.user
         _transition(rsvp, "waitlisted" if status == RSVP.Status.WAITLISTED else "going", actor=membership.user,
                     guests=guests)
         emit("event.rsvped", community_id=locked.community_id, event_id=locked.pk, rsvp_id=rsvp.pk,
@@ -662,25 +662,25 @@ def _offer_free_seats(event: Event, now: datetime) -> list[RSVP]:
         return []
     window = timedelta(hours=engagement_settings(event.community).offer_window_hours)
     free = None if event.capacity is None else event.capacity - event.seats_taken
+    if free is not None and free <= 0:
+        return []
     offered = []
-    queue = (RSVP.objects.select_for_update(of=("self",)).select_related("member", "community")
-             .filter(event=event, status=RSVP.Status.WAITLISTED).order_by("waitlisted_at", "pk"))
-    for rsvp in queue:
+    for rsvp in _queue(event, free):
         if free is not None and free <= 0:
             break
         if free is not None and rsvp.seats > free:
-            continue
+            continue  # a party that does not fit waits; the next one may
         if not _take_seats(event, rsvp.seats):
             break
         if free is not None:
             free -= rsvp.seats
-        rsvp.status, rsvp.offered_at = RSVP.Status.OFFERED, now
+        rsvp.event, rsvp.status, rsvp.offered_at = event, RSVP.Status.OFFERED, now
         rsvp.offer_expires_at = min(now + window, event.starts_at)
-        rsvp.save(update_fields=["status", "offered_at", "offer_expires_at", "updated_at"])
-        rsvp.event = event
         offered.append(rsvp)
     if not offered:
         return []
+    RSVP.objects.filter(pk__in=[r.pk for r in offered]).update(
+        status=RSVP.Status.OFFERED, offered_at=now, offer_expires_at=offered[0].offer_expires_at, updated_at=now)
     audit_record_many([audit_entry(community=r.community, actor=None, action="rsvp.offered", target_user=r.member,
                                    obj=r, event=event.pk, until=r.offer_expires_at.isoformat(),
                                    **{"from": RSVP.Status.WAITLISTED, "to": RSVP.Status.OFFERED}) for r in offered])
@@ -694,6 +694,23 @@ def _offer_free_seats(event: Event, now: datetime) -> list[RSVP]:
                 url=rsvp.get_absolute_url(), dedupe_key=f"event_offer:{rsvp.pk}:{int(now.timestamp())}"))
     notify_many(notices)
     return offered
+
+
+def _queue(event: Event, free: int | None, chunk: int = 50):
+    """The waitlist in order, read a chunk at a time (the event's lock, held by the caller, keeps
+    it still: every change of an event's RSVPs takes that lock first)."""
+    after = None
+    while True:
+        rows = (RSVP.objects.select_related("member", "community")
+                .filter(event=event, status=RSVP.Status.WAITLISTED).order_by("waitlisted_at", "pk"))
+        if after is not None:
+            rows = rows.filter(Q(waitlisted_at__gt=after[0]) | Q(waitlisted_at=after[0], pk__gt=after[1]))
+        size = chunk if free is None else min(chunk, max(free, 1) * 4)
+        batch = list(rows[:size])
+        yield from batch
+        if len(batch) < size:
+            return
+        after = (batch[-1].waitlisted_at, batch[-1].pk)
 
 
 def _local(event: Event, instant: datetime) -> str:
