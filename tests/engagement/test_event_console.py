@@ -23,24 +23,29 @@ def url(name, community, *args):
     return reverse(f"engagement_console:{name}", args=[community.slug, *args])
 
 
-def make_event(actor, *, publish=True, days=0, hours=2, **fields):
-    """A published event starting in an hour (the door is open), unless told otherwise."""
-    starts = timezone.now() + timedelta(days=days, hours=1)
-    values = {"title": "Tea tasting", "kind": Event.Kind.TASTING, "starts_at": starts,
-              "ends_at": starts + timedelta(hours=hours), "address": "Clubhouse, Building 3", **fields}
-    event = services.event_create(actor=actor, **values)
-    if publish:
-        event = services.event_publish(actor=actor, event=event)
-    return event
+@pytest.fixture
+def make_event(make_event):
+    """The engagement fixture with the door open: make_event(actor, **fields) starts in an hour, no
+    capacity unless told."""
+
+    def _make(actor=None, *, days=0, hours=2, **fields):
+        starts_in = timedelta(days=days, hours=1)
+        fields.setdefault("capacity", None)
+        fields.setdefault("ends_at", timezone.now() + starts_in + timedelta(hours=hours))
+        return make_event(actor=actor, starts_in=starts_in, **fields)
+
+    return _make
 
 
-def new_member(community, name, **kwargs):
-    return MembershipFactory(community=community, role="member", user=UserFactory(display_name=name), **kwargs)
+@pytest.fixture
+def going(new_member):
+    """going(community, event, name, guests=0) -> the RSVP of a new member."""
 
+    def _going(community, event, name, guests=0, **kwargs):
+        membership = new_member(name, **kwargs)
+        return services.rsvp_create(membership=membership, event=Event.objects.get(pk=event.pk), guests=guests)
 
-def going(community, event, name, guests=0, **kwargs):
-    membership = new_member(community, name, **kwargs)
-    return services.rsvp_create(membership=membership, event=Event.objects.get(pk=event.pk), guests=guests)
+    return _going
 
 
 @pytest.fixture
@@ -80,7 +85,7 @@ def _pages(community, event):
             url("attendees_csv", community, event.pk), url("check_in", community)]
 
 
-def test_owner_and_admin_open_every_page(as_user, owner, admin_member, community):
+def test_owner_and_admin_open_every_page(as_user, owner, admin_member, community, make_event):
     event = make_event(owner)
     for who in (owner, admin_member):
         client = as_user(who)
@@ -88,7 +93,7 @@ def test_owner_and_admin_open_every_page(as_user, owner, admin_member, community
             assert client.get(page).status_code == 200, page
 
 
-def test_a_plain_member_is_refused(as_user, owner, member, community):
+def test_a_plain_member_is_refused(as_user, owner, member, community, make_event):
     event = make_event(owner)
     client = as_user(member)
     for page in _pages(community, event):
@@ -99,7 +104,7 @@ def test_a_plain_member_is_refused(as_user, owner, member, community):
     assert Event.objects.get(pk=event.pk).status == Event.Status.PUBLISHED
 
 
-def test_another_community_sees_nothing(as_user, owner, community):
+def test_another_community_sees_nothing(as_user, owner, community, make_event):
     event = make_event(owner)
     other = CommunityFactory()
     stranger = MembershipFactory(community=other, role="owner")
@@ -114,7 +119,7 @@ def test_another_community_sees_nothing(as_user, owner, community):
     assert Event.objects.get(pk=event.pk).status == Event.Status.PUBLISHED
 
 
-def test_a_leader_sees_their_branchs_events_and_changes_their_own(as_user, owner, leader, community):
+def test_a_leader_sees_their_branchs_events_and_changes_their_own(as_user, owner, leader, community, make_event):
     north = make_branch(owner, "North", leader=leader)
     south_leader = MembershipFactory(community=community, role="leader", user=UserFactory(display_name="Leader Zhao"))
     make_branch(owner, "South", leader=south_leader)
@@ -147,7 +152,7 @@ def test_a_leader_sees_their_branchs_events_and_changes_their_own(as_user, owner
 
 # The list ----------------------------------------------------------------------------------------
 
-def test_the_list_filters_and_shows_seats_and_waitlist(as_user, owner, community):
+def test_the_list_filters_and_shows_seats_and_waitlist(as_user, owner, community, make_event, going):
     full = make_event(owner, title="Small table", capacity=2, max_guests=1)
     going(community, full, "Ann", guests=1)
     going(community, full, "Bo")  # no seat left: waitlisted
@@ -167,7 +172,8 @@ def test_the_list_filters_and_shows_seats_and_waitlist(as_user, owner, community
     assert client.get(url("events", community) + "?show=%00").status_code == 400  # NUL: refused by the site
 
 
-def test_the_lists_queries_do_not_grow_with_events(as_user, owner, community, django_assert_max_num_queries):
+def test_the_lists_queries_do_not_grow_with_events(as_user, owner, community, django_assert_max_num_queries,
+                                                   make_event, going):
     client = as_user(owner)
     make_event(owner, title="One")
     client.get(url("events", community))
@@ -197,7 +203,7 @@ def test_an_admin_creates_an_event_in_local_time_then_publishes_it(as_user, admi
     assert Event.objects.get(pk=event.pk).status == Event.Status.PUBLISHED
 
 
-def test_editing_keeps_what_was_not_touched(as_user, owner, community):
+def test_editing_keeps_what_was_not_touched(as_user, owner, community, make_event):
     event = make_event(owner, capacity=10)
     client = as_user(owner)
     page = client.get(url("event_edit", community, event.pk))
@@ -260,7 +266,8 @@ def test_a_service_refusal_shows_on_the_form(as_user, owner, community):
 
 # The event ---------------------------------------------------------------------------------------
 
-def test_the_event_page_shows_attendance_attendees_and_waitlist_history(as_user, owner, leader, community):
+def test_the_event_page_shows_attendance_attendees_and_waitlist_history(as_user, owner, leader, community, make_event,
+                                                                        going):
     event = make_event(owner, capacity=3, max_guests=2)
     ann = going(community, event, "Ann", guests=2)
     bo = going(community, event, "Bo")  # full: waitlisted
@@ -279,7 +286,8 @@ def test_the_event_page_shows_attendance_attendees_and_waitlist_history(as_user,
     assert bo.status == RSVP.Status.WAITLISTED
 
 
-def test_the_event_pages_queries_do_not_grow_with_attendees(as_user, owner, community, django_assert_max_num_queries):
+def test_the_event_pages_queries_do_not_grow_with_attendees(as_user, owner, community, django_assert_max_num_queries,
+                                                            make_event, going):
     event = make_event(owner)
     going(community, event, "First")
     client = as_user(owner)
@@ -291,7 +299,7 @@ def test_the_event_pages_queries_do_not_grow_with_attendees(as_user, owner, comm
     assert body(response).count('data-rsvp=') >= 11
 
 
-def test_cancelling_asks_first_then_cancels_with_the_reason(as_user, owner, community):
+def test_cancelling_asks_first_then_cancels_with_the_reason(as_user, owner, community, make_event, going):
     event = make_event(owner)
     rsvp = going(community, event, "Ann")
     client = as_user(owner)
@@ -309,7 +317,7 @@ def test_cancelling_asks_first_then_cancels_with_the_reason(as_user, owner, comm
     assert client.get(url("event_cancel", community, event.pk)).status_code == 302
 
 
-def test_a_reason_too_long_is_a_form_error(as_user, owner, community):
+def test_a_reason_too_long_is_a_form_error(as_user, owner, community, make_event):
     event = make_event(owner)
     response = as_user(owner).post(url("event_cancel", community, event.pk), {"reason": "x" * 500})
     assert response.status_code == 400
@@ -318,7 +326,7 @@ def test_a_reason_too_long_is_a_form_error(as_user, owner, community):
 
 # CSV ---------------------------------------------------------------------------------------------
 
-def test_the_attendees_csv_masks_phones_and_defuses_formulas(as_user, owner, leader, community):
+def test_the_attendees_csv_masks_phones_and_defuses_formulas(as_user, owner, leader, community, make_event, going):
     event = make_event(owner, max_guests=2)
     ann = going(community, event, "Ann", guests=2)
     going(community, event, "=HYPERLINK(\"http://evil\")")
@@ -339,16 +347,17 @@ def test_the_attendees_csv_masks_phones_and_defuses_formulas(as_user, owner, lea
 
 # Transfers (admins) ------------------------------------------------------------------------------
 
-def _reported(community, event, name, reference="WeChat 12-01"):
-    membership = new_member(community, name)
+def _reported(new_member, event, name, reference="WeChat 12-01"):
+    membership = new_member(name)
     rsvp = services.rsvp_create(membership=membership, event=Event.objects.get(pk=event.pk))
     assert rsvp.status == RSVP.Status.PENDING_PAYMENT
     return services.rsvp_report_transfer(membership=membership, rsvp=rsvp, reference=reference)
 
 
-def test_an_admin_marks_reported_transfers_received_in_bulk(as_user, owner, admin_member, community):
+def test_an_admin_marks_reported_transfers_received_in_bulk(as_user, owner, admin_member, community, make_event,
+                                                             new_member):
     event = make_event(owner, price="38.00", capacity=10)
-    ann, bo, chen = (_reported(community, event, name) for name in ("Ann", "Bo", "Chen"))
+    ann, bo, chen = (_reported(new_member, event, name) for name in ("Ann", "Bo", "Chen"))
     client = as_user(admin_member)
     page = body(client.get(url("event", community, event.pk)))
     transfers = page.split('id="transfers"')[1]
@@ -367,11 +376,12 @@ def test_an_admin_marks_reported_transfers_received_in_bulk(as_user, owner, admi
     assert "transfer reported" not in body(client.get(url("event", community, event.pk))).split('id="transfers"')[1]
 
 
-def test_marking_received_refuses_strange_ids_and_changes_nothing(as_user, owner, admin_member, community):
+def test_marking_received_refuses_strange_ids_and_changes_nothing(as_user, owner, admin_member, community,
+                                                                  make_event, new_member):
     event = make_event(owner, price="38.00", capacity=10)
-    ann = _reported(community, event, "Ann")
+    ann = _reported(new_member, event, "Ann")
     other_event = make_event(owner, title="Other", price="10.00")
-    bo = _reported(community, other_event, "Bo")
+    bo = _reported(new_member, other_event, "Bo")
     client = as_user(admin_member)
     for ids in ([str(bo.pk)], [str(ann.pk), "１"], ["9" * 30], [str(ann.pk), str(bo.pk)]):
         assert client.post(url("rsvps_mark_received", community, event.pk), {"rsvp": ids}).status_code == 404

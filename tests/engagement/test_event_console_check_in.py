@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from engagement import events as services
 from engagement.models import RSVP, Event
-from tests.engagement.test_event_console import as_user, body, going, make_event  # noqa: F401
+from tests.engagement.test_event_console import as_user, body, going, make_event  # noqa: F401 (fixtures)
 from tests.factories import CommunityFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,8 @@ def answer(response) -> str:
     return text.split('data-outcome="')[1].split('"')[0] if 'data-outcome="' in text else ""
 
 
-def test_first_scan_checks_in_then_the_second_says_when_and_by_whom(as_user, owner, leader, community):
+def test_first_scan_checks_in_then_the_second_says_when_and_by_whom(as_user, owner, leader, community, make_event,
+                                                                    going):
     event = make_event(owner, max_guests=2)
     rsvp = going(community, event, "Ann", guests=2)
     client = as_user(leader)
@@ -39,10 +40,11 @@ def test_first_scan_checks_in_then_the_second_says_when_and_by_whom(as_user, own
 
     second = client.post(door(community), {"event": str(event.pk), "code": f" {rsvp.ticket_code} "})
     assert answer(second) == "already_used"
-    assert f"by {leader.user.display_name}" in body(second) and "Already used at" in body(second) and "Ann" in body(second)
+    text = body(second)
+    assert f"by {leader.user.display_name}" in text and "Already used at" in text and "Ann" in text
 
 
-def test_the_tickets_link_read_by_a_scanner_works_as_the_code(as_user, owner, leader, community):
+def test_the_tickets_link_read_by_a_scanner_works_as_the_code(as_user, owner, leader, community, make_event, going):
     event = make_event(owner)
     rsvp = going(community, event, "Ann")
     client = as_user(leader)
@@ -55,7 +57,7 @@ def test_the_tickets_link_read_by_a_scanner_works_as_the_code(as_user, owner, le
     assert RSVP.objects.get(pk=other.pk).checked_in_at is None
 
 
-def test_a_cancelled_ticket_is_not_found(as_user, owner, leader, community):
+def test_a_cancelled_ticket_is_not_found(as_user, owner, leader, community, make_event, going):
     event = make_event(owner)
     rsvp = going(community, event, "Ann")
     code = rsvp.ticket_code
@@ -65,7 +67,7 @@ def test_a_cancelled_ticket_is_not_found(as_user, owner, leader, community):
     assert RSVP.objects.get(pk=rsvp.pk).checked_in_at is None
 
 
-def test_a_ticket_for_another_event_is_the_wrong_event(as_user, owner, leader, community):
+def test_a_ticket_for_another_event_is_the_wrong_event(as_user, owner, leader, community, make_event, going):
     tonight = make_event(owner, title="Tonight", hours=5)
     later = make_event(owner, title="Late show", hours=3)
     rsvp = going(community, later, "Ann")
@@ -77,7 +79,7 @@ def test_a_ticket_for_another_event_is_the_wrong_event(as_user, owner, leader, c
     assert answer(response) == "checked_in" and "Late show" in body(response)
 
 
-def test_a_waitlisted_ticket_is_not_valid(as_user, owner, leader, community):
+def test_a_waitlisted_ticket_is_not_valid(as_user, owner, leader, community, make_event, going):
     event = make_event(owner, capacity=1)
     going(community, event, "Ann")
     waiting = going(community, event, "Bo")
@@ -86,7 +88,7 @@ def test_a_waitlisted_ticket_is_not_valid(as_user, owner, leader, community):
     assert answer(response) == "ticket_not_valid"
 
 
-def test_another_communitys_code_is_not_found(as_user, owner, leader, community):
+def test_another_communitys_code_is_not_found(as_user, owner, leader, community, make_event):
     make_event(owner)
     other = CommunityFactory()
     other_owner = MembershipFactory(community=other, role="owner")
@@ -101,7 +103,7 @@ def test_another_communitys_code_is_not_found(as_user, owner, leader, community)
 
 @pytest.mark.parametrize("code", ["", "   ", "A" * 100_000, "１２３４５６７８", "٣٣٣٣٣٣٣٣",
                                   "ÅBCDEFGH", "'; DROP TABLE engagement_rsvp; --", "?code=", "%00"])
-def test_bad_input_is_an_answer_never_a_500(as_user, owner, leader, community, code):
+def test_bad_input_is_an_answer_never_a_500(as_user, owner, leader, community, code, make_event, going):
     event = make_event(owner)
     going(community, event, "Ann")
     response = as_user(leader).post(door(community), {"event": str(event.pk), "code": code})
@@ -109,7 +111,7 @@ def test_bad_input_is_an_answer_never_a_500(as_user, owner, leader, community, c
     assert not RSVP.objects.filter(checked_in_at__isnull=False).exists()
 
 
-def test_a_nul_byte_is_refused_and_nothing_checks_in(as_user, owner, leader, community):
+def test_a_nul_byte_is_refused_and_nothing_checks_in(as_user, owner, leader, community, make_event, going):
     event = make_event(owner)
     rsvp = going(community, event, "Ann")
     client = as_user(leader)
@@ -121,7 +123,7 @@ def test_a_nul_byte_is_refused_and_nothing_checks_in(as_user, owner, leader, com
 
 
 @pytest.mark.parametrize("choice", ["１", "99999999999999999999999", "-1", "all"])
-def test_a_strange_event_choice_never_breaks_the_page(as_user, owner, leader, community, choice):
+def test_a_strange_event_choice_never_breaks_the_page(as_user, owner, leader, community, choice, make_event, going):
     event = make_event(owner)
     rsvp = going(community, event, "Ann")
     client = as_user(leader)
@@ -129,7 +131,7 @@ def test_a_strange_event_choice_never_breaks_the_page(as_user, owner, leader, co
     assert answer(client.post(door(community), {"event": choice, "code": rsvp.ticket_code})) == "checked_in"
 
 
-def test_another_communitys_event_cannot_be_chosen(as_user, owner, leader, community):
+def test_another_communitys_event_cannot_be_chosen(as_user, owner, leader, community, make_event):
     mine = make_event(owner, title="Ours")
     other_owner = MembershipFactory(community=CommunityFactory(), role="owner")
     theirs = make_event(other_owner, title="Theirs")
