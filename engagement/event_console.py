@@ -185,8 +185,7 @@ def event(request, community, membership, pk):
                              pk=pk)
     now = timezone.now()
     counts = selectors.attendance(item)
-    going = (selectors.attendees(item).select_related("member", "checked_in_by", "charge")
-             .order_by("member__display_name", "pk"))
+    going = selectors.attendees(item).order_by("member__display_name", "pk")
     page = Paginator(going, PAGE_SIZE).get_page(request.GET.get("page"))
     for rsvp in page.object_list:
         rsvp.payment_state, rsvp.payment_label = _payment_state(rsvp)
@@ -283,8 +282,7 @@ def attendees_csv(request, community, membership, pk):
     item = get_object_or_404(_events(membership, community), pk=pk)
     started = item.starts_at <= timezone.now()
     rows = []
-    for rsvp in (selectors.attendees(item).select_related("member", "checked_in_by", "charge")
-                 .order_by("member__display_name", "pk").iterator(chunk_size=500)):
+    for rsvp in selectors.attendees(item).order_by("member__display_name", "pk").iterator(chunk_size=500):
         if rsvp.checked_in_at:
             status = _("Checked in")
         elif started:

@@ -118,6 +118,11 @@ class EventForm(forms.Form):
                 del self.fields["branch"]
         else:
             del self.fields["branch"]  # a leader's event is for their branch (the service says so too)
+        # Members answered on these terms: shown greyed out, and what was posted for them is ignored.
+        self.frozen = event is not None and event.rsvps.exists()
+        if self.frozen:
+            for name in ("price", "max_guests"):
+                self.fields[name].disabled = True
 
     @staticmethod
     def initial_of(event: Event) -> dict:

@@ -218,6 +218,23 @@ def test_editing_keeps_what_was_not_touched(as_user, owner, community, make_even
     assert (event.title, event.capacity) == ("Tea tasting, second round", 15)
 
 
+def test_once_members_answered_price_and_guests_are_greyed_out_and_kept(as_user, owner, community, make_event,
+                                                                        going):
+    event = make_event(owner, capacity=10, max_guests=1)
+    going(community, event, "Ann", guests=1)
+    client = as_user(owner)
+    page = body(client.get(url("event_edit", community, event.pk)))
+    assert "data-frozen-note" in page
+    assert "disabled" in page.split('name="max_guests"')[1].split(">")[0]
+    data = form_data(community, title="Tea tasting for two", capacity="12", price="99.00", max_guests="3",
+                     starts_at=local_input(community, event.starts_at), ends_at=local_input(community, event.ends_at),
+                     rsvp_deadline=local_input(community, event.rsvp_deadline), address=event.address,
+                     description="")
+    assert client.post(url("event_edit", community, event.pk), data).status_code == 302
+    event.refresh_from_db()
+    assert (event.title, event.capacity, event.price, event.max_guests) == ("Tea tasting for two", 12, 0, 1)
+
+
 def test_a_leaders_event_is_for_their_branch(as_user, owner, leader, community):
     north = make_branch(owner, "North", leader=leader)
     client = as_user(fresh(leader))
