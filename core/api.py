@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.encoding import force_str
@@ -113,3 +115,18 @@ class IdField(serializers.IntegerField):
         if isinstance(data, str) and parse_int(data) is None:
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class InstantField(serializers.DateTimeField):
+    """An ISO 8601 instant typed in ASCII digits, read in UTC. Django's parser falls back to a
+    regular expression whose ``\\d`` reads "٢٠٢٦" as the year 2026, and Python accepts offsets that
+    PostgreSQL refuses; both are invalid input here."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and (not value.isascii() or "\x00" in value):
+            self.fail("invalid", format="ISO 8601")
+        result = super().to_internal_value(value)
+        try:
+            return result.astimezone(datetime.timezone.utc)
+        except OverflowError:
+            self.fail("invalid", format="ISO 8601")

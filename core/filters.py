@@ -138,6 +138,8 @@ class UtcDateTimeField(IsoDateTimeField):
     Python accepts; an instant outside Python's years is not valid either."""
 
     def to_python(self, value):
+        if isinstance(value, str) and not value.isascii():  # "٢٠٢٦-01-01" would read as 2026
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         result = super().to_python(value)
         if result is None:
             return None

@@ -1,6 +1,7 @@
 """Engagement demo for `make run`: an upcoming paid tasting that is full with 张三 on its waitlist, a
-free online livestream he is going to (his ticket shows), and last week's tasting with check-ins
-and a no-show. Everything goes through the services; returns False when already loaded.
+free online livestream he is going to (his ticket shows), last week's tasting with check-ins and a
+no-show, an open poll and a closed one, a pinned announcement and an article featuring the open
+round with likes and a comment thread. Everything goes through the services; returns False when already loaded.
 
 The past event is made as any other, answered and checked in at its time; only its dates are
 moved into the past (the one write here that skips a service: a demo cannot wait a week).
@@ -68,4 +69,61 @@ def load_engagement_demo(community) -> bool:
         events.ticket_check_in(actor=door, code=rsvp.ticket_code, event=past,
                                now=week_ago + timedelta(minutes=10))
     assert RSVP.objects.filter(event=past, checked_in_at__isnull=False).count() == len(tickets) - 1
+    _load_polls(owner, people)
+    _load_posts(owner, people, zhang)
     return True
+
+
+def _load_posts(owner, people, zhang) -> None:
+    """A pinned announcement of the tasting, and an article (产品内容化) featuring the open round,
+    liked and commented on, with a reply."""
+    from engagement import posts
+    from orders.models import GroupBuy
+
+    notice = posts.post_create(
+        actor=owner, kind="announcement", title="本周六下午茶品鉴会开放报名",
+        summary="明前龙井品鉴会，每人 20 元含茶点，名额 2 位，满了可以排队。",
+        body="各位邻居好！\n\n团长老家的**明前龙井**到了，周六下午三点在自提点办一场小小的品鉴会。\n\n"
+             "- 每人一杯龙井、一碟茶点\n- 可以带一位家人\n- 满员后可以排队，有人取消会按顺序通知\n\n"
+             "在「活动」里报名即可。")
+    notice = posts.post_publish(actor=owner, post=notice)
+    posts.post_pin(actor=owner, post=notice)
+    article = posts.post_create(
+        actor=owner, title="周末水果接龙：这批海南芒果为什么甜",
+        summary="果园直采，树上熟透才摘。团长亲自去果园挑的，接龙满 20 份就发车。",
+        body="## 从果园到楼下\n\n这批芒果来自海南三亚的合作果园，**树上熟透才摘**，"
+             "冷链两天到自提点。\n\n## 怎么挑、怎么放\n\n1. 表皮有少许黑点是正常的糖分外渗\n"
+             "2. 常温放两天更香，切开前冷藏一小时口感最好\n\n> 接龙满 20 份发车，越多越便宜（阶梯价）。")
+    open_round = GroupBuy.objects.filter(community_id=owner.community_id, status="open", mode="normal").first()
+    if open_round is not None:
+        posts.post_feature_set(actor=owner, post=article, group_buy_ids=[open_round.pk])
+    article = posts.post_publish(actor=owner, post=article)
+    for member in people:
+        posts.post_like(member=member, post=article)
+    question, _created = posts.comment_add(member=zhang, post=article, body="芒果大概什么时候到货？周日能取吗？",
+                                           idempotency_key="demo-comment-1")
+    posts.comment_add(member=owner, post=article, parent=question, body="周六下午到，周日全天都能在自提点取。",
+                      idempotency_key="demo-comment-2")
+
+
+def _load_polls(owner, people) -> None:
+    """An open poll on the next group-buy (results always visible, two votes in) and a closed one
+    on last week's mangoes (results after closing)."""
+    from engagement import polls
+
+    next_fruit = polls.poll_create(
+        actor=owner, question="下周接龙想团什么水果？", description="票数最多的两种，团长去果园谈价。",
+        options=["阳山水蜜桃", "麒麟西瓜", "巨峰葡萄", "海南芒果"], multiple=True, max_choices=2,
+        anonymous=False, closes_at=timezone.now() + timedelta(days=3))
+    next_fruit = polls.poll_open(actor=owner, poll=next_fruit)
+    options = list(next_fruit.options.order_by("position").values_list("pk", flat=True))
+    for member, picks in zip(people[:2], ([options[0], options[1]], [options[1]])):
+        polls.poll_vote(member=member, poll=next_fruit, option_ids=picks)
+    mango = polls.poll_create(
+        actor=owner, question="芒果品鉴会：哪个品种最好吃？", options=["贵妃芒", "金煌芒", "台农芒"],
+        results="after_close", closes_at=timezone.now() + timedelta(days=1))
+    mango = polls.poll_open(actor=owner, poll=mango)
+    options = list(mango.options.order_by("position").values_list("pk", flat=True))
+    for member, pick in zip(people, (options[0], options[0], options[2])):
+        polls.poll_vote(member=member, poll=mango, option_ids=[pick])
+    polls.poll_close(actor=owner, poll=mango)

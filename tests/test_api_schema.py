@@ -112,6 +112,11 @@ def _rows(community) -> dict:
         community.categories.values_list("pk", flat=True)), "supplier": list(
         community.suppliers.values_list("pk", flat=True))})
     ids.update({"categories": ids["category"], "suppliers": ids["supplier"], "wallets": ids["member"]})
+    from engagement.models import RSVP
+
+    ids["events"] = list(community.events.values_list("pk", flat=True))
+    ids["rsvps"] = list(RSVP.objects.filter(community=community).values_list("pk", flat=True))
+    ids["rsvp_ids"], ids["event_id"] = ids["rsvps"], ids["events"]
     owner = community.memberships.get(role=Role.OWNER)
     member = community.memberships.get(user__phone=MEMBER_PHONE, role=Role.MEMBER, status=Membership.Status.ACTIVE)
     return {"ids": ids, "tokens": {role: api_token_create(user=m.user, name="schemathesis")[1]

@@ -61,5 +61,9 @@ def test_the_demo_has_a_full_event_with_a_waitlist_and_a_past_one_with_no_shows(
     past = community.events.filter(ends_at__lt=tasting.starts_at).order_by("starts_at").first()
     counts = attendance(past)
     assert counts["checked_in"] >= 1 and counts["no_shows"] == 1
+    assert set(community.polls.values_list("status", flat=True)) == {"open", "closed"}
+    article = community.posts.get(features__group_buy__isnull=False)
+    assert article.status == "published" and article.like_count >= 2 and article.comment_count == 2
+    assert community.posts.filter(pinned_at__isnull=False).count() == 1
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # idempotent
-    assert community.events.count() == 3
+    assert community.events.count() == 3 and community.polls.count() == 2 and community.posts.count() == 2

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from communities.forms import BranchForm, CommunitySettingsForm
 from communities.models import Community, Invite, JoinRequest, Membership, Role
+from core.api import InstantField
 from core.inputs import parse_id
 from core.models import AuditLog
 
@@ -173,7 +174,7 @@ class InviteSerializer(serializers.ModelSerializer):
 
 class InviteCreateSerializer(serializers.Serializer):
     label = serializers.CharField(required=False, allow_blank=True, max_length=80)
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    expires_at = InstantField(required=False, allow_null=True)
     # The column's range only; the rule "at least 1" is the service's.
     max_uses = serializers.IntegerField(required=False, allow_null=True, max_value=2**31 - 1)
     branch = ScopedBranchField(required=False, allow_null=True, queryset=Community.objects.none(),

@@ -263,7 +263,7 @@ CELERY_BEAT_SCHEDULE = {
                      "orders.remind_transfers", "crowdfunding.settle_campaigns", "crowdfunding.expire_pledges",
                      "crowdfunding.remind_ending", "crowdfunding.remind_transfers",
                      "crowdfunding.remind_collections", "engagement.expire_offers", "engagement.expire_unpaid_rsvps",
-                     "engagement.remind_day_before", "engagement.remind_hour_before")
+                     "engagement.remind_day_before", "engagement.remind_hour_before", "engagement.poll_results")
     },
 }
 

@@ -16,6 +16,7 @@ from drf_spectacular.plumbing import build_choice_field
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api import InstantField
 from core.money import MAX_AMOUNT
 from orders.addresses import order_place_text, read_place
 from orders.models import Commission, GroupBuy, Order, Team
@@ -512,9 +513,9 @@ class GroupBuyCreateSerializer(serializers.Serializer):
     team_size = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0,
                                          max_value=MAX_INT, help_text=_("Team rounds: 2 to 100 members"))
     team_window_hours = serializers.IntegerField(required=False, default=24, min_value=0, max_value=MAX_INT)
-    opens_at = serializers.DateTimeField()
-    closes_at = serializers.DateTimeField()
-    expected_pickup_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    opens_at = InstantField()
+    closes_at = InstantField()
+    expected_pickup_at = InstantField(required=False, allow_null=True, default=None)
     pickup_points = serializers.ListField(child=IdField(), required=False, default=list, max_length=100)
     allows_delivery = serializers.BooleanField(required=False, default=False)
     delivery_fee = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, default=Decimal("0"),
@@ -548,9 +549,9 @@ class GroupBuyUpdateSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=GroupBuy.Mode.choices, required=False)
     team_size = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_INT)
     team_window_hours = serializers.IntegerField(required=False, min_value=0, max_value=MAX_INT)
-    opens_at = serializers.DateTimeField(required=False)
-    closes_at = serializers.DateTimeField(required=False)
-    expected_pickup_at = serializers.DateTimeField(required=False, allow_null=True)
+    opens_at = InstantField(required=False)
+    closes_at = InstantField(required=False)
+    expected_pickup_at = InstantField(required=False, allow_null=True)
     pickup_points = serializers.ListField(child=IdField(), required=False, max_length=100)
     allows_delivery = serializers.BooleanField(required=False)
     delivery_fee = serializers.DecimalField(max_digits=12, decimal_places=2, required=False,
