@@ -383,7 +383,8 @@ def _check_in_outcome(result) -> dict:
         when = timezone.localtime(result.checked_in_at).strftime("%m-%d %H:%M")
     by = result.checked_in_by.display_name if result.checked_in_by else _("someone")
     return {"kind": "done", "code": "already_used", "name": name, "guests": rsvp.guests, "seats": rsvp.seats,
-            "event": rsvp.event.title, "heading": _("Already used at %(time)s by %(name)s") % {"time": when, "name": by}}
+            "event": rsvp.event.title,
+            "heading": _("Already used at %(time)s by %(name)s") % {"time": when, "name": by}}
 
 
 def _error_outcome(error: DomainError) -> dict:
