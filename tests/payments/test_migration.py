@@ -34,9 +34,10 @@ def _money_now():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_money_survives_the_move_both_ways(monkeypatch):
-    # The selling demo's money, as when it moved: campaigns and split bills came after payments/ and
+    # The selling demo's money, as when it moved: campaigns, split bills and event tickets came after payments/ and
     # cannot go back before it (their tables go with the migration), so they are not loaded here.
     monkeypatch.setattr("crowdfunding.demo.load_crowdfunding_demo", lambda community: False)
+    monkeypatch.setattr("engagement.demo.load_engagement_demo", lambda community: False)
     call_command("seed_demo", verbosity=0)
     # Beyond the demo: a refund owed (transfer payer, admin refund) and a transfer reported, unconfirmed.
     owner = Membership.objects.select_related("community", "user").get(role="owner")
