@@ -15,9 +15,12 @@ class EngagementConfig(AppConfig):
 
         from communities.home import register_home_section
         from core.audit import register_audit_sentences
+        from core.events import subscribe
+        from engagement.posts import announce_published
 
         for area in AREAS:
             module = import_module(f"engagement.wiring_{area}")
             register_audit_sentences(module.SENTENCES)
             for section in module.HOME_SECTIONS:
                 register_home_section(section)
+        subscribe("post.published", announce_published)

@@ -201,11 +201,17 @@ def post_publish(*, actor: Membership, post: Post, now: datetime | None = None) 
         locked.status, locked.published_at = Post.Status.PUBLISHED, now
         locked.save(update_fields=["status", "published_at", "updated_at"])
         _audit(locked, "post.published", actor, title=locked.title)
-        emit("post.published", community_id=locked.community_id, post_id=locked.pk, member_id=actor.user_id)
-        if locked.kind == Post.Kind.ANNOUNCEMENT:
-            post_id = locked.pk
-            transaction.on_commit(lambda: announce(post_id), robust=True)
+        # An announcement is told to the members by a handler of this event (announce_published):
+        # in a worker, after commit, and retried if the worker dies half-way.
+        emit("post.published", community_id=locked.community_id, post_id=locked.pk, member_id=actor.user_id,
+             kind=locked.kind)
     return locked
+
+
+def announce_published(event) -> None:
+    """core.events handler of "post.published": an announcement tells its members."""
+    if event.payload.get("kind") == Post.Kind.ANNOUNCEMENT:
+        announce(event.payload["post_id"])
 
 
 def announce(post_id: int) -> int:

@@ -518,3 +518,14 @@ def test_console_lists_do_not_grow_their_queries_with_rows(client, owner, admin_
     for url in urls:
         with django_assert_max_num_queries(counts[url]):
             assert c.get(url).status_code == 200
+
+
+def test_an_announcement_whose_worker_died_is_sent_by_the_next_sweep(community, owner):
+    from core.sweeps import sweep_run
+
+    make_post(owner, kind=Post.Kind.ANNOUNCEMENT, title="Water off on Sunday")  # no task ran after commit
+    assert not Notification.objects.filter(kind="announcement").exists()
+    assert sweep_run("core.domain_events").settled == 1
+    members = set(community.memberships.exclude(user_id=owner.user_id).values_list("user_id", flat=True))
+    assert set(Notification.objects.filter(kind="announcement").values_list("recipient_id", flat=True)) == members
+    assert sweep_run("core.domain_events").settled == 0
