@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
@@ -140,15 +141,15 @@ def event_edit(request, community, membership, pk):
 # The event ---------------------------------------------------------------------------------------
 
 HISTORY_WORDS = {
-    "rsvp.waitlisted": _("joined the waitlist"),
-    "rsvp.offered": _("was offered a seat"),
-    "rsvp.accepted": _("accepted the offer"),
-    "rsvp.declined": _("declined the offer"),
-    "rsvp.offer_expired": _("let the offer expire"),
-    "rsvp.going": _("is going"),
-    "rsvp.paid": _("paid for the seat"),
-    "rsvp.cancelled": _("cancelled"),
-    "rsvp.checked_in": _("was checked in"),
+    "rsvp.waitlisted": gettext_lazy("joined the waitlist"),
+    "rsvp.offered": gettext_lazy("was offered a seat"),
+    "rsvp.accepted": gettext_lazy("accepted the offer"),
+    "rsvp.declined": gettext_lazy("declined the offer"),
+    "rsvp.offer_expired": gettext_lazy("let the offer expire"),
+    "rsvp.going": gettext_lazy("is going"),
+    "rsvp.paid": gettext_lazy("paid for the seat"),
+    "rsvp.cancelled": gettext_lazy("cancelled"),
+    "rsvp.checked_in": gettext_lazy("was checked in"),
 }
 WAITLIST_ACTIONS = ("rsvp.waitlisted", "rsvp.offered", "rsvp.accepted", "rsvp.declined", "rsvp.offer_expired")
 

@@ -17,6 +17,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from communities.permissions import Perm
@@ -135,11 +136,11 @@ def post_edit(request, community, membership, pk):
 
 
 ACTIONS = {
-    "publish": (services.post_publish, _("Published.")),
-    "hide": (services.post_hide, _("Hidden from members.")),
-    "unhide": (services.post_unhide, _("Shown to members again.")),
-    "pin": (services.post_pin, _("Pinned.")),
-    "unpin": (services.post_unpin, _("Unpinned.")),
+    "publish": (services.post_publish, gettext_lazy("Published.")),
+    "hide": (services.post_hide, gettext_lazy("Hidden from members.")),
+    "unhide": (services.post_unhide, gettext_lazy("Shown to members again.")),
+    "pin": (services.post_pin, gettext_lazy("Pinned.")),
+    "unpin": (services.post_unpin, gettext_lazy("Unpinned.")),
 }
 
 
@@ -222,11 +223,11 @@ def post_images(request, community, membership, pk):
 
 
 COMMENT_ACTIONS = {
-    "hide": (services.comment_hide, _("The comment was hidden.")),
-    "unhide": (services.comment_unhide, _("The comment is shown again.")),
-    "pin": (lambda **kw: services.comment_pin(pinned=True, **kw), _("The comment was pinned.")),
-    "unpin": (lambda **kw: services.comment_pin(pinned=False, **kw), _("The comment was unpinned.")),
-    "delete": (services.comment_delete, _("The comment was deleted.")),
+    "hide": (services.comment_hide, gettext_lazy("The comment was hidden.")),
+    "unhide": (services.comment_unhide, gettext_lazy("The comment is shown again.")),
+    "pin": (lambda **kw: services.comment_pin(pinned=True, **kw), gettext_lazy("The comment was pinned.")),
+    "unpin": (lambda **kw: services.comment_pin(pinned=False, **kw), gettext_lazy("The comment was unpinned.")),
+    "delete": (services.comment_delete, gettext_lazy("The comment was deleted.")),
 }
 
 

@@ -44,7 +44,7 @@ def door(community):
 def check(page, code):
     page.fill("input[name=code]", code)
     with page.expect_navigation():
-        page.click("button:has-text('Check in')")
+        page.click("form:has(input[name=code]) button.primary[type=submit]")
 
 
 def test_a_leader_types_the_code_at_a_laptop(english):

@@ -63,7 +63,7 @@ def test_multiple_choice_shows_checkboxes_and_limits(client, community, owner, m
     client.force_login(member.user)
     assert 'type="checkbox"' in client.get(poll.get_absolute_url()).content.decode()
     ids = [str(i) for i in option_ids(poll, "Tea", "Coffee", "Juice")]
-    response = client.post(page(community, "poll_vote", pk=poll.pk), {"option": ids})
+    response = client.post(page(community, "poll_vote", pk=poll.pk), {"option": ids}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400 and "at most 2" in response.content.decode()
     assert not Ballot.objects.exists()
 
