@@ -247,3 +247,21 @@ def branch_in_scope(actor: Membership, branch: Community | None, *, field: str =
         raise ValidationFailed(_("Choose your own branch: a leader acts only within their branch."),
                                code="branch_out_of_scope", fields={field: [_("Not your branch.")]})
     return actor.branch if actor.branch_id else None
+
+
+def published_in_view(actor: Membership, rows: QuerySet, *, author: str = "created_by") -> QuerySet:
+    """What the actor sees in the console of what leaders publish (campaigns, events, posts, polls):
+    owners and admins all; a leader those for the whole community, their branch's and their own."""
+    if acts_community_wide(actor):
+        return rows
+    visible = Q(branch__isnull=True) | Q(**{f"{author}_id": actor.user_id})
+    if actor.branch_id:
+        visible |= Q(branch_id=actor.branch_id)
+    return rows.filter(visible)
+
+
+def published_in_scope(actor: Membership, rows: QuerySet, *, author: str = "created_by") -> QuerySet:
+    """What the actor may change of what leaders publish: owners and admins all; a leader their own."""
+    if acts_community_wide(actor):
+        return rows
+    return rows.filter(**{f"{author}_id": actor.user_id})

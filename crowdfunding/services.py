@@ -29,7 +29,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Community, Membership
-from communities.permissions import Perm, acts_community_wide, branch_in_scope, check_perm
+from communities.permissions import (
+    Perm, acts_community_wide, branch_in_scope, check_perm,
+    published_in_scope, published_in_view,
+)
 from core.audit import audit_entry, audit_record, audit_record_many
 from core.exceptions import Conflict, DomainError, NotFound, Unprocessable, ValidationFailed
 from core.images import clean_image, image_size
@@ -276,19 +279,12 @@ def _tier_create(campaign: Campaign, values: dict, position: int) -> RewardTier:
 def campaigns_in_view(actor: Membership, campaigns):
     """Campaigns the actor sees in the console: a leader, those for the whole community, their
     branch's and their own."""
-    if acts_community_wide(actor):
-        return campaigns
-    visible = Q(branch__isnull=True) | Q(created_by_id=actor.user_id)
-    if actor.branch_id:
-        visible |= Q(branch_id=actor.branch_id)
-    return campaigns.filter(visible)
+    return published_in_view(actor, campaigns)
 
 
 def campaigns_in_scope(actor: Membership, campaigns):
     """Campaigns the actor may change: a leader, their own."""
-    if acts_community_wide(actor):
-        return campaigns
-    return campaigns.filter(created_by_id=actor.user_id)
+    return published_in_scope(actor, campaigns)
 
 
 def _check_campaign(actor: Membership, campaign: Campaign, *, change: bool = True) -> None:

@@ -33,7 +33,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Community, Membership
-from communities.permissions import Perm, acts_community_wide, branch_in_scope, check_perm
+from communities.permissions import (
+    Perm, acts_community_wide, branch_in_scope, check_perm,
+    published_in_scope, published_in_view,
+)
 from core.audit import audit_entry, audit_record, audit_record_many
 from core.events import emit
 from core.exceptions import Conflict, NotFound, ValidationFailed
@@ -83,19 +86,12 @@ def _transition(rsvp: RSVP, to: str, *, actor=None, **data) -> None:
 def events_in_view(actor: Membership, events):
     """Events the actor sees in the console: a leader, those for the whole community, their branch's
     and their own."""
-    if acts_community_wide(actor):
-        return events
-    visible = Q(branch__isnull=True) | Q(created_by_id=actor.user_id)
-    if actor.branch_id:
-        visible |= Q(branch_id=actor.branch_id)
-    return events.filter(visible)
+    return published_in_view(actor, events)
 
 
 def events_in_scope(actor: Membership, events):
     """Events the actor may change: a leader, their own."""
-    if acts_community_wide(actor):
-        return events
-    return events.filter(created_by_id=actor.user_id)
+    return published_in_scope(actor, events)
 
 
 def event_visible_to(member: Membership, event: Event) -> bool:

@@ -22,7 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Community, Membership
-from communities.permissions import Perm, acts_community_wide, branch_in_scope, check_perm, has_perm
+from communities.permissions import (
+    Perm, acts_community_wide, branch_in_scope, check_perm,
+    has_perm, published_in_scope, published_in_view,
+)
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
@@ -81,19 +84,12 @@ def post_visible_to(member: Membership, post: Post) -> bool:
 def posts_in_view(actor: Membership, posts):
     """Posts the actor sees in the console: admins all; a leader those for the whole community,
     their branch's and their own."""
-    if has_perm(actor, Perm.MODERATE):
-        return posts
-    visible = Q(branch__isnull=True) | Q(author_id=actor.user_id)
-    if actor.branch_id:
-        visible |= Q(branch_id=actor.branch_id)
-    return posts.filter(visible)
+    return published_in_view(actor, posts, author="author")
 
 
 def posts_in_scope(actor: Membership, posts):
     """Posts the actor may change: admins all; a leader their own."""
-    if has_perm(actor, Perm.MODERATE):
-        return posts
-    return posts.filter(author_id=actor.user_id)
+    return published_in_scope(actor, posts, author="author")
 
 
 def can_change(actor: Membership, post: Post) -> bool:
