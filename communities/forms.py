@@ -128,3 +128,27 @@ class BranchChoiceForm(forms.Form):
     def __init__(self, *args, branches, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = Community.objects.filter(pk__in=[b.pk for b in branches])
+
+
+class BranchChoiceMixin:
+    """A console form whose row may be aimed at one branch (a campaign, an event, a poll): owners
+    and admins choose among the community's active branches (a retired one the row already has
+    stays shown); a leader's row is for their own branch, so the field goes (the service says so
+    too). The form declares a ``branch`` ChoiceField and calls ``offer_branches`` in __init__."""
+
+    def offer_branches(self, *, community, membership, current=None) -> None:
+        self._branches = {}
+        if not acts_community_wide(membership):
+            del self.fields["branch"]
+            return
+        branches = list(community.active_branches().order_by("name"))
+        if current is not None and current not in branches:
+            branches.append(current)
+        self._branches = {str(b.pk): b for b in branches}
+        if branches:
+            self.fields["branch"].choices = [("", _("Whole community"))] + [(str(b.pk), b.name) for b in branches]
+        else:
+            del self.fields["branch"]
+
+    def clean_branch(self):
+        return self._branches.get(self.cleaned_data.get("branch") or "")

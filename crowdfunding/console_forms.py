@@ -14,7 +14,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from communities.permissions import acts_community_wide
+from communities.forms import BranchChoiceMixin
 from crowdfunding.models import Campaign, RewardTier
 
 AMOUNT = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?", re.ASCII)
@@ -42,7 +42,7 @@ def _amount(value: str, *, required: bool = True):
     return value
 
 
-class CampaignForm(forms.Form):
+class CampaignForm(BranchChoiceMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Campaign.Kind.choices, initial=Campaign.Kind.REWARD,
                              widget=forms.RadioSelect)
     title = forms.CharField(label=_("Title"), max_length=120)
@@ -68,19 +68,8 @@ class CampaignForm(forms.Form):
     def __init__(self, *args, community, membership, campaign=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.campaign = campaign
-        if acts_community_wide(membership):
-            branches = list(community.active_branches().order_by("name"))
-            if campaign is not None and campaign.branch_id and campaign.branch not in branches:
-                branches.append(campaign.branch)  # a retired branch stays shown
-            self._branches = {str(b.pk): b for b in branches}
-            if branches:
-                self.fields["branch"].choices = [("", _("Whole community"))] + [(str(b.pk), b.name) for b in branches]
-            else:
-                del self.fields["branch"]
-        else:
-            # A leader's campaign is for their own branch (the service says so too).
-            del self.fields["branch"]
-            self._branches = {}
+        self.offer_branches(community=community, membership=membership,
+                            current=campaign.branch if campaign is not None and campaign.branch_id else None)
         self.frozen = ()
         if campaign is not None and campaign.status != Campaign.Status.DRAFT:
             self.frozen = tuple(name for name in FROZEN_WHEN_LIVE if name in self.fields)
@@ -109,10 +98,6 @@ class CampaignForm(forms.Form):
         if not DAY.fullmatch(value):
             raise forms.ValidationError(_("Enter a date such as 2026-12-31."), code="date")
         return value
-
-    def clean_branch(self):
-        value = self.cleaned_data.get("branch") or ""
-        return self._branches.get(value)
 
     def values(self) -> dict:
         """The service's campaign fields: all of them for a new campaign, the changed ones when editing."""

@@ -17,7 +17,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communities.permissions import acts_community_wide, pickup_points_in_scope
+from communities.forms import BranchChoiceMixin
+from communities.permissions import pickup_points_in_scope
 from core.money import MAX_AMOUNT
 from engagement.events import MAX_CAPACITY
 from engagement.models import MAX_GUESTS, Event
@@ -62,7 +63,7 @@ def _whole(value: str, *, maximum: int, required: bool = False):
     return number
 
 
-class EventForm(forms.Form):
+class EventForm(BranchChoiceMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Event.Kind.choices, initial=Event.Kind.MEETUP)
     title = forms.CharField(label=_("Title"), max_length=120)
     description = forms.CharField(label=_("Description"), required=False, max_length=5000,
@@ -106,18 +107,8 @@ class EventForm(forms.Form):
             self.fields["pickup_point"].choices = [("", _("None"))] + [(str(p.pk), p.name) for p in points]
         else:
             del self.fields["pickup_point"]
-        self._branches = {}
-        if acts_community_wide(membership):
-            branches = list(community.active_branches().order_by("name"))
-            if event is not None and event.branch_id and event.branch not in branches:
-                branches.append(event.branch)
-            self._branches = {str(b.pk): b for b in branches}
-            if branches:
-                self.fields["branch"].choices = [("", _("Whole community"))] + [(str(b.pk), b.name) for b in branches]
-            else:
-                del self.fields["branch"]
-        else:
-            del self.fields["branch"]  # a leader's event is for their branch (the service says so too)
+        self.offer_branches(community=community, membership=membership,
+                            current=event.branch if event is not None and event.branch_id else None)
         # Members answered on these terms: shown greyed out, and what was posted for them is ignored.
         self.frozen = event is not None and event.rsvps.exists()
         if self.frozen:
@@ -174,9 +165,6 @@ class EventForm(forms.Form):
 
     def clean_pickup_point(self):
         return self._points.get(self.cleaned_data.get("pickup_point") or "")
-
-    def clean_branch(self):
-        return self._branches.get(self.cleaned_data.get("branch") or "")
 
     def values(self) -> dict:
         """The service's event fields: all of them for a new event, the changed ones when editing."""

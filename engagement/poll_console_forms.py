@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from communities.permissions import acts_community_wide
+from communities.forms import BranchChoiceMixin
 from engagement import polls as services
 from engagement.models import Poll
 
@@ -32,7 +32,7 @@ def option_rows(data) -> list[str]:
     return [value for value in data.getlist("option")[:services.MAX_OPTIONS + 5]]
 
 
-class PollForm(forms.Form):
+class PollForm(BranchChoiceMixin, forms.Form):
     question = forms.CharField(label=_("Question"), max_length=services.QUESTION_MAX)
     description = forms.CharField(label=_("Description"), max_length=services.DESCRIPTION_MAX, required=False,
                                   widget=forms.Textarea(attrs={"rows": 2}))
@@ -55,19 +55,8 @@ class PollForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.poll = poll
         community = membership.community
-        self._branches = {}
-        if acts_community_wide(membership):
-            branches = list(community.active_branches().order_by("name"))
-            if poll is not None and poll.branch_id and poll.branch not in branches:
-                branches.append(poll.branch)
-            self._branches = {str(b.pk): b for b in branches}
-            if branches:
-                self.fields["branch"].choices = [("", _("Whole community"))] + [
-                    (str(b.pk), b.name) for b in branches]
-            else:
-                del self.fields["branch"]
-        else:
-            del self.fields["branch"]  # a leader's poll is for their branch (the service says so too)
+        self.offer_branches(community=community, membership=membership,
+                            current=poll.branch if poll is not None and poll.branch_id else None)
 
     @staticmethod
     def initial_for(poll: Poll) -> dict:
@@ -86,5 +75,5 @@ class PollForm(forms.Form):
                   "anonymous": data["anonymous"], "results": data["results"], "allow_change": data["allow_change"],
                   "closes_at": data["closes_at"]}
         if "branch" in self.fields:
-            kwargs["branch"] = self._branches.get(data.get("branch") or "")
+            kwargs["branch"] = data.get("branch")  # the branch itself (BranchChoiceMixin.clean_branch)
         return kwargs

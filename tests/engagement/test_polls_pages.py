@@ -211,3 +211,14 @@ def test_console_scope(client, community, owner, leader, member):
     assert client.post(console(community, "poll_close", pk=elsewhere.pk)).status_code == 404
     assert Poll.objects.get(pk=west_poll.pk).status == Poll.Status.OPEN
     assert Poll.objects.get(pk=elsewhere.pk).status == Poll.Status.OPEN
+
+
+def test_an_admin_aims_a_poll_at_a_branch_in_the_console(client, community, owner):
+    west = make_branch(owner, "West")
+    client.force_login(owner.user)
+    closes = (timezone.localtime(later(), timezone.get_current_timezone())).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(console(community, "poll_new"), {
+        "question": "West only?", "option": ["Yes", "No"], "results": "always", "closes_at": closes,
+        "max_choices": "", "branch": str(west.pk)})
+    assert response.status_code == 302
+    assert Poll.objects.get().branch_id == west.pk
