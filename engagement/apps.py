@@ -24,3 +24,7 @@ class EngagementConfig(AppConfig):
             for section in module.HOME_SECTIONS:
                 register_home_section(section)
         subscribe("post.published", announce_published)
+        from engagement.points import HANDLERS
+
+        for name, handler in HANDLERS.items():
+            subscribe(name, handler)

@@ -38,11 +38,24 @@ class EngagementSettings(models.Model):
     offer_window_hours = models.PositiveSmallIntegerField(_("waitlist offer window (hours)"), default=12)
     # Public posts show a preview to strangers (a link shared outside) with a join button.
     posts_public = models.BooleanField(_("posts are public"), default=False)
+    # Points rules (积分): what earns how much. Zero switches a rule off.
+    points_per_yuan = models.DecimalField(_("points per yuan of a completed order"), max_digits=6, decimal_places=2,
+                                          default=1)
+    points_event_attended = models.PositiveIntegerField(_("points for attending an event"), default=10)
+    points_check_in = models.PositiveIntegerField(_("points for a daily check-in"), default=1)
+    streak_bonus_every = models.PositiveSmallIntegerField(_("streak bonus every … days"), default=7)
+    streak_bonus_points = models.PositiveIntegerField(_("streak bonus points"), default=10)
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(offer_window_hours__gte=1) & Q(offer_window_hours__lte=168),
                                    name="eng_settings_offer_window_range"),
+            models.CheckConstraint(condition=Q(points_per_yuan__gte=0) & Q(points_per_yuan__lte=1000),
+                                   name="eng_settings_points_per_yuan_range"),
+            models.CheckConstraint(condition=Q(points_event_attended__lte=100000) & Q(points_check_in__lte=100000)
+                                   & Q(streak_bonus_points__lte=100000), name="eng_settings_points_bounded"),
+            models.CheckConstraint(condition=Q(streak_bonus_every__gte=2) & Q(streak_bonus_every__lte=365),
+                                   name="eng_settings_streak_every_range"),
         ]
 
 
@@ -457,3 +470,66 @@ class BallotChoice(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ballot", "option"], name="eng_uniq_ballot_choice")]
         indexes = [models.Index(fields=["community", "poll", "option"])]
+
+
+# Points ----------------------------------------------------------------------------------------
+
+class PointsEntry(models.Model):
+    """One line of a member's points ledger in a community (append-only): what earned or spent
+    points, written once per key (an order's points, their reversal, one day's check-in...)."""
+
+    class Reason(models.TextChoices):
+        ORDER = "order", _("Order completed")
+        ORDER_REVERSED = "order_reversed", _("Order refunded")
+        EVENT = "event", _("Attended an event")
+        CHECK_IN = "check_in", _("Daily check-in")
+        STREAK = "streak", _("Check-in streak bonus")
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    amount = models.IntegerField()
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    key = models.CharField(max_length=120)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "key"], name="eng_uniq_points_key"),
+            models.CheckConstraint(condition=~Q(amount=0), name="eng_points_not_zero"),
+        ]
+        indexes = [models.Index(fields=["community", "member", "-created_at"])]
+
+
+class PointsAccount(models.Model):
+    """A member's points in a community, kept with the ledger in the same transaction (the ledger
+    is the truth; this is its sum, so pages never add up the whole ledger)."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    balance = models.IntegerField(default=0)
+    lifetime = models.IntegerField(default=0)  # points ever earned (levels come from it)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["community", "member"], name="eng_uniq_points_account")]
+        indexes = [models.Index(fields=["community", "-lifetime"])]
+
+
+class DailyCheckIn(models.Model):
+    """签到: one per member per calendar day in the community's timezone."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    streak = models.PositiveIntegerField(default=1)  # consecutive days up to this one
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "member", "day"], name="eng_uniq_daily_check_in"),
+            models.CheckConstraint(condition=Q(streak__gte=1), name="eng_check_in_streak_positive"),
+        ]
+        indexes = [models.Index(fields=["community", "member", "-day"])]

@@ -41,6 +41,7 @@ from communities.permissions import (
 )
 from core.audit import audit_record
 from core.models import AuditLog
+from core.events import emit
 from core.exceptions import Conflict, DomainError, Forbidden, NotFound, Unprocessable, ValidationFailed
 from core.money import CENT, MAX_AMOUNT, money, parse_money  # noqa: F401 (callers use services.money)
 from core.notifications import in_language_of, notify
@@ -1148,6 +1149,8 @@ def _refund(order: Order, *, amount: Decimal, reason: str, key: str, actor=None,
     refund = payments.refund(charge=order.charge, amount=amount, reason=reason, key=key, actor=actor, note=note)
     if refund is not None:
         _reverse_commission(order)
+        emit("order.refunded", community_id=order.community_id, order_id=order.pk, member_id=order.member_id,
+             amount=str(refund.amount), reason=reason, completed=order.completed_at is not None)
         if refund.status == Refund.Status.DONE and reason not in _REFUNDS_TOLD_ELSEWHERE:
             _notify_refund_paid(order, refund)
     return refund
@@ -1601,6 +1604,9 @@ def order_complete(*, actor: Membership, order: Order, code: str | None = None) 
         locked.save(update_fields=["status", "completed_at"])
         _transition(locked, Order.Status.COMPLETED, actor=actor.user, from_status=previous)
         _earn_commission(locked)
+        # For the apps above (points, referrals, webhooks): orders never imports them.
+        emit("order.completed", community_id=locked.community_id, order_id=locked.pk, member_id=locked.member_id,
+             total=str(locked.total), currency=locked.currency)
         _fulfil_if_done(locked.group_buy)
     order.refresh_from_db()
     return order
