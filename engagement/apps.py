@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 # Each area (events, posts, polls) keeps its audit sentences and community-home sections in its
 # own module; the app registers them all here.
-AREAS = ("events", "posts", "polls")
+AREAS = ("events", "posts", "polls", "points")
 
 
 class EngagementConfig(AppConfig):

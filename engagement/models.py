@@ -533,3 +533,18 @@ class DailyCheckIn(models.Model):
             models.CheckConstraint(condition=Q(streak__gte=1), name="eng_check_in_streak_positive"),
         ]
         indexes = [models.Index(fields=["community", "member", "-day"])]
+
+
+class LoyaltyLevel(models.Model):
+    """A community-named level (新人 / 铁粉 / 核心...) reached at a number of lifetime points."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=20)
+    min_points = models.PositiveIntegerField(_("from lifetime points"))
+
+    class Meta:
+        ordering = ["min_points"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "min_points"], name="eng_uniq_level_points"),
+            models.UniqueConstraint(fields=["community", "name"], name="eng_uniq_level_name"),
+        ]
