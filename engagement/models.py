@@ -548,3 +548,32 @@ class LoyaltyLevel(models.Model):
             models.UniqueConstraint(fields=["community", "min_points"], name="eng_uniq_level_points"),
             models.UniqueConstraint(fields=["community", "name"], name="eng_uniq_level_name"),
         ]
+
+
+class PointsTotal(models.Model):
+    """Points a member earned in a week, a month, or all time (the leaderboards read these, never
+    the ledger); moved in the same transaction as each ledger line. ``branch`` is the member's
+    branch when the points came, so each 团长's group has its own board."""
+
+    class Period(models.TextChoices):
+        WEEK = "week", _("This week")
+        MONTH = "month", _("This month")
+        ALL = "all", _("All time")
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey("communities.Community", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    period = models.CharField(max_length=5, choices=Period.choices)
+    starts_on = models.DateField()  # the week's Monday, the month's first day, 2000-01-01 for all time
+    points = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["community", "member", "period", "starts_on"], name="eng_uniq_points_total"),
+            models.CheckConstraint(condition=Q(period__in=["week", "month", "all"]), name="eng_points_period_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["community", "period", "starts_on", "-points"], name="eng_board"),
+            models.Index(fields=["community", "branch", "period", "starts_on", "-points"], name="eng_branch_board"),
+        ]

@@ -23,7 +23,7 @@ from communities.models import Membership
 from communities.permissions import Perm, check_perm
 from core.exceptions import Conflict
 from engagement.common import engagement_settings
-from engagement.models import DailyCheckIn, PointsAccount, PointsEntry
+from engagement.models import DailyCheckIn, PointsAccount, PointsEntry, PointsTotal
 
 
 def points_award(*, community_id: int, member_id: int, amount: int, reason: str, key: str, note: str = "") -> bool:
@@ -46,7 +46,42 @@ def points_award(*, community_id: int, member_id: int, amount: int, reason: str,
                 SET balance = {accounts}.balance + EXCLUDED.balance,
                     lifetime = {accounts}.lifetime + EXCLUDED.lifetime, updated_at = now()""",
             [community_id, member_id, amount, max(amount, 0)])
+        _add_to_totals(cursor, community_id, member_id, amount)
     return True
+
+
+ALL_TIME = date(2000, 1, 1)
+
+
+def periods(community, at: datetime) -> list[tuple[str, date]]:
+    """The week (from Monday), the month and all time that ``at`` falls in, in the community's days."""
+    day = local_day(community, at)
+    return [("week", day - timedelta(days=day.weekday())), ("month", day.replace(day=1)), ("all", ALL_TIME)]
+
+
+def _add_to_totals(cursor, community_id: int, member_id: int, amount: int) -> None:
+    from communities.models import Community
+
+    community = Community.objects.only("timezone").get(pk=community_id)
+    branch_id = (Membership.objects.filter(community_id=community_id, user_id=member_id)
+                 .values_list("branch_id", flat=True).first())
+    table = PointsTotal._meta.db_table
+    for period, starts_on in periods(community, timezone.now()):
+        cursor.execute(
+            f"""INSERT INTO {table} (community_id, member_id, branch_id, period, starts_on, points)
+                VALUES (%s, %s, %s, %s, %s, %s)
+                ON CONFLICT (community_id, member_id, period, starts_on) DO UPDATE
+                SET points = {table}.points + EXCLUDED.points, branch_id = EXCLUDED.branch_id""",
+            [community_id, member_id, branch_id, period, starts_on, amount])
+
+
+def leaderboard(community, *, period: str = "week", branch=None, limit: int = 20, now: datetime | None = None):
+    """The top members for the period (and branch), from the totals: one indexed query."""
+    starts_on = dict(periods(community, now or timezone.now()))[period]
+    rows = PointsTotal.objects.filter(community_id=community.pk, period=period, starts_on=starts_on, points__gt=0)
+    if branch is not None:
+        rows = rows.filter(branch_id=branch.pk)
+    return list(rows.select_related("member").order_by("-points", "member_id")[:limit])
 
 
 def account_of(membership: Membership) -> PointsAccount:

@@ -100,3 +100,26 @@ def test_two_check_ins_at_once_on_one_day_count_once(member):
     assert all(isinstance(r, Conflict) for r in results if isinstance(r, Exception))
     assert DailyCheckIn.objects.count() == 1
     assert PointsAccount.objects.get(member=member.user).balance == engagement_settings(member.community).points_check_in
+
+
+@pytest.mark.django_db
+def test_leaderboards_for_the_week_the_month_and_all_time_and_per_branch(community, owner, new_member):
+    from tests.branches import make_branch
+
+    west = make_branch(owner, "West")
+    ann, bo, cy = new_member("Ann", branch=west), new_member("Bo", branch=west), new_member("Cy")
+    monday = datetime(2027, 2, 1, 10, 0, tzinfo=SHANGHAI)  # a Monday, the first of a month
+    with time_machine.travel(monday - timedelta(days=1)):  # the Sunday before: last week, last month
+        points.points_award(community_id=community.pk, member_id=cy.user_id, amount=50, reason="event", key="old")
+    with time_machine.travel(monday):
+        for who, amount, key in ((ann, 10, "a"), (bo, 30, "b"), (ann, 25, "c"), (cy, 5, "d")):
+            points.points_award(community_id=community.pk, member_id=who.user_id, amount=amount, reason="event",
+                                key=key)
+        week = [(t.member_id, t.points) for t in points.leaderboard(community, period="week")]
+        assert week == [(ann.user_id, 35), (bo.user_id, 30), (cy.user_id, 5)]
+        west_week = [t.member_id for t in points.leaderboard(community, period="week", branch=west)]
+        assert west_week == [ann.user_id, bo.user_id]
+        all_time = [(t.member_id, t.points) for t in points.leaderboard(community, period="all")]
+        assert all_time[0] == (cy.user_id, 55)
+        month = [t.member_id for t in points.leaderboard(community, period="month")]
+        assert month == [ann.user_id, bo.user_id, cy.user_id]  # Cy's 50 were January's
