@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(PY) bench/flash_sale.py $(BENCH_ARGS)
 	$(PY) bench/campaign_settle.py
 	$(PY) bench/event_rush.py
+	$(PY) bench/leaderboard.py
 
 services: $(STAMP)
 	$(PY) -m core.devservices up
