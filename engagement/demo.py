@@ -71,7 +71,21 @@ def load_engagement_demo(community) -> bool:
     assert RSVP.objects.filter(event=past, checked_in_at__isnull=False).count() == len(tickets) - 1
     _load_polls(owner, people)
     _load_posts(owner, people, zhang)
+    _load_points(owner, zhang)
     return True
+
+
+def _load_points(owner, zhang) -> None:
+    """Levels named by the community, 张三 checked in the last three days, and the points of last
+    week's tasting handed out (the outbox's handlers run here rather than waiting for the worker)."""
+    from core.sweeps import sweep_run
+    from engagement import levels, points
+
+    levels.levels_set(actor=owner, levels=[("新人", 0), ("铁粉", 10), ("核心", 100)])
+    now = timezone.now()
+    for days_ago in (3, 2, 1):
+        points.daily_check_in(membership=zhang, now=now - timedelta(days=days_ago))
+    sweep_run("core.domain_events")
 
 
 def _load_posts(owner, people, zhang) -> None:

@@ -65,5 +65,11 @@ def test_the_demo_has_a_full_event_with_a_waitlist_and_a_past_one_with_no_shows(
     article = community.posts.get(features__group_buy__isnull=False)
     assert article.status == "published" and article.like_count >= 2 and article.comment_count == 2
     assert community.posts.filter(pinned_at__isnull=False).count() == 1
+    from engagement import levels, points
+
+    account = points.account_of(zhang)
+    assert account.balance >= 10 + 3  # last week's tasting and three check-ins
+    assert levels.level_for(account.lifetime, levels.levels_of(community))[0].name == "铁粉"
+    assert points.current_streak(zhang) == 3
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # idempotent
     assert community.events.count() == 3 and community.polls.count() == 2 and community.posts.count() == 2
