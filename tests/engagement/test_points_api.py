@@ -10,15 +10,10 @@ from engagement import points
 from engagement.common import engagement_settings
 from engagement.models import DailyCheckIn, EngagementSettings, PointsEntry
 from tests.api import assert_error, url
+from tests.engagement.test_points_pages import give
 from tests.factories import CommunityFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def give(membership, n, amount=3):
-    for i in range(n):
-        points.points_award(community_id=membership.community_id, member_id=membership.user_id, amount=amount,
-                            reason=PointsEntry.Reason.EVENT, key=f"test:{membership.user_id}:{i}")
 
 
 def test_a_member_checks_in_and_reads_points(api_as, community, member):
