@@ -289,8 +289,8 @@ def report_resolve(request, community, membership, pk):
 @console_page(Perm.MANAGE_SETTINGS)
 def settings_page(request, community, membership):
     current = engagement_settings(community)
-    form = SettingsForm(request.POST or None, initial={"posts_public": current.posts_public,
-                                                       "offer_window_hours": current.offer_window_hours})
+    form = SettingsForm(request.POST or None,
+                        initial={name: getattr(current, name) for name in SettingsForm.base_fields})
     if request.method == "POST" and form.is_valid():
         try:
             services.engagement_settings_update(actor=membership, **form.cleaned_data)

@@ -82,6 +82,19 @@ class AsciiIntegerField(forms.IntegerField):
         return super().to_python(text)
 
 
+POINTS_MAX = 100000  # the model's CHECK constraint
+
+
+class AsciiPointsPerYuanField(forms.DecimalField):
+    """A decimal typed with the digits 0-9 and one point ("３" and "1e3" are refused)."""
+
+    def to_python(self, value):
+        text = "" if value is None else str(value).strip()
+        if text and not re.fullmatch(r"[0-9]{1,4}(\.[0-9]{1,2})?", text):
+            raise forms.ValidationError(_("Type a number such as 1 or 0.5 with the digits 0 to 9."), code="digits")
+        return super().to_python(text)
+
+
 class SettingsForm(forms.Form):
     posts_public = forms.BooleanField(
         label=_("Posts are public"), required=False,
@@ -90,3 +103,14 @@ class SettingsForm(forms.Form):
     offer_window_hours = AsciiIntegerField(
         label=_("Waitlist offer window (hours)"), min_value=1, max_value=168,
         help_text=_("How long a waitlisted member has to take a freed seat (never past the event's start)."))
+    points_per_yuan = AsciiPointsPerYuanField(
+        label=_("Points per yuan of a completed order"), min_value=0, max_value=1000, max_digits=6, decimal_places=2,
+        help_text=_("0 to 1000, at most two decimals; 0 switches it off. Whole points, rounded down."))
+    points_event_attended = AsciiIntegerField(label=_("Points for attending an event"), min_value=0,
+                                              max_value=POINTS_MAX, help_text=_("0 switches it off."))
+    points_check_in = AsciiIntegerField(label=_("Points for a daily check-in"), min_value=0, max_value=POINTS_MAX,
+                                        help_text=_("0 switches it off."))
+    streak_bonus_every = AsciiIntegerField(label=_("Streak bonus every … days"), min_value=2, max_value=365,
+                                           help_text=_("2 to 365 check-ins in a row earn the bonus, again and again."))
+    streak_bonus_points = AsciiIntegerField(label=_("Streak bonus points"), min_value=0, max_value=POINTS_MAX,
+                                            help_text=_("0 switches it off."))

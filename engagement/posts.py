@@ -15,6 +15,7 @@ idempotency key) so races resolve in the database. Notices and e-mail go out on 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -595,20 +596,45 @@ def reports_resolve(*, actor: Membership, comment: Comment, action: str) -> int:
 
 # Settings ------------------------------------------------------------------------------------
 
+POINTS_MAX = 100000  # the points rules' CHECK constraint
+
+
+def _settings_int(name: str, value, low: int, high: int) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):
+        raise _bad(name, _("A whole number from %(low)s to %(high)s.") % {"low": low, "high": high})
+
+
 def engagement_settings_update(*, actor: Membership, posts_public: bool | None = None,
-                               offer_window_hours: int | None = None) -> EngagementSettings:
-    """Whether posts are previewed to strangers; how long a waitlist offer stands (1 to 168 hours)."""
+                               offer_window_hours: int | None = None, points_per_yuan: Decimal | None = None,
+                               points_event_attended: int | None = None, points_check_in: int | None = None,
+                               streak_bonus_every: int | None = None,
+                               streak_bonus_points: int | None = None) -> EngagementSettings:
+    """Whether posts are previewed to strangers; how long a waitlist offer stands (1 to 168 hours);
+    the points rules (per yuan 0 to 1000 with two decimals; points 0 to 100000; a streak bonus every
+    2 to 365 days). None leaves a setting as it is. Locks the settings row."""
     check_perm(actor, Perm.MANAGE_SETTINGS)
     if offer_window_hours is not None and (isinstance(offer_window_hours, bool) or not isinstance(
             offer_window_hours, int) or not 1 <= offer_window_hours <= 168):
         raise _bad("offer_window_hours", _("From %(low)s to %(high)s hours.") % {"low": 1, "high": 168})
+    if points_per_yuan is not None and (not isinstance(points_per_yuan, Decimal) or not points_per_yuan.is_finite()
+                                        or not 0 <= points_per_yuan <= 1000
+                                        or points_per_yuan != points_per_yuan.quantize(Decimal("0.01"))):
+        raise _bad("points_per_yuan", _("From 0 to 1000, with at most two decimals."))
+    for name, value in (("points_event_attended", points_event_attended), ("points_check_in", points_check_in),
+                        ("streak_bonus_points", streak_bonus_points)):
+        _settings_int(name, value, 0, POINTS_MAX)
+    _settings_int("streak_bonus_every", streak_bonus_every, 2, 365)
     engagement_settings(actor.community)
     with transaction.atomic():
         row = EngagementSettings.objects.select_for_update().get(community_id=actor.community_id)
         changes = {}
-        for name, value in (("posts_public", posts_public), ("offer_window_hours", offer_window_hours)):
+        for name, value in (("posts_public", posts_public), ("offer_window_hours", offer_window_hours),
+                            ("points_per_yuan", points_per_yuan), ("points_event_attended", points_event_attended),
+                            ("points_check_in", points_check_in), ("streak_bonus_every", streak_bonus_every),
+                            ("streak_bonus_points", streak_bonus_points)):
             if value is not None and getattr(row, name) != value:
-                changes[name] = [getattr(row, name), value]
+                old = getattr(row, name)
+                changes[name] = [str(old), str(value)] if isinstance(value, Decimal) else [old, value]
                 setattr(row, name, value)
         if changes:
             row.save()

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("engagement.event_urls")),
     path("", include("engagement.post_urls")),
     path("", include("engagement.poll_urls")),
+    path("", include("engagement.point_urls")),
 ]

@@ -10,6 +10,9 @@ and reports is Perm.MODERATE. Anything out of view answers 404, as another commu
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 import django_filters
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -29,6 +32,7 @@ from engagement import posts as services
 from engagement.common import engagement_settings
 from engagement.models import Comment, Post, PostImage
 from core.api import IdField
+from crowdfunding.api.serializers import AsciiDecimalField, AsciiIntegerField
 from orders.api.serializers import MoneyField, NamedChoiceField
 
 
@@ -256,10 +260,30 @@ class ReportResolvedSerializer(serializers.Serializer):
     resolved = serializers.IntegerField(read_only=True, help_text=_lazy("Reports answered"))
 
 
+class PlainDecimalField(AsciiDecimalField):
+    """A decimal as plain digits with one point: "1e3", "NaN" and "３" are errors, as in core.money."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", data.strip()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class CommunityEngagementSettingsSerializer(serializers.Serializer):
     posts_public = serializers.BooleanField(required=False,
                                             help_text=_lazy("Strangers see a preview of a shared post"))
     offer_window_hours = serializers.IntegerField(required=False, min_value=1, max_value=168)
+    points_per_yuan = PlainDecimalField(
+        required=False, max_digits=6, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("1000"),
+        coerce_to_string=True, help_text=_lazy("Points per yuan of a completed order, 0 to 1000 (0: off)"))
+    points_event_attended = AsciiIntegerField(required=False, min_value=0, max_value=services.POINTS_MAX,
+                                              help_text=_lazy("Points for attending an event (0: off)"))
+    points_check_in = AsciiIntegerField(required=False, min_value=0, max_value=services.POINTS_MAX,
+                                        help_text=_lazy("Points for a daily check-in (0: off)"))
+    streak_bonus_every = AsciiIntegerField(required=False, min_value=2, max_value=365,
+                                           help_text=_lazy("Check-ins in a row that earn the streak bonus"))
+    streak_bonus_points = AsciiIntegerField(required=False, min_value=0, max_value=services.POINTS_MAX,
+                                            help_text=_lazy("The streak bonus (0: off)"))
 
 
 # Helpers -------------------------------------------------------------------------------------

@@ -4,4 +4,5 @@ urlpatterns = [
     path("", include("engagement.api.event_urls")),
     path("", include("engagement.api.post_urls")),
     path("", include("engagement.api.poll_urls")),
+    path("", include("engagement.api.point_urls")),
 ]

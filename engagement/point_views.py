@@ -1,0 +1,60 @@
+"""Member page of points (积分): balance, lifetime points, the streak, the 签到 button and the
+ledger, 30 lines a page. The check-in goes through engagement.points; a second tap the same day
+(409 checked_in_today) becomes a friendly message, never an error page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from communities.models import Membership
+from communities.pages import community_page
+from communities.permissions import Perm
+from core.exceptions import Conflict
+from engagement import point_selectors as selectors
+from engagement import points as services
+
+PAGE_SIZE = 30
+
+
+def _url(community, name="points") -> str:
+    return reverse(f"engagement:{name}", kwargs={"slug": community.slug})
+
+
+@community_page(Perm.VIEW)
+def points_page(request, community, membership):
+    state = selectors.summary(membership)
+    page = Paginator(selectors.ledger(membership), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "engagement/points/points.html", {
+        "community": community, "membership": membership, "state": state, "page": page,
+        "earned_today": selectors.earned_on(membership, state["today"]) if state["today"] else 0,
+    })
+
+
+@require_POST
+@community_page(Perm.VIEW)
+def points_check_in(request, community, membership):
+    try:
+        check_in, earned = services.daily_check_in(membership=membership)
+    except Conflict as error:
+        if error.code != "checked_in_today":
+            raise
+        messages.info(request, _("You have checked in today already. Come back tomorrow!"))
+    else:
+        messages.success(request, ngettext(
+            "Checked in! +%(points)s point · %(days)s days in a row",
+            "Checked in! +%(points)s points · %(days)s days in a row", earned) % {
+            "points": earned, "days": check_in.streak})
+    return redirect(_url(community))
+
+
+def points_home_section(membership: Membership) -> dict:
+    """The home page's 我的积分 card: {"my_points": {balance, streak, checked_in_today, url}}."""
+    state = selectors.summary(membership)
+    return {"my_points": {"balance": state["balance"], "lifetime": state["lifetime"], "streak": state["streak"],
+                          "checked_in_today": state["checked_in_today"], "url": _url(membership.community)}}
