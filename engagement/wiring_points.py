@@ -7,4 +7,12 @@ SENTENCES = {
     "levels.changed": pgettext_lazy("audit log", "%(actor)s changed the community's levels"),
 }
 
-HOME_SECTIONS: list = []
+
+
+def _points_card(membership) -> dict:
+    from engagement.point_views import points_home_section
+
+    return points_home_section(membership)
+
+
+HOME_SECTIONS = [_points_card]
