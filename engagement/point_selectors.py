@@ -3,7 +3,7 @@ check-in is done. Every read is scoped to the member's own community and account
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -26,11 +26,13 @@ def todays_check_in(membership: Membership, now: datetime | None = None) -> Dail
 
 
 def summary(membership: Membership, now: datetime | None = None) -> dict:
-    """Balance, lifetime, current streak and today's check-in (None: not yet) in three queries."""
+    """Balance, lifetime, current streak and today's check-in (None: not yet) in two queries."""
     account = points.account_of(membership)
-    today = todays_check_in(membership, now)
-    return {"balance": account.balance, "lifetime": account.lifetime,
-            "streak": today.streak if today else points.current_streak(membership, now),
+    day = points.local_day(membership.community, now or timezone.now())
+    last = (DailyCheckIn.objects.filter(community_id=membership.community_id, member_id=membership.user_id,
+                                        day__gte=day - timedelta(days=1)).order_by("-day").first())
+    today = last if last is not None and last.day == day else None
+    return {"balance": account.balance, "lifetime": account.lifetime, "streak": last.streak if last else 0,
             "checked_in_today": today is not None, "today": today}
 
 

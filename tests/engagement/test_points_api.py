@@ -27,7 +27,7 @@ def test_a_member_checks_in_and_reads_points(api_as, community, member):
     assert body["streak"] == 2 and body["earned"] == 1 and body["balance"] == 2
     assert client.get(url(community.slug, "points")).json() == {
         "balance": 2, "lifetime": 2, "streak": 2, "checked_in_today": True}
-    entries = client.get(url(community.slug, "points", "entries")).json()["results"]
+    entries = client.get(url(community.slug, "points", "entries"), HTTP_ACCEPT_LANGUAGE="en").json()["results"]
     assert [(e["amount"], e["reason"]) for e in entries] == [(1, "check_in"), (1, "check_in")]
     assert entries[0]["reason_display"] == "Daily check-in"
 

@@ -16,6 +16,12 @@ from tests.factories import CommunityFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _pages_in_english(client):
+    """The assertions read the English words (the site's default language is Chinese)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 def page(community, name="points"):
     return reverse(f"engagement:{name}", kwargs={"slug": community.slug})
 
