@@ -16,6 +16,7 @@ from communities.models import Membership
 from communities.pages import community_page
 from communities.permissions import Perm
 from core.exceptions import Conflict
+from engagement import levels
 from engagement import point_selectors as selectors
 from engagement import points as services
 
@@ -30,9 +31,13 @@ def _url(community, name="points") -> str:
 def points_page(request, community, membership):
     state = selectors.summary(membership)
     page = Paginator(selectors.ledger(membership), PAGE_SIZE).get_page(request.GET.get("page"))
+    level, following = levels.level_for(state["lifetime"], levels.levels_of(community))
     return render(request, "engagement/points/points.html", {
         "community": community, "membership": membership, "state": state, "page": page,
         "earned_today": selectors.earned_on(membership, state["today"]) if state["today"] else 0,
+        "level": level, "next_level": following,
+        "to_next": following.min_points - state["lifetime"] if following else 0,
+        "badges": levels.badges_of(membership),
     })
 
 

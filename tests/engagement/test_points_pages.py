@@ -151,3 +151,18 @@ def test_leaders_and_members_cannot_change_the_rules(client, community, leader, 
         client.force_login(who.user)
         assert client.post(settings_url(community), rules_form()).status_code in (403, 404)
     assert engagement_settings(community).points_check_in == 1
+
+
+def test_the_points_page_shows_the_level_the_way_to_the_next_and_the_badges(client, community, owner, member):
+    from engagement import levels
+
+    levels.levels_set(actor=owner, levels=[("Newbie", 0), ("Regular", 10)])
+    give(member, 1, amount=4)
+    client.force_login(member.user)
+    html = client.get(page(community)).content.decode()
+    assert 'data-level>Newbie<' in html and "6 more points to reach Regular." in html
+    assert html.count("data-badge=") == len(levels.BADGES)
+    give(member, 3, amount=4)  # the same keys: nothing new
+    points.points_award(community_id=community.pk, member_id=member.user_id, amount=20, reason="event", key="more")
+    html = client.get(page(community)).content.decode()
+    assert 'data-level>Regular<' in html and "You are at the top level." in html
