@@ -19,8 +19,11 @@ from core.exceptions import Conflict
 from engagement import levels
 from engagement import point_selectors as selectors
 from engagement import points as services
+from engagement.models import PointsTotal
 
 PAGE_SIZE = 30
+PERIODS = {"week": PointsTotal.Period.WEEK.label, "month": PointsTotal.Period.MONTH.label,
+           "all": PointsTotal.Period.ALL.label}
 
 
 def _url(community, name="points") -> str:
@@ -63,3 +66,16 @@ def points_home_section(membership: Membership) -> dict:
     state = selectors.summary(membership)
     return {"my_points": {"balance": state["balance"], "lifetime": state["lifetime"], "streak": state["streak"],
                           "checked_in_today": state["checked_in_today"], "url": _url(membership.community)}}
+
+
+@community_page(Perm.VIEW)
+def leaderboard(request, community, membership):
+    """排行榜: the top 20 for the week, the month or all time, in the whole community or in the
+    member's branch (so each 团长's group competes). Read from the totals: one query."""
+    period = request.GET.get("period") if request.GET.get("period") in PERIODS else "week"
+    in_branch = request.GET.get("scope") == "branch" and membership.branch_id is not None
+    rows = services.leaderboard(community, period=period, branch=membership.branch if in_branch else None)
+    return render(request, "engagement/points/leaderboard.html", {
+        "community": community, "membership": membership, "rows": rows, "period": period,
+        "in_branch": in_branch, "periods": PERIODS.items(),
+    })

@@ -166,3 +166,26 @@ def test_the_points_page_shows_the_level_the_way_to_the_next_and_the_badges(clie
     points.points_award(community_id=community.pk, member_id=member.user_id, amount=20, reason="event", key="more")
     html = client.get(page(community)).content.decode()
     assert 'data-level>Regular<' in html and "You are at the top level." in html
+
+
+def test_the_leaderboard_ranks_the_week_and_the_branch_in_one_query(client, community, owner, member,
+                                                                     django_assert_max_num_queries):
+    from communities.models import Membership
+
+    from tests.branches import make_branch
+
+    west = make_branch(owner, "West")
+    Membership.objects.filter(pk=member.pk).update(branch=west)
+    give(member, 2, amount=5)
+    points.points_award(community_id=community.pk, member_id=owner.user_id, amount=30, reason="event", key="o")
+    client.force_login(member.user)
+    html = client.get(reverse("engagement:leaderboard", kwargs={"slug": community.slug})).content.decode()
+    assert html.index(f'data-member="{owner.user_id}"') < html.index(f'data-member="{member.user_id}"')
+    branch = client.get(reverse("engagement:leaderboard", kwargs={"slug": community.slug}),
+                        {"period": "month", "scope": "branch"}).content.decode()
+    assert f'data-member="{member.user_id}"' in branch and f'data-member="{owner.user_id}"' not in branch
+    for value, status in (("x" * 5000, 200), ("٣", 200), ("\x00", 400)):  # the site refuses NUL bytes
+        assert client.get(reverse("engagement:leaderboard", kwargs={"slug": community.slug}),
+                          {"period": value, "scope": value}).status_code == status
+    with django_assert_max_num_queries(6):
+        client.get(reverse("engagement:leaderboard", kwargs={"slug": community.slug}), {"period": "all"})
