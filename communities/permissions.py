@@ -43,6 +43,7 @@ class Perm(StrEnum):
     CHECK_IN = "check_in"  # scan or type a ticket at the door
     MANAGE_POSTS = "manage_posts"  # write posts (featuring products and rounds) and polls
     MODERATE = "moderate"  # pin, hide and delete anyone's posts and comments; answer reports
+    MANAGE_LOYALTY = "manage_loyalty"  # coupons and their hand-outs, levels, referrals to review, prompts
 
 
 MIN_ROLE: dict[Perm, Role] = {
@@ -68,6 +69,7 @@ MIN_ROLE: dict[Perm, Role] = {
     Perm.CHECK_IN: Role.LEADER,
     Perm.MANAGE_POSTS: Role.LEADER,
     Perm.MODERATE: Role.ADMIN,
+    Perm.MANAGE_LOYALTY: Role.ADMIN,
 }
 
 

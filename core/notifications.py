@@ -68,6 +68,10 @@ KINDS: dict[str, str] = {
     "comment_reply": _("Replies to my comments"),
     "comment_reported": _("Reported comments wait for review (admins)"),
     "poll_closed": _("Results of a poll I voted in"),
+    "coupon_received": _("A coupon was handed to me"),
+    "repurchase_prompt": _("Time to buy again something I buy regularly"),
+    "referral_rewarded": _("A member I invited earned me a reward"),
+    "referral_held": _("Referrals wait for review (admins)"),
 }
 
 

@@ -10,6 +10,7 @@ domain events these services emit on commit (core.events).
 """
 
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -45,6 +46,24 @@ class EngagementSettings(models.Model):
     points_check_in = models.PositiveIntegerField(_("points for a daily check-in"), default=1)
     streak_bonus_every = models.PositiveSmallIntegerField(_("streak bonus every … days"), default=7)
     streak_bonus_points = models.PositiveIntegerField(_("streak bonus points"), default=10)
+    points_featured_comment = models.PositiveIntegerField(_("points for a comment an admin features"), default=20)
+    # Spending points: so many points take one yuan off at checkout (0: not at checkout), up to a
+    # share of the order.
+    points_per_yuan_off = models.PositiveIntegerField(_("points for one yuan off at checkout"), default=100)
+    points_max_percent_off = models.PositiveSmallIntegerField(_("most of an order points may pay (%)"), default=20)
+    # Referrals (邀请有礼): the referrer earns when the invitee's first order completes and its
+    # refund window has passed; at most so many rewards per referrer per week.
+    referral_points = models.PositiveIntegerField(_("points for a referral that succeeds"), default=50)
+    referral_coupon = models.ForeignKey("orders.Coupon", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+", verbose_name=_("coupon for a referral that succeeds"))
+    referral_refund_window_days = models.PositiveSmallIntegerField(_("refund window before a referral pays (days)"),
+                                                                   default=7)
+    referral_weekly_cap = models.PositiveSmallIntegerField(_("referral rewards per referrer per week"), default=10)
+    # Repurchase prompts (定时复购提醒): remind this share of a cycle early, at most once in so many days.
+    repurchase_enabled = models.BooleanField(_("send repurchase prompts"), default=True)
+    repurchase_lead = models.DecimalField(_("remind early by (share of the cycle)"), max_digits=3, decimal_places=2,
+                                          default=Decimal("0.15"))
+    repurchase_cap_days = models.PositiveSmallIntegerField(_("at most one prompt per member in (days)"), default=3)
 
     class Meta:
         constraints = [
@@ -56,6 +75,14 @@ class EngagementSettings(models.Model):
                                    & Q(streak_bonus_points__lte=100000), name="eng_settings_points_bounded"),
             models.CheckConstraint(condition=Q(streak_bonus_every__gte=2) & Q(streak_bonus_every__lte=365),
                                    name="eng_settings_streak_every_range"),
+            models.CheckConstraint(condition=Q(points_featured_comment__lte=100000) & Q(referral_points__lte=100000)
+                                   & Q(points_per_yuan_off__lte=100000), name="eng_settings_points_bounded_2"),
+            models.CheckConstraint(condition=Q(points_max_percent_off__lte=100), name="eng_settings_points_off_range"),
+            models.CheckConstraint(condition=Q(referral_refund_window_days__lte=90) & Q(referral_weekly_cap__lte=1000),
+                                   name="eng_settings_referral_range"),
+            models.CheckConstraint(condition=Q(repurchase_lead__gte=0) & Q(repurchase_lead__lte=Decimal("0.9"))
+                                   & Q(repurchase_cap_days__gte=1) & Q(repurchase_cap_days__lte=60),
+                                   name="eng_settings_repurchase_range"),
         ]
 
 
@@ -484,6 +511,12 @@ class PointsEntry(models.Model):
         EVENT = "event", _("Attended an event")
         CHECK_IN = "check_in", _("Daily check-in")
         STREAK = "streak", _("Check-in streak bonus")
+        REFERRAL = "referral", _("A member you invited ordered")
+        FEATURED = "featured", _("Your comment was featured")
+        SPENT = "spent", _("Spent at checkout")
+        SPENT_RETURNED = "spent_returned", _("Points given back (order cancelled)")
+        COUPON = "coupon", _("Exchanged for a coupon")
+        ADJUSTED = "adjusted", _("Adjusted by an admin")
 
     community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -576,4 +609,83 @@ class PointsTotal(models.Model):
         indexes = [
             models.Index(fields=["community", "period", "starts_on", "-points"], name="eng_board"),
             models.Index(fields=["community", "branch", "period", "starts_on", "-points"], name="eng_branch_board"),
+        ]
+
+
+# Referrals -------------------------------------------------------------------------------------
+
+class Referral(models.Model):
+    """Who invited whom (from the invite link the invitee joined by) and the reward it earns: when
+    the invitee's first order completes, the reward falls due once that order's refund window has
+    passed; the ``engagement.referral_rewards`` sweep then pays it, or records why not. Suspicious
+    ones (many invitees from one address in a short time, invitees who never order) wait for an
+    admin."""
+
+    class Status(models.TextChoices):
+        JOINED = "joined", _("Joined, no order yet")
+        DUE = "due", _("First order completed, waiting out the refund window")
+        HELD = "held", _("Held for review")
+        REWARDED = "rewarded", _("Rewarded")
+        REJECTED = "rejected", _("No reward")
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    referrer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    invitee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.JOINED)
+    joined_at = models.DateTimeField()
+    join_address = models.GenericIPAddressField(null=True, blank=True)  # where the invitee joined from
+    order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    due_at = models.DateTimeField(null=True, blank=True)  # when the first order's refund window ends
+    held_reason = models.CharField(max_length=200, blank=True)
+    outcome = models.CharField(max_length=200, blank=True)  # why no reward, or what was given
+    points = models.IntegerField(default=0)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "invitee"], name="eng_uniq_referral_invitee"),
+            models.CheckConstraint(condition=~Q(referrer=F("invitee")), name="eng_referral_not_self"),
+            models.CheckConstraint(condition=~Q(status="due") | Q(due_at__isnull=False), name="eng_referral_due_has_time"),
+        ]
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(status="due"), name="eng_referral_due"),
+            models.Index(fields=["community", "status", "-created_at"]),
+            models.Index(fields=["community", "referrer", "status"]),
+            models.Index(fields=["community", "join_address", "joined_at"]),
+        ]
+
+
+# Repurchase prompts ----------------------------------------------------------------------------
+
+class RepurchasePrompt(models.Model):
+    """定时复购提醒: one prompt to one member about one product, recorded once per purchase it follows
+    (the unique key), so a rerun, a retried task or two workers at once send nothing twice. The
+    order that followed within 7 days (if any) is its conversion."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    last_order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")  # the purchase it follows
+    group_buy = models.ForeignKey("orders.GroupBuy", on_delete=models.CASCADE, related_name="+")  # where to buy again
+    item = models.ForeignKey("orders.GroupBuyItem", on_delete=models.CASCADE, related_name="+")
+    due_on = models.DateField()
+    sent_at = models.DateTimeField()
+    opened_at = models.DateTimeField(null=True, blank=True)
+    converted_order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")  # an order of the product within 7 days
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "member", "product", "last_order"],
+                                    name="eng_uniq_repurchase_prompt"),
+        ]
+        indexes = [
+            models.Index(fields=["community", "-sent_at"]),
+            models.Index(fields=["community", "member", "-sent_at"]),
         ]

@@ -253,6 +253,8 @@ class Order(models.Model):
     note = models.CharField(_("note"), max_length=200, blank=True)
     currency = models.CharField(max_length=3, default="CNY")
     total = models.DecimalField(_("total"), **MONEY)
+    # Taken off by a coupon when the order was placed (the total is already net of it).
+    discount = models.DecimalField(_("discount"), default=0, **MONEY)
     # What the member owes for it, and what came in and went back (payments/).
     charge = models.OneToOneField("payments.Charge", on_delete=models.PROTECT, related_name="order")
     pickup_code = models.CharField(max_length=6, default=new_pickup_code)
@@ -275,6 +277,7 @@ class Order(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["community", "member", "idempotency_key"], name="uniq_order_idempotency"),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
+            models.CheckConstraint(condition=Q(discount__gte=0), name="order_discount_not_negative"),
             models.CheckConstraint(condition=~Q(fulfilment="pickup") | Q(pickup_point__isnull=False),
                                    name="pickup_order_has_point"),
         ]
@@ -355,3 +358,143 @@ class Commission(models.Model):
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["order", "kind"], name="uniq_commission_per_kind")]
         indexes = [models.Index(fields=["community", "leader", "-created_at"])]
+
+
+# Coupons ---------------------------------------------------------------------------------------
+
+COUPON_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_coupon_code() -> str:
+    return "".join(secrets.choice(COUPON_CODE_ALPHABET) for _ in range(8))
+
+
+class Coupon(models.Model):
+    """A discount a member applies when ordering: an amount or a percent off, from a minimum spend,
+    in a validity window, with a total and a per-member limit. A public code anyone may type, or
+    (``handed_out_only``) usable only by members it was handed to (a batch, a reward), one use per
+    coupon handed. Uses count only orders that are not cancelled: ``uses`` moves with them by
+    guarded updates, and the CHECK holds it under the total limit whatever races."""
+
+    class Kind(models.TextChoices):
+        AMOUNT = "amount", _("Amount off")
+        PERCENT = "percent", _("Percent off")
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="coupons")
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.AMOUNT)
+    amount_off = models.DecimalField(_("amount off"), null=True, blank=True, **MONEY)
+    percent_off = models.PositiveSmallIntegerField(_("percent off"), null=True, blank=True)
+    min_spend = models.DecimalField(_("minimum spend"), default=0, **MONEY)
+    starts_at = models.DateTimeField(_("valid from"))
+    ends_at = models.DateTimeField(_("valid until"))
+    total_limit = models.PositiveIntegerField(_("total uses"), null=True, blank=True)
+    per_member_limit = models.PositiveSmallIntegerField(_("uses per member"), default=1)
+    handed_out_only = models.BooleanField(_("only for members it is handed to"), default=False)
+    new_members_only = models.BooleanField(_("only for a member's first order"), default=False)
+    group_buy = models.ForeignKey(GroupBuy, null=True, blank=True, on_delete=models.CASCADE, related_name="coupons",
+                                  verbose_name=_("only in this group-buy"))
+    products = models.ManyToManyField("catalog.Product", blank=True, related_name="coupons",
+                                      verbose_name=_("only on these products"))
+    is_active = models.BooleanField(_("active"), default=True)
+    uses = models.PositiveIntegerField(default=0)  # redemptions by orders not cancelled
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("coupon")
+        verbose_name_plural = _("coupons")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "code"], name="uniq_coupon_code"),
+            models.CheckConstraint(
+                condition=(Q(kind="amount", amount_off__gt=0, percent_off__isnull=True)
+                           | Q(kind="percent", amount_off__isnull=True, percent_off__gte=1, percent_off__lte=100)),
+                name="coupon_kind_has_value"),
+            models.CheckConstraint(condition=Q(min_spend__gte=0), name="coupon_min_spend_not_negative"),
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="coupon_window_valid"),
+            models.CheckConstraint(condition=Q(per_member_limit__gte=1), name="coupon_per_member_positive"),
+            models.CheckConstraint(condition=Q(total_limit__isnull=True) | Q(uses__lte=F("total_limit")),
+                                   name="coupon_uses_within_limit"),
+        ]
+        indexes = [models.Index(fields=["community", "updated_at"], name="coupon_updated")]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class CouponBatch(models.Model):
+    """Coupons handed out at once to a segment of members (a level, a branch, the lapsed...)."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    coupon = models.ForeignKey(Coupon, on_delete=models.CASCADE, related_name="batches")
+    segment = models.CharField(_("segment"), max_length=200)  # what the admin chose, in words
+    member_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["community", "coupon"])]
+
+
+class MemberCoupon(models.Model):
+    """A member's standing with a coupon: how many were handed to them and how many their orders
+    (not cancelled) use. For a public code ``handed`` stays 0 and the per-member limit bounds
+    ``used``; for a handed-out one each coupon handed is one use. Both counters change only by the
+    guarded statements in orders.coupons."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    coupon = models.ForeignKey(Coupon, on_delete=models.CASCADE, related_name="holders")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    handed = models.PositiveIntegerField(default=0)
+    used = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["coupon", "member"], name="uniq_member_coupon")]
+        indexes = [models.Index(fields=["community", "member"])]
+
+
+class CouponGrant(models.Model):
+    """One coupon handed to a member, once per key (a batch, a referral reward, points spent), so a
+    retried hand-out gives nothing twice."""
+
+    class Source(models.TextChoices):
+        BATCH = "batch", _("Handed out by an admin")
+        REWARD = "reward", _("Reward")
+        POINTS = "points", _("Bought with points")
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    coupon = models.ForeignKey(Coupon, on_delete=models.CASCADE, related_name="grants")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    batch = models.ForeignKey(CouponBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="grants")
+    source = models.CharField(max_length=8, choices=Source.choices)
+    key = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["community", "key"], name="uniq_coupon_grant_key")]
+        indexes = [models.Index(fields=["community", "member", "-created_at"])]
+
+
+class CouponRedemption(models.Model):
+    """A coupon used by an order (one per order). Released, once, when the order is cancelled or
+    expires (or is refunded before it was completed): the use goes back to the coupon and member."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="redemptions")
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="coupon_redemption")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    amount = models.DecimalField(**MONEY)
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="coupon_redemption_positive")]
+        indexes = [models.Index(fields=["community", "coupon", "-created_at"])]

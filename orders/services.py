@@ -58,6 +58,7 @@ from orders.models import (
     Team,
     new_team_code,
 )
+from orders import coupons
 from payments import services as payments
 from payments.models import Charge, Payment, Refund
 
@@ -697,7 +698,8 @@ def _fingerprint(payload: dict) -> str:
 def order_place(*, member: Membership, group_buy: GroupBuy, lines: list[tuple[int, int]], idempotency_key: str,
                 fulfilment: str = Order.Fulfilment.PICKUP, pickup_point_id: int | None = None,
                 delivery_address: str = "", note: str = "", team_code: str | None = None,
-                open_team: bool = False, items: list[GroupBuyItem] | None = None) -> tuple[Order, bool]:
+                open_team: bool = False, items: list[GroupBuyItem] | None = None,
+                coupon_code: str = "") -> tuple[Order, bool]:
     """Place an order; returns (order, created). Never oversells; a retry returns the first order.
 
     One short transaction: a guarded update per item takes the units (``quantity_sold`` can never
@@ -705,7 +707,8 @@ def order_place(*, member: Membership, group_buy: GroupBuy, lines: list[tuple[in
     takes the member's allowance when the item has a per-member limit, then the order and its lines
     are inserted. The same idempotency key with a different request is refused with 422.
     ``items`` may carry the round's items with their products when the caller has read them already
-    (the API's one-query round read); otherwise they are read here.
+    (the API's one-query round read); otherwise they are read here. A ``coupon_code`` takes its
+    discount off the total, its uses taken in the same transaction (orders.coupons).
     """
     check_perm(member, Perm.VIEW)
     key = (idempotency_key or "").strip()
@@ -728,11 +731,13 @@ def order_place(*, member: Membership, group_buy: GroupBuy, lines: list[tuple[in
             "max": MAX_QUANTITY}, fields={"lines": [_("Invalid quantities.")]})
     fingerprint = _fingerprint({"group_buy": group_buy.pk, "lines": sorted(merged.items()), "fulfilment": fulfilment,
                                 "pickup_point": pickup_point_id, "address": (delivery_address or "").strip(),
-                                "team": team_code or "", "open_team": bool(open_team)})
+                                "team": team_code or "", "open_team": bool(open_team),
+                                "coupon": coupons.normalize_code(coupon_code)[:40]})
     try:
         return _place(member, group_buy, merged, key, fingerprint, fulfilment=fulfilment,
                       pickup_point_id=pickup_point_id, delivery_address=delivery_address, note=note,
-                      team_code=team_code, open_team=open_team, known_items=items), True
+                      team_code=team_code, open_team=open_team, known_items=items,
+                      coupon_code=coupon_code), True
     except IntegrityError:
         # The same key was used by a concurrent request that committed first: theirs is the answer.
         existing = _order_for_key(member, key, fingerprint)
@@ -749,7 +754,7 @@ def order_place(*, member: Membership, group_buy: GroupBuy, lines: list[tuple[in
 
 
 def _place(member, group_buy, merged, key, fingerprint, *, fulfilment, pickup_point_id, delivery_address, note,
-           team_code, open_team, known_items) -> Order:
+           team_code, open_team, known_items, coupon_code="") -> Order:
     # Check: everything that needs no lock.
     if group_buy.community_id != member.community_id:
         raise NotFound()
@@ -788,6 +793,11 @@ def _place(member, group_buy, merged, key, fingerprint, *, fulfilment, pickup_po
     if not is_team and (open_team or team_code):
         raise ValidationFailed(_("This group-buy is not a team purchase."), code="not_team")
     total = money(sum(items[i].group_price * q for i, q in merged.items()))
+    quote = None
+    if (coupon_code or "").strip():
+        quote = coupons.coupon_quote(member=member, group_buy=group_buy, code=coupon_code, lines=merged, items=items,
+                                     now=now)
+        total = money(total - quote.discount)
     if fulfilment == Order.Fulfilment.DELIVERY:
         total = money(total + group_buy.delivery_fee)
     window = timedelta(minutes=member.community.payment_window_minutes)
@@ -800,6 +810,8 @@ def _place(member, group_buy, merged, key, fingerprint, *, fulfilment, pickup_po
         for item_id in sorted(merged):
             if items[item_id].per_member_limit is not None:
                 _take_allowance(items[item_id], merged[item_id], member.user_id)
+        if quote is not None:
+            coupons.coupon_take_member_use(quote, member.user_id)
         team = _team_for_order(member, group_buy, team_code, open_team, now) if is_team else None
         charge = payments.charge_open(community_id=group_buy.community_id, member_id=member.user_id, amount=total,
                                       currency=member.community.currency, purpose="order",
@@ -808,7 +820,8 @@ def _place(member, group_buy, merged, key, fingerprint, *, fulfilment, pickup_po
             community_id=group_buy.community_id, group_buy=group_buy, member_id=member.user_id,
             branch_id=member.branch_id, team=team, charge=charge, fulfilment=fulfilment, pickup_point=pickup_point,
             delivery_address=(delivery_address or "").strip()[:300], note=(note or "").strip()[:200],
-            currency=member.community.currency, total=total, idempotency_key=key,
+            currency=member.community.currency, total=total, discount=quote.discount if quote else 0,
+            idempotency_key=key,
             request_fingerprint=fingerprint, expires_at=min(now + window, group_buy.closes_at),
         )
         OrderLine.objects.bulk_create([
@@ -818,6 +831,8 @@ def _place(member, group_buy, merged, key, fingerprint, *, fulfilment, pickup_po
                       quantity=quantity, line_total=money(items[item_id].group_price * quantity))
             for item_id, quantity in sorted(merged.items())
         ])
+        if quote is not None:
+            coupons.coupon_redeem(quote, order)
         # Last, so the hot item row stays locked only from this update to the commit. Items in a
         # fixed order: two multi-line orders cannot deadlock.
         for item_id in sorted(merged):
@@ -903,16 +918,19 @@ def _take_allowance(item: GroupBuyItem, quantity: int, member_id: int) -> None:
                 fields={"lines": [_("Over the limit per member.")]})
 
 
-def _give_back_units(order: Order) -> None:
-    """Return an order's units to the member's allowances, then to the items (under the caller's lock).
+def _give_back_units(order: Order, *, release_coupon: bool = True) -> None:
+    """Return an order's units to the member's allowances, its coupon use, then the units to the
+    items (under the caller's lock).
 
-    Allowances before items, as placing takes them: a member's re-order racing the cancellation of
-    their other order of the same item then waits instead of deadlocking.
+    In the order placing takes them (allowances, coupon, items): a member's re-order racing the
+    cancellation of their other order then waits instead of deadlocking.
     """
     lines = list(order.lines.order_by("item_id").values_list("item_id", "quantity"))
     for item_id, quantity in lines:
         MemberAllowance.objects.filter(item_id=item_id, member_id=order.member_id).update(
             quantity=F("quantity") - quantity)
+    if release_coupon:
+        coupons.coupon_release(order)
     for item_id, quantity in lines:
         GroupBuyItem.objects.filter(pk=item_id).update(quantity_sold=F("quantity_sold") - quantity)
 
@@ -1192,6 +1210,8 @@ def _cancel_and_refund(order: Order, *, reason: str, actor=None) -> None:
     order.expires_at = None
     order.save(update_fields=["status", "cancelled_at", "expires_at"])
     _transition(order, order.status, actor=actor, from_status=previous, reason=reason)
+    emit("order.cancelled", community_id=order.community_id, order_id=order.pk, member_id=order.member_id,
+         reason=reason)
 
 
 def order_cancel(*, member: Membership, order: Order) -> Order:
@@ -1242,8 +1262,11 @@ def order_refund(*, actor: Membership, order: Order, reason: str = "") -> Order:
         previous = locked.status
         if locked.team_id and previous == Order.Status.PAID:
             _team_leave(locked, was_paid=True)
+        # Refunded before it was completed, the coupon's use comes back; after, it stays spent.
         if locked.group_buy.status == GroupBuy.Status.OPEN:
-            _give_back_units(locked)
+            _give_back_units(locked, release_coupon=previous != Order.Status.COMPLETED)
+        elif previous != Order.Status.COMPLETED:
+            coupons.coupon_release(locked)
         _refund(locked, amount=locked.paid_amount, reason="admin", key=f"admin:order:{locked.pk}", actor=actor.user,
                 note=reason)
         locked.status = Order.Status.REFUNDED
@@ -1379,7 +1402,8 @@ def _apply_tiers(group_buy: GroupBuy, items: list[GroupBuyItem], paid: list[Orde
         line.line_total = money(line.unit_price * line.quantity)
         line.save(update_fields=["unit_price", "line_total"])
     for order in paid:
-        new_total = money((OrderLine.objects.filter(order=order).aggregate(t=Sum("line_total"))["t"] or 0)
+        lines_total = OrderLine.objects.filter(order=order).aggregate(t=Sum("line_total"))["t"] or 0
+        new_total = money(max(lines_total - order.discount, 0)  # a coupon's discount stays what it was
                           + (group_buy.delivery_fee if order.fulfilment == Order.Fulfilment.DELIVERY else 0))
         difference = order.charge.paid_amount - order.charge.refunded_amount - new_total
         Order.objects.filter(pk=order.pk).update(total=new_total, updated_at=timezone.now())
