@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 # Each area (events, posts, polls) keeps its audit sentences and community-home sections in its
 # own module; the app registers them all here.
-AREAS = ("events", "posts", "polls", "points")
+AREAS = ("events", "posts", "polls", "points", "referrals", "repurchase", "loyalty")
 
 
 class EngagementConfig(AppConfig):
@@ -23,8 +23,6 @@ class EngagementConfig(AppConfig):
             register_audit_sentences(module.SENTENCES)
             for section in module.HOME_SECTIONS:
                 register_home_section(section)
+            for name, handler in getattr(module, "HANDLERS", {}).items():
+                subscribe(name, handler)
         subscribe("post.published", announce_published)
-        from engagement.points import HANDLERS
-
-        for name, handler in HANDLERS.items():
-            subscribe(name, handler)

@@ -16,3 +16,12 @@ def _points_card(membership) -> dict:
 
 
 HOME_SECTIONS = [_points_card]
+
+
+def _handlers() -> dict:
+    from engagement.points import HANDLERS as points_handlers  # imported at ready(): it reads models
+
+    return points_handlers
+
+
+HANDLERS = _handlers()

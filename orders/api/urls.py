@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from orders.api import views
 
@@ -54,4 +54,6 @@ urlpatterns += [
          name="api-admin-pickup-sheet"),
     path(C + "admin/pickup-points/", views.PickupPointListView.as_view(), name="api-admin-pickup-points"),
     path(C + "admin/pickup-points/<int:pk>/", views.PickupPointDetailView.as_view(), name="api-admin-pickup-point"),
+    path("", include("orders.api.coupon_admin_urls")),
+    path("", include("orders.api.coupon_member_urls")),
 ]

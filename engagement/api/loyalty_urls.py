@@ -1,0 +1,3 @@
+"""API of the loyalty area."""
+
+urlpatterns: list = []

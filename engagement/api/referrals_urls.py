@@ -1,0 +1,3 @@
+"""API of the referrals area."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API of the repurchase area."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Member pages of the loyalty area (engagement namespace)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Console pages of the referrals area (engagement_console namespace)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Member pages of the referrals area (engagement namespace)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Member pages of the repurchase area (engagement namespace)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API for admins: coupons, their hand-outs and redemptions."""
+
+urlpatterns: list = []
