@@ -1,3 +1,5 @@
 """The engagement sweeps, by area (core.sweeps autodiscovers this module)."""
 
-from engagement import sweeps_events, sweeps_polls, sweeps_posts  # noqa: F401
+from engagement import (  # noqa: F401
+    sweeps_events, sweeps_polls, sweeps_posts, sweeps_referrals, sweeps_repurchase,
+)

@@ -265,6 +265,12 @@ CELERY_BEAT_SCHEDULE = {
                      "crowdfunding.remind_collections", "engagement.expire_offers", "engagement.expire_unpaid_rsvps",
                      "engagement.remind_day_before", "engagement.remind_hour_before", "engagement.poll_results")
     },
+    # Loyalty: referral rewards whose refund window has passed; repurchase prompts, hourly so each
+    # community's members get theirs in the morning of its own timezone (the prompt's unique key
+    # makes a rerun send nothing twice).
+    "referral-rewards": {"task": "core.tasks.run_sweep", "args": ("engagement.referral_rewards",), "schedule": 600.0},
+    "repurchase-prompts": {"task": "core.tasks.run_sweep", "args": ("engagement.repurchase_prompts",),
+                           "schedule": crontab(minute=23)},
 }
 
 # Cover images and other uploads.
