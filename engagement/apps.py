@@ -23,6 +23,11 @@ class EngagementConfig(AppConfig):
             register_audit_sentences(module.SENTENCES)
             for section in module.HOME_SECTIONS:
                 register_home_section(section)
-            for name, handler in getattr(module, "HANDLERS", {}).items():
-                subscribe(name, handler)
+            for name, handlers in getattr(module, "HANDLERS", {}).items():
+                for handler in handlers if isinstance(handlers, (list, tuple)) else [handlers]:
+                    subscribe(name, handler)
         subscribe("post.published", announce_published)
+        from engagement.points_checkout import CheckoutPoints
+        from orders.discounts import register_points_redeemer
+
+        register_points_redeemer(CheckoutPoints())

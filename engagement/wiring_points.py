@@ -18,10 +18,15 @@ def _points_card(membership) -> dict:
 HOME_SECTIONS = [_points_card]
 
 
-def _handlers() -> dict:
-    from engagement.points import HANDLERS as points_handlers  # imported at ready(): it reads models
+def _handlers() -> dict[str, list]:
+    # Imported at ready(): these read models.
+    from engagement import points, points_checkout
 
-    return points_handlers
+    handlers: dict[str, list] = {}
+    for module in (points, points_checkout):
+        for name, handler in module.HANDLERS.items():
+            handlers.setdefault(name, []).append(handler)
+    return handlers
 
 
 HANDLERS = _handlers()

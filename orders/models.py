@@ -255,6 +255,9 @@ class Order(models.Model):
     total = models.DecimalField(_("total"), **MONEY)
     # Taken off by a coupon when the order was placed (the total is already net of it).
     discount = models.DecimalField(_("discount"), default=0, **MONEY)
+    # Taken off with the member's points (积分抵现), and the points it cost.
+    points_discount = models.DecimalField(_("paid with points"), default=0, **MONEY)
+    points_spent = models.PositiveIntegerField(default=0)
     # What the member owes for it, and what came in and went back (payments/).
     charge = models.OneToOneField("payments.Charge", on_delete=models.PROTECT, related_name="order")
     pickup_code = models.CharField(max_length=6, default=new_pickup_code)
@@ -278,6 +281,7 @@ class Order(models.Model):
             models.UniqueConstraint(fields=["community", "member", "idempotency_key"], name="uniq_order_idempotency"),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
             models.CheckConstraint(condition=Q(discount__gte=0), name="order_discount_not_negative"),
+            models.CheckConstraint(condition=Q(points_discount__gte=0), name="order_points_discount_not_negative"),
             models.CheckConstraint(condition=~Q(fulfilment="pickup") | Q(pickup_point__isnull=False),
                                    name="pickup_order_has_point"),
         ]

@@ -58,7 +58,7 @@ from orders.models import (
     Team,
     new_team_code,
 )
-from orders import coupons
+from orders import coupons, discounts
 from payments import services as payments
 from payments.models import Charge, Payment, Refund
 
@@ -699,7 +699,7 @@ def order_place(*, member: Membership, group_buy: GroupBuy, lines: list[tuple[in
                 fulfilment: str = Order.Fulfilment.PICKUP, pickup_point_id: int | None = None,
                 delivery_address: str = "", note: str = "", team_code: str | None = None,
                 open_team: bool = False, items: list[GroupBuyItem] | None = None,
-                coupon_code: str = "") -> tuple[Order, bool]:
+                coupon_code: str = "", use_points: bool = False) -> tuple[Order, bool]:
     """Place an order; returns (order, created). Never oversells; a retry returns the first order.
 
     One short transaction: a guarded update per item takes the units (``quantity_sold`` can never
@@ -708,7 +708,8 @@ def order_place(*, member: Membership, group_buy: GroupBuy, lines: list[tuple[in
     are inserted. The same idempotency key with a different request is refused with 422.
     ``items`` may carry the round's items with their products when the caller has read them already
     (the API's one-query round read); otherwise they are read here. A ``coupon_code`` takes its
-    discount off the total, its uses taken in the same transaction (orders.coupons).
+    discount off the total, its uses taken in the same transaction (orders.coupons); ``use_points``
+    pays what the community allows of the rest with the member's points (orders.discounts).
     """
     check_perm(member, Perm.VIEW)
     key = (idempotency_key or "").strip()
@@ -732,12 +733,12 @@ def order_place(*, member: Membership, group_buy: GroupBuy, lines: list[tuple[in
     fingerprint = _fingerprint({"group_buy": group_buy.pk, "lines": sorted(merged.items()), "fulfilment": fulfilment,
                                 "pickup_point": pickup_point_id, "address": (delivery_address or "").strip(),
                                 "team": team_code or "", "open_team": bool(open_team),
-                                "coupon": coupons.normalize_code(coupon_code)[:40]})
+                                "coupon": coupons.normalize_code(coupon_code)[:40], "points": bool(use_points)})
     try:
         return _place(member, group_buy, merged, key, fingerprint, fulfilment=fulfilment,
                       pickup_point_id=pickup_point_id, delivery_address=delivery_address, note=note,
                       team_code=team_code, open_team=open_team, known_items=items,
-                      coupon_code=coupon_code), True
+                      coupon_code=coupon_code, use_points=use_points), True
     except IntegrityError:
         # The same key was used by a concurrent request that committed first: theirs is the answer.
         existing = _order_for_key(member, key, fingerprint)
@@ -754,7 +755,7 @@ def order_place(*, member: Membership, group_buy: GroupBuy, lines: list[tuple[in
 
 
 def _place(member, group_buy, merged, key, fingerprint, *, fulfilment, pickup_point_id, delivery_address, note,
-           team_code, open_team, known_items, coupon_code="") -> Order:
+           team_code, open_team, known_items, coupon_code="", use_points=False) -> Order:
     # Check: everything that needs no lock.
     if group_buy.community_id != member.community_id:
         raise NotFound()
@@ -798,6 +799,9 @@ def _place(member, group_buy, merged, key, fingerprint, *, fulfilment, pickup_po
         quote = coupons.coupon_quote(member=member, group_buy=group_buy, code=coupon_code, lines=merged, items=items,
                                      now=now)
         total = money(total - quote.discount)
+    points = discounts.points_offer(member, total) if use_points else None
+    if points is not None:
+        total = money(total - points.discount)
     if fulfilment == Order.Fulfilment.DELIVERY:
         total = money(total + group_buy.delivery_fee)
     window = timedelta(minutes=member.community.payment_window_minutes)
@@ -821,6 +825,7 @@ def _place(member, group_buy, merged, key, fingerprint, *, fulfilment, pickup_po
             branch_id=member.branch_id, team=team, charge=charge, fulfilment=fulfilment, pickup_point=pickup_point,
             delivery_address=(delivery_address or "").strip()[:300], note=(note or "").strip()[:200],
             currency=member.community.currency, total=total, discount=quote.discount if quote else 0,
+            points_discount=points.discount if points else 0, points_spent=points.points if points else 0,
             idempotency_key=key,
             request_fingerprint=fingerprint, expires_at=min(now + window, group_buy.closes_at),
         )
@@ -831,6 +836,8 @@ def _place(member, group_buy, merged, key, fingerprint, *, fulfilment, pickup_po
                       quantity=quantity, line_total=money(items[item_id].group_price * quantity))
             for item_id, quantity in sorted(merged.items())
         ])
+        if points is not None:
+            discounts.points_spend(member, order.pk, points)
         if quote is not None:
             coupons.coupon_redeem(quote, order)
         # Last, so the hot item row stays locked only from this update to the commit. Items in a
@@ -1403,7 +1410,8 @@ def _apply_tiers(group_buy: GroupBuy, items: list[GroupBuyItem], paid: list[Orde
         line.save(update_fields=["unit_price", "line_total"])
     for order in paid:
         lines_total = OrderLine.objects.filter(order=order).aggregate(t=Sum("line_total"))["t"] or 0
-        new_total = money(max(lines_total - order.discount, 0)  # a coupon's discount stays what it was
+        # What a coupon and points took off stays what it was.
+        new_total = money(max(lines_total - order.discount - order.points_discount, 0)
                           + (group_buy.delivery_fee if order.fulfilment == Order.Fulfilment.DELIVERY else 0))
         difference = order.charge.paid_amount - order.charge.refunded_amount - new_total
         Order.objects.filter(pk=order.pk).update(total=new_total, updated_at=timezone.now())
