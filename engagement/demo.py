@@ -8,6 +8,7 @@ moved into the past (the one write here that skips a service: a demo cannot wait
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -72,7 +73,24 @@ def load_engagement_demo(community) -> bool:
     _load_polls(owner, people)
     _load_posts(owner, people, zhang)
     _load_points(owner, zhang)
+    _load_coupons(owner, zhang)
     return True
+
+
+def _load_coupons(owner, zhang) -> None:
+    """A welcome code for a member's first order, and a coupon handed to the community's fans
+    (张三 among them) that he can use on the open round."""
+    from orders import coupons
+
+    now = timezone.now()
+    coupons.coupon_save(actor=owner, code="WELCOME5", name="新人首单立减", kind="amount", amount_off=Decimal("5.00"),
+                        min_spend=Decimal("30.00"), starts_at=now - timedelta(days=1),
+                        ends_at=now + timedelta(days=60), new_members_only=True)
+    fans = coupons.coupon_save(actor=owner, code="FANS10", name="铁粉专享券", kind="amount",
+                               amount_off=Decimal("10.00"), min_spend=Decimal("50.00"),
+                               starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=14),
+                               handed_out_only=True)
+    coupons.coupon_batch_hand_out(actor=owner, coupon=fans, member_ids=[zhang.user_id], segment="铁粉")
 
 
 def _load_points(owner, zhang) -> None:
