@@ -689,3 +689,30 @@ class RepurchasePrompt(models.Model):
             models.Index(fields=["community", "-sent_at"]),
             models.Index(fields=["community", "member", "-sent_at"]),
         ]
+
+
+# Spending points on coupons ---------------------------------------------------------------------
+
+class PointsReward(models.Model):
+    """积分兑换: a coupon members may take for points. The coupon is a handed-out one (orders), so
+    each exchange hands one use to the member."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    coupon = models.ForeignKey("orders.Coupon", on_delete=models.CASCADE, related_name="+",
+                               verbose_name=_("coupon"))
+    points = models.PositiveIntegerField(_("price in points"))
+    per_member_limit = models.PositiveSmallIntegerField(_("exchanges per member"), default=1)
+    is_active = models.BooleanField(_("on offer"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["points", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "coupon"], name="eng_uniq_points_reward_coupon"),
+            models.CheckConstraint(condition=Q(points__gte=1) & Q(points__lte=10_000_000),
+                                   name="eng_points_reward_price_range"),
+            models.CheckConstraint(condition=Q(per_member_limit__gte=1) & Q(per_member_limit__lte=100),
+                                   name="eng_points_reward_limit_range"),
+        ]
+        indexes = [models.Index(fields=["community", "updated_at"])]

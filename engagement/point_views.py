@@ -20,6 +20,7 @@ from engagement import levels
 from engagement import point_selectors as selectors
 from engagement import points as services
 from engagement.models import PointsTotal
+from engagement.points_shop_views import offers_context
 
 PAGE_SIZE = 30
 PERIODS = {"week": PointsTotal.Period.WEEK.label, "month": PointsTotal.Period.MONTH.label,
@@ -41,6 +42,7 @@ def points_page(request, community, membership):
         "level": level, "next_level": following,
         "to_next": following.min_points - state["lifetime"] if following else 0,
         "badges": levels.badges_of(membership),
+        **offers_context(membership),
     })
 
 

@@ -24,12 +24,22 @@ from engagement.models import PointsAccount, PointsEntry
 from orders.discounts import PointsOffer
 
 
-def _ledger_line(cursor, *, community_id: int, member_id: int, amount: int, reason: str, key: str) -> bool:
-    """Write one ledger line unless its key was written; True when written."""
+def ledger_line(cursor, *, community_id: int, member_id: int, amount: int, reason: str, key: str,
+                note: str = "") -> bool:
+    """Write one ledger line unless its key was written; True when written. The balance is the caller's."""
     cursor.execute(
         f"""INSERT INTO {PointsEntry._meta.db_table} (community_id, member_id, amount, reason, key, note, created_at)
-            VALUES (%s, %s, %s, %s, %s, '', now()) ON CONFLICT (community_id, key) DO NOTHING RETURNING id""",
-        [community_id, member_id, amount, reason, key])
+            VALUES (%s, %s, %s, %s, %s, %s, now()) ON CONFLICT (community_id, key) DO NOTHING RETURNING id""",
+        [community_id, member_id, amount, reason, key[:120], note[:200]])
+    return cursor.fetchone() is not None
+
+
+def take_from_balance(cursor, *, community_id: int, member_id: int, points: int) -> bool:
+    """Spend ``points`` of the balance if it holds them (a guarded update): False when it does not."""
+    cursor.execute(
+        f"""UPDATE {PointsAccount._meta.db_table} SET balance = balance - %s, updated_at = now()
+            WHERE community_id = %s AND member_id = %s AND balance >= %s RETURNING id""",
+        [points, community_id, member_id, points])
     return cursor.fetchone() is not None
 
 
@@ -60,11 +70,8 @@ class CheckoutPoints:
 
     def spend(self, *, community_id: int, member_id: int, order_id: int, offer: PointsOffer) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"""UPDATE {PointsAccount._meta.db_table} SET balance = balance - %s, updated_at = now()
-                    WHERE community_id = %s AND member_id = %s AND balance >= %s RETURNING id""",
-                [offer.points, community_id, member_id, offer.points])
-            if cursor.fetchone() is None or not _ledger_line(
+            if not take_from_balance(cursor, community_id=community_id, member_id=member_id,
+                                     points=offer.points) or not ledger_line(
                     cursor, community_id=community_id, member_id=member_id, amount=-offer.points,
                     reason=PointsEntry.Reason.SPENT, key=f"spent:order:{order_id}"):
                 raise Conflict(_("Your points have just changed: look at the order again."), code="points_changed",
@@ -77,7 +84,7 @@ def give_back(*, community_id: int, order_id: int) -> bool:
     if spent is None:
         return False
     with connection.cursor() as cursor:
-        if not _ledger_line(cursor, community_id=community_id, member_id=spent.member_id, amount=-spent.amount,
+        if not ledger_line(cursor, community_id=community_id, member_id=spent.member_id, amount=-spent.amount,
                             reason=PointsEntry.Reason.SPENT_RETURNED, key=f"spent:order:{order_id}:returned"):
             return False
         cursor.execute(f"""UPDATE {PointsAccount._meta.db_table} SET balance = balance + %s, updated_at = now()

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("engagement.post_urls")),
     path("", include("engagement.poll_urls")),
     path("", include("engagement.point_urls")),
+    path("", include("engagement.points_shop_urls")),
     path("", include("engagement.loyalty_urls")),
     path("", include("engagement.repurchase_urls")),
     path("", include("engagement.referrals_urls")),

@@ -5,7 +5,8 @@ listed below as not yet done, with the reason, so the gap stays visible)."""
 from django.urls import get_resolver
 
 from tests.engagement import (
-    parity_events, parity_loyalty, parity_polls, parity_posts, parity_referrals, parity_repurchase,
+    parity_events, parity_loyalty, parity_points_shop, parity_polls, parity_posts, parity_referrals,
+    parity_repurchase,
 )
 
 # Console route → the API routes that do the same.
@@ -84,7 +85,8 @@ NOT_YET = {
 }
 
 
-for _area in (parity_events, parity_posts, parity_polls, parity_referrals, parity_repurchase, parity_loyalty):
+for _area in (parity_events, parity_posts, parity_polls, parity_referrals, parity_repurchase, parity_loyalty,
+              parity_points_shop):
     API_FOR_CONSOLE.update(_area.API_FOR_CONSOLE)
     NOT_YET.update(_area.NOT_YET)
 
