@@ -20,8 +20,10 @@ from django.utils.translation import gettext as _
 from communities.models import Community, Invite, JoinRequest, Membership, Role
 from communities.permissions import Perm, branch_in_scope, check_can_assign_role, check_can_manage, check_perm
 from core.audit import audit_record
+from core.events import emit
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from core.images import clean_image
+from core.net import parse_address
 from core.notifications import in_language_of, notify
 
 COMMUNITY_FIELDS = ("name", "description", "rules", "kind", "purpose", "join_policy", "timezone", "currency",
@@ -320,11 +322,27 @@ def _consume_invite_use(invite: Invite) -> None:
 BANNED_MESSAGE = lambda: _("You cannot join this community.")  # noqa: E731
 
 
-def membership_join(*, user, community: Community, invite: Invite | None = None) -> tuple[Membership, bool]:
+def _joined_event(membership: Membership, *, address: str | None, rejoined: bool, invited: bool = True) -> None:
+    """``membership.joined`` for the apps above (referral rewards): who joined, by whose invite
+    (none when an admin approved a request), from which address, and whether they had been a member
+    before. In the join's transaction: no join, no event."""
+    emit("membership.joined", community_id=membership.community_id, user_id=membership.user_id,
+         invited_by_id=membership.invited_by_id if invited else None,
+         invite_id=membership.invite_id if invited else None, join_address=address, rejoined=rejoined)
+
+
+def _address(value) -> str | None:
+    address = parse_address(str(value)) if value else None
+    return str(address) if address is not None else None
+
+
+def membership_join(*, user, community: Community, invite: Invite | None = None,
+                    address: str | None = None) -> tuple[Membership, bool]:
     """Join ``community`` now (open policy, or with a valid invite). Returns (membership, created).
 
     Joining twice returns the same membership and uses nothing. A banned user is refused
-    whatever link they follow.
+    whatever link they follow. ``address``: the client's address (core.net.client_ip), passed on
+    in the ``membership.joined`` event.
     """
     if community.parent_id is not None:
         raise NotFound()
@@ -362,6 +380,7 @@ def membership_join(*, user, community: Community, invite: Invite | None = None)
             JoinRequest.objects.filter(pk__in=[r.pk for r in pending]).update(
                 status=JoinRequest.Status.WITHDRAWN, decided_at=timezone.now()
             )
+            _joined_event(membership, address=_address(address), rejoined=existing is not None)
             audit_record(community=community, actor=user, action="membership.joined", target_user=user,
                          obj=membership, invite=invite.code if invite else None)
             return membership, True
@@ -373,7 +392,7 @@ def membership_join(*, user, community: Community, invite: Invite | None = None)
         return membership, False
 
 
-def membership_join_by_code(*, user, code: str) -> tuple[Membership, bool]:
+def membership_join_by_code(*, user, code: str, address: str | None = None) -> tuple[Membership, bool]:
     invite = invite_get(code)
     existing = Membership.objects.filter(community=invite.community, user=user).first()
     if existing is not None and existing.status == Membership.Status.BANNED:
@@ -381,7 +400,7 @@ def membership_join_by_code(*, user, code: str) -> tuple[Membership, bool]:
     if existing is None or not existing.is_active:
         if invite.state != "valid":
             raise InviteUnavailable(invite.state)
-    return membership_join(user=user, community=invite.community, invite=invite)
+    return membership_join(user=user, community=invite.community, invite=invite, address=address)
 
 
 def membership_leave(*, user, community: Community) -> Membership:
@@ -473,7 +492,10 @@ def join_request_approve(*, actor: Membership, join_request: JoinRequest,
                 existing.role = Role.MEMBER
                 existing.joined_at = timezone.now()
                 existing.save(update_fields=["status", "role", "joined_at"])
+                _joined_event(existing, address=None, rejoined=True, invited=False)
             membership = existing
+        else:
+            _joined_event(membership, address=None, rejoined=False, invited=False)
         if branch is not None and membership.branch_id != branch.pk:
             membership.branch = branch
             membership.save(update_fields=["branch"])

@@ -24,6 +24,7 @@ from communities.models import Community, JoinRequest, Membership
 from communities.permissions import Perm, has_perm, membership_of
 from core.exceptions import DomainError, Forbidden
 from core.forms import add_domain_error
+from core.net import client_ip
 from communities.home import branch_details, home_sections
 from communities.pages import community_page
 from core.pages import error_page
@@ -110,7 +111,8 @@ def invite(request, code):
         elif not user.is_authenticated:
             return redirect(f"{settings_login_url()}?next={invite.get_absolute_url()}")
         try:
-            membership, created = services.membership_join_by_code(user=user, code=invite.code)
+            membership, created = services.membership_join_by_code(user=user, code=invite.code,
+                                                                   address=client_ip(request))
         except DomainError as error:
             return error_page(request, error)
         if created:
@@ -177,7 +179,8 @@ def join(request, slug):
             return redirect(f"{settings_login_url()}?{urlencode({'next': request.get_full_path()})}")
         try:
             if community.join_policy == Community.JoinPolicy.OPEN:
-                membership, _created = services.membership_join(user=request.user, community=community)
+                membership, _created = services.membership_join(user=request.user, community=community,
+                                                                 address=client_ip(request))
                 messages.success(request, _("Welcome to %(name)s!") % {"name": community.name})
                 return _after_joining(membership, back)
             if form.is_valid():
