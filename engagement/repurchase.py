@@ -223,8 +223,8 @@ def repurchase_prompt_send(*, due: Due, now: datetime | None = None) -> Repurcha
     a prompt reached the member within the cap, or they opted out.
 
     One transaction: the member's membership row is locked first (FOR NO KEY UPDATE: two workers
-    prompting the same member queue up here), the cap and the opt-out are checked again under it,
-    then the prompt is inserted ON CONFLICT DO NOTHING on its unique key and only an inserted row
+    prompting the same member queue up here), the cap, the opt-out and the round's item are checked
+    again under it, then the prompt is inserted ON CONFLICT DO NOTHING on its unique key and only an inserted row
     is notified (the notice's dedupe key is the prompt's)."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -243,6 +243,10 @@ def repurchase_prompt_send(*, due: Due, now: datetime | None = None) -> Repurcha
         if NotificationOptOut.objects.filter(user_id=due.member_id, kind=KIND,
                                              channel=NotificationOptOut.Channel.ALL).exists():
             return None
+        if not GroupBuyItem.objects.filter(pk=due.item_id, product_id=due.product_id, group_buy_id=due.group_buy_id,
+                                           community_id=due.community_id, is_open=True,
+                                           group_buy__status=GroupBuy.Status.OPEN).exists():
+            return None  # the round closed or the item went since the due rows were read
         try:
             with transaction.atomic():
                 prompt_id = _insert(due, now)
