@@ -115,7 +115,8 @@ def _due_sql(*, one_member: bool, one_community: bool) -> str:
     branches = GroupBuy.branches.through._meta
     b_round, b_branch = branches.get_field("groupbuy").column, branches.get_field("community").column
     community_filter = 'AND c."id" = %(community)s' if one_community else ""
-    member_filter = 'AND o."member_id" = %(member)s' if one_member else ""
+    # One member: their orders by the (community, member, created_at) index.
+    member_filter = 'AND o."community_id" = %(community)s AND o."member_id" = %(member)s' if one_member else ""
     return f"""
 WITH rules AS (
     SELECT c."id" AS community_id, c."timezone" AS tz,
@@ -200,6 +201,8 @@ def _params(now: datetime, **extra) -> dict:
 
 def due_prompts(now: datetime, *, community_id: int | None = None, member_id: int | None = None) -> list[Due]:
     """Members due for a prompt at ``now`` (one each, the most overdue), in one statement."""
+    if member_id is not None and community_id is None:
+        raise ValueError("A member is due in a community: give community_id too.")
     sql = _due_sql(one_member=member_id is not None, one_community=community_id is not None)
     with connection.cursor() as cursor:
         cursor.execute(sql, _params(now, community=community_id, member=member_id))
@@ -287,7 +290,7 @@ def _notify(prompt: RepurchasePrompt, membership: Membership, quantity: int):
     with in_language_of(member):
         title = _("Running low on %(product)s?") % {"product": product.name}
         body = "\n\n".join([
-            _("You bought %(quantity)s %(unit)s of %(product)s; it should be running out about now. "
+            _("The %(product)s you bought last time (%(quantity)s %(unit)s) should be running out about now. "
               "It is on sale in “%(round)s”: one tap puts it in your basket.") % {
                 "quantity": quantity, "unit": product.unit, "product": product.name,
                 "round": prompt.group_buy.title},

@@ -257,3 +257,18 @@ def test_the_notice_links_to_the_prompt_and_offers_to_stop(owner, member, eggs, 
     assert f"/c/{owner.community.slug}/again/{prompt.pk}/stop/" in notice.body
     assert notice.dedupe_key == f"repurchase:{prompt.pk}"
     assert (prompt.last_order_id, prompt.due_on.day, prompt.group_buy.title) == (bought.pk, 9, "This week")
+
+
+@pytest.mark.django_db
+def test_the_demo_makes_a_member_due_for_a_prompt(community, owner, member):
+    from engagement.demo_repurchase import seed_repurchase_due
+    from orders.models import PickupPoint
+
+    PickupPoint.objects.create(community=community, name="Gate", address="Building 1")
+    with time_machine.travel(local(9, 11), tick=False):
+        round_ = seed_repurchase_due(community, member)
+        [found] = due(local(9, 11))
+        assert (found.member_id, found.group_buy_id) == (member.user_id, round_.pk)
+        assert seed_repurchase_due(community, member) is None  # loaded already
+        assert run(local(9, 11)).settled == 1
+    assert RepurchasePrompt.objects.get().member_id == member.user_id
