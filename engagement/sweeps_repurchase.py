@@ -39,5 +39,10 @@ class RepurchasePromptSweep(Sweep):
         if found:
             repurchase.repurchase_prompt_send(due=found[0], now=now)
 
+    def console_url(self, membership: Membership) -> str:
+        from django.urls import reverse
+
+        return reverse("engagement_console:repurchase", kwargs={"slug": membership.community.slug})
+
     def describe(self, membership: Membership) -> str:
         return str(membership.user)

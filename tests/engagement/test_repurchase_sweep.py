@@ -93,6 +93,7 @@ def test_a_failing_member_is_recorded_and_retried_and_the_others_still_get_their
     failure = SweepFailure.objects.get(job=SWEEP)
     assert (failure.object_id, failure.community_id) == (unlucky.pk, community.pk)
     assert "mail template exploded" in failure.last_error
+    assert failure.object_url == f"/console/{community.slug}/repurchase/"  # shown to its admins
     # Its prompt was rolled back with the notice: nothing half-sent.
     assert not RepurchasePrompt.objects.filter(member=unlucky.user).exists()
     assert notices(community).count() == 2
