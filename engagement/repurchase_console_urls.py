@@ -1,3 +1,9 @@
 """Console pages of the repurchase area (engagement_console namespace)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from engagement import repurchase_console as console
+
+urlpatterns = [
+    path("<slug:slug>/repurchase/", console.repurchase, name="repurchase"),
+]
