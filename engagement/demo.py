@@ -74,7 +74,20 @@ def load_engagement_demo(community) -> bool:
     _load_posts(owner, people, zhang)
     _load_points(owner, zhang)
     _load_coupons(owner, zhang)
+    _load_referral_and_prompt(owner, people, zhang)
     return True
+
+
+def _load_referral_and_prompt(owner, people, zhang) -> None:
+    """张三 invited a neighbour whose first order went through (rewarded), and he is due to buy
+    again something he bought a while ago (the prompt goes out at the community's 10:00)."""
+    from engagement.demo_referrals import seed_referral
+    from engagement.demo_repurchase import seed_repurchase_due
+
+    invitee = next((m for m in people if m.pk != zhang.pk and m.role == "member"), None)
+    if invitee is not None:
+        seed_referral(owner.community, zhang, invitee)
+    seed_repurchase_due(owner.community, zhang, send=True)
 
 
 def _load_coupons(owner, zhang) -> None:

@@ -40,6 +40,11 @@ def seed_repurchase_due(community, member: Membership, *, send: bool = False):
         eggs = catalog.product_create(actor=owner, name=PRODUCT, unit="盒", list_price=Decimal("39.00"),
                                       description="散养土鸡蛋，一盒 30 枚，一家三口大约吃 10 天。",
                                       consumption_cycle_days=CYCLE_DAYS)
+        from catalog.services import product_image_add
+        from orders.demo import _fruit_photo  # the demo's drawn photos: an egg on straw
+
+        product_image_add(actor=owner, product=eggs,
+                          upload=_fruit_photo("#f3e5ab", "#fff3e0", leaf="#f3e5ab", name="eggs.png"))
         item = orders.ItemSpec(product_id=eggs.pk, group_price=Decimal("32.00"), quantity_on_offer=200,
                                per_member_limit=5)
         past = orders.group_buy_create(actor=owner, title="上周土鸡蛋团", opens_at=now - timedelta(minutes=5),

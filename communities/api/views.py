@@ -27,6 +27,7 @@ from core.exceptions import NotFound, ValidationFailed
 from core.filters import FILTER_BACKENDS
 from core.idempotency import KEY_PARAMETER, idempotent
 from core.models import AuditLog
+from core.net import client_ip
 
 TAG = "communities"
 
@@ -416,7 +417,8 @@ class JoinByCodeView(GenericAPIView):
     def post(self, request):
         data = s.JoinCodeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership, created = services.membership_join_by_code(user=request.user, code=data.validated_data["code"])
+        membership, created = services.membership_join_by_code(user=request.user, code=data.validated_data["code"],
+                                                               address=client_ip(request))
         mine = selectors.my_communities(request.user).get(pk=membership.pk)
         return Response(s.MyCommunitySerializer(mine, context={"request": request}).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
