@@ -292,7 +292,8 @@ def settings_page(request, community, membership):
     """Events and posts settings and the loyalty rules (points earned and spent, referrals,
     repurchase prompts): one form, saved by both services in one transaction."""
     current = engagement_settings(community)
-    form = SettingsForm(request.POST or None, community=community, initial=SettingsForm.initial_of(current))
+    form = SettingsForm(request.POST if request.method == "POST" else None, community=community,
+                        initial=SettingsForm.initial_of(current))
     if request.method == "POST" and form.is_valid():
         posts_values, loyalty_values = form.values()
         try:
