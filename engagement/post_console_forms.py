@@ -174,8 +174,16 @@ class SettingsForm(forms.Form):
         label=_("At most one prompt per member in (days)"), min_value=1, max_value=60,
         help_text=_("1 to 60 days between two prompts to the same member."))
 
+    # The page posts this marker with the loyalty rules; a form posted without it (an older page, a
+    # script) changes the events, posts and points-earned settings only, and leaves the others as they are.
+    LOYALTY_MARKER = "loyalty_rules"
+
     def __init__(self, *args, community, **kwargs):
         super().__init__(*args, **kwargs)
+        self.with_loyalty = not self.is_bound or bool(self.data.get(self.LOYALTY_MARKER))
+        if not self.with_loyalty:
+            for name in (*LOYALTY_FIELDS, "referral_coupon"):
+                self.fields[name].required = False
         coupons = list(referral_coupon_choices(community)[:200])
         current = self.initial.get("referral_coupon")
         choices = [(c.pk, f"{c.code} · {c.name}") for c in coupons]
@@ -207,6 +215,8 @@ class SettingsForm(forms.Form):
         data = dict(self.cleaned_data)
         loyalty = {name: data.pop(name) for name in LOYALTY_FIELDS}
         coupon = data.pop("referral_coupon")
+        if not self.with_loyalty:
+            return data, {}
         if coupon is None or coupon in self._active:
             loyalty["referral_coupon_id"] = coupon
         # else: the coupon chosen before has ended since and was left as it is (not chosen anew)

@@ -21,7 +21,7 @@ from tests.factories import CommunityFactory
 pytestmark = pytest.mark.django_db
 
 GOOD_FORM = {
-    "offer_window_hours": "12", "points_per_yuan": "1", "points_event_attended": "10", "points_check_in": "1",
+    "loyalty_rules": "1", "offer_window_hours": "12", "points_per_yuan": "1", "points_event_attended": "10", "points_check_in": "1",
     "streak_bonus_every": "7", "streak_bonus_points": "10", "points_featured_comment": "30",
     "points_per_yuan_off": "50", "points_max_percent_off": "25", "referral_points": "80", "referral_coupon": "",
     "referral_refund_window_days": "14", "referral_weekly_cap": "5", "repurchase_enabled": "",
@@ -122,6 +122,20 @@ def test_a_coupon_that_ended_since_it_was_chosen_stays_until_changed_and_can_be_
     # ...and "No coupon" clears it.
     assert c.post(settings_page(community.slug), {**GOOD_FORM, "referral_coupon": ""}).status_code == 302
     assert engagement_settings(community).referral_coupon_id is None
+
+
+def test_a_form_posted_without_the_loyalty_part_leaves_those_rules_alone(client, admin_member):
+    community = admin_member.community
+    coupon = make_coupon(community)
+    loyalty_rules.loyalty_settings_update(actor=admin_member, referral_coupon_id=coupon.pk, referral_points=70)
+    older = {name: value for name, value in GOOD_FORM.items()
+             if name in ("offer_window_hours", "points_per_yuan", "points_event_attended", "points_check_in",
+                         "streak_bonus_every", "streak_bonus_points")}
+    response = login(client, admin_member).post(settings_page(community.slug), {**older, "points_check_in": "4"})
+    assert response.status_code == 302
+    rules = engagement_settings(community)
+    assert (rules.points_check_in, rules.referral_points, rules.referral_coupon_id, rules.repurchase_enabled) == (
+        4, 70, coupon.pk, True)
 
 
 def test_leaders_and_members_cannot_change_the_loyalty_rules(client, leader, member):
