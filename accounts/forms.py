@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.lockout import lockout_of
-from core.notifications import KINDS
+from core.notifications import KINDS, kinds_grouped
 
 TOO_MANY_ATTEMPTS = "too_many_attempts"
 
@@ -84,8 +84,13 @@ class NotificationSettingsForm(forms.Form):
         for kind, label in KINDS.items():
             self.fields[f"inbox_{kind}"] = forms.BooleanField(label=label, required=False,
                                                              initial=kind not in off_all)
-            self.fields[f"email_{kind}"] = forms.BooleanField(label=_("also by e-mail"), required=False,
+            self.fields[f"email_{kind}"] = forms.BooleanField(label=_("By e-mail"), required=False,
                                                              initial=kind not in off_all and kind not in off_email)
 
     def rows(self):
         return [(self[f"inbox_{kind}"], self[f"email_{kind}"]) for kind in KINDS]
+
+    def groups(self):
+        """[(group label, [(kind, inbox field, e-mail field)])]: every kind once, grouped for the page."""
+        return [(label, [(kind, self[f"inbox_{kind}"], self[f"email_{kind}"]) for kind in kinds])
+                for label, kinds in kinds_grouped()]

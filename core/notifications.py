@@ -21,6 +21,7 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -73,6 +74,39 @@ KINDS: dict[str, str] = {
     "referral_rewarded": _("A member I invited earned me a reward"),
     "referral_held": _("Referrals wait for review (admins)"),
 }
+
+
+# How the profile page groups the kinds (a kind in no group is shown under "Other", so a kind
+# added later is never missing from the page).
+KIND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (_("Orders and payments"), ("group_buy_closing", "order_unpaid", "order_ready", "payment_received", "refund_paid",
+                                "group_buy_failed", "group_buy_cancelled", "group_buy_changed", "transfer_declined",
+                                "refund_owed", "refund_paid_back")),
+    (_("Campaigns and split bills"), ("campaign_ending", "campaign_update", "campaign_succeeded", "campaign_failed",
+                                      "campaign_cancelled", "reward_shipped", "collection_added", "collection_paid",
+                                      "collection_completed", "collection_reminder", "collection_closed",
+                                      "collection_transfer")),
+    (_("Events and posts"), ("announcement", "event_offer", "event_reminder", "event_changed", "comment_reply",
+                             "poll_closed")),
+    (_("Points, coupons and rewards"), ("coupon_received", "repurchase_prompt", "referral_rewarded")),
+    (_("My membership"), ("join_request_decided", "membership_changed")),
+    (_("For admins and leaders"), ("join_request_digest", "transfer_waiting", "comment_reported", "referral_held")),
+)
+
+
+def kinds_grouped() -> list[tuple[str, list[str]]]:
+    """Every kind of KINDS once, in its group, groups in page order ("Other" last, if any)."""
+    seen: set[str] = set()
+    groups = []
+    for label, kinds in KIND_GROUPS:
+        present = [kind for kind in kinds if kind in KINDS and kind not in seen]
+        seen.update(present)
+        if present:
+            groups.append((label, present))
+    rest = [kind for kind in KINDS if kind not in seen]
+    if rest:
+        groups.append((_("Other"), rest))
+    return groups
 
 
 # E-mail delivery: how long the task has before the sweep steps in, how long a worker's claim
@@ -198,6 +232,56 @@ def set_opt_outs(*, user, email_off: set[str], all_off: set[str]) -> None:
         NotificationOptOut.objects.bulk_create(rows)
 
 
+def email_opt_out(*, user, kind: str) -> bool:
+    """Stop e-mails of one kind for a user (the one-click unsubscribe): True when this call
+    stopped them; False when they were stopped already (by e-mail or all channels), so a replayed
+    click changes nothing. Other opt-outs stay as they are."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    if NotificationOptOut.objects.filter(user=user, kind=kind).exists():
+        return False  # an e-mail or an all-channels opt-out: e-mails of this kind are stopped already
+    created = NotificationOptOut.objects.bulk_create(
+        [NotificationOptOut(user=user, kind=kind, channel=NotificationOptOut.Channel.EMAIL)], ignore_conflicts=True)
+    # Two clicks at once: the unique constraint keeps one row; both answer "stopped".
+    return bool(created and created[0].pk)
+
+
+# One-click unsubscribe links (RFC 8058): signed with the site's secret and a salt of their own
+# (a token signed for another purpose is refused), without a timestamp (they never expire: an old
+# e-mail's link still stops its kind), versioned so a future change of their contents can refuse
+# the old ones.
+UNSUBSCRIBE_SALT = "core.notifications.unsubscribe-email"
+UNSUBSCRIBE_VERSION = 1
+
+
+def unsubscribe_token(*, user_id: int, kind: str) -> str:
+    """A token that stops e-mails of ``kind`` for that user, and nothing else."""
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object({"v": UNSUBSCRIBE_VERSION, "u": user_id, "k": kind})
+
+
+def unsubscribe_read(token: str) -> tuple[int, str] | None:
+    """(user id, kind) of a token this site signed, or None (tampered, another version, a kind
+    that no longer exists)."""
+    if not isinstance(token, str) or len(token) > 300:
+        return None
+    try:
+        data = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
+    except (signing.BadSignature, ValueError, UnicodeError):
+        return None
+    if not isinstance(data, dict) or data.get("v") != UNSUBSCRIBE_VERSION:
+        return None
+    user_id, kind = data.get("u"), data.get("k")
+    if isinstance(user_id, bool) or not isinstance(user_id, int) or not isinstance(kind, str) or kind not in KINDS:
+        return None
+    return user_id, kind
+
+
+def unsubscribe_url(*, user_id: int, kind: str) -> str:
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("unsubscribe", kwargs={"token": unsubscribe_token(user_id=user_id, kind=kind)})
+
+
 def mark_read(*, user, notification_ids=None) -> int:
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if notification_ids is not None:
@@ -257,11 +341,20 @@ def _email_deliver(notification_id: int) -> bool:
             email_due_at=None, email_claimed_until=None)
         return False
     link = f"{settings.SITE_URL}{notification.url}" if notification.url else ""
+    stop = ""
+    headers = {"Message-ID": email_message_id(notification)}
+    if notification.kind in KINDS:
+        stop_url = unsubscribe_url(user_id=notification.recipient_id, kind=notification.kind)
+        with in_language_of(notification.recipient):
+            stop = _("Stop these e-mails (%(kind)s): %(url)s") % {"kind": KINDS[notification.kind], "url": stop_url}
+        # RFC 8058: mail clients show an "unsubscribe" button that POSTs to the link, no page opened.
+        headers["List-Unsubscribe"] = f"<{stop_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message = EmailMessage(
         subject=notification.title,
-        body="\n\n".join(part for part in (notification.body, link) if part),
+        body="\n\n".join(part for part in (notification.body, link, f"-- \n{stop}" if stop else "") if part),
         to=[address],
-        headers={"Message-ID": email_message_id(notification)},
+        headers=headers,
     )
     try:
         message.send()

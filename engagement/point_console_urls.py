@@ -1,3 +1,9 @@
 """Console pages of the points area: levels (engagement_console namespace)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from engagement import point_console as console
+
+urlpatterns = [
+    path("<slug:slug>/levels/", console.levels, name="levels"),
+]

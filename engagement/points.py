@@ -123,8 +123,30 @@ def on_event_attended(event) -> None:
                  key=f"event:{event.payload['event_id']}:{event.payload['member_id']}")
 
 
+def on_comment_featured(event) -> None:
+    """An admin featured (pinned) a comment: its author earns ``points_featured_comment``, once per
+    comment (the key), however often it is pinned again. Unpinning keeps the points: they reward
+    having been featured, and taking them back on every unpin would let a slip of the finger cost
+    a member. Nothing for an admin featuring their own comment, for a comment deleted since, or
+    for an author who is no longer an active member."""
+    from engagement.models import Comment
+
+    payload = event.payload
+    member_id = payload["member_id"]
+    if payload.get("pinned_by") == member_id:
+        return
+    if not Comment.objects.filter(community_id=event.community_id, pk=payload["comment_id"]).exists():
+        return
+    if not Membership.objects.filter(community_id=event.community_id, user_id=member_id,
+                                     status=Membership.Status.ACTIVE).exists():
+        return
+    rules = _rules(event.community_id)
+    points_award(community_id=event.community_id, member_id=member_id, amount=rules.points_featured_comment,
+                 reason=PointsEntry.Reason.FEATURED, key=f"featured:{payload['comment_id']}")
+
+
 HANDLERS = {"order.completed": on_order_completed, "order.refunded": on_order_refunded,
-            "event.attended": on_event_attended}
+            "event.attended": on_event_attended, "comment.featured": on_comment_featured}
 
 
 # Daily check-in --------------------------------------------------------------------------------

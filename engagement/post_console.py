@@ -24,6 +24,7 @@ from communities.permissions import Perm
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.inputs import parse_id
+from engagement import loyalty_rules
 from engagement import post_selectors as selectors
 from engagement import posts as services
 from engagement.common import engagement_settings
@@ -288,12 +289,17 @@ def report_resolve(request, community, membership, pk):
 
 @console_page(Perm.MANAGE_SETTINGS)
 def settings_page(request, community, membership):
+    """Events and posts settings and the loyalty rules (points earned and spent, referrals,
+    repurchase prompts): one form, saved by both services in one transaction."""
     current = engagement_settings(community)
-    form = SettingsForm(request.POST or None,
-                        initial={name: getattr(current, name) for name in SettingsForm.base_fields})
+    form = SettingsForm(request.POST if request.method == "POST" else None, community=community,
+                        initial=SettingsForm.initial_of(current))
     if request.method == "POST" and form.is_valid():
+        posts_values, loyalty_values = form.values()
         try:
-            services.engagement_settings_update(actor=membership, **form.cleaned_data)
+            with transaction.atomic():
+                services.engagement_settings_update(actor=membership, **posts_values)
+                loyalty_rules.loyalty_settings_update(actor=membership, **loyalty_values)
         except DomainError as error:
             add_domain_error(form, error)
         else:

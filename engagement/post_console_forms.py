@@ -4,11 +4,13 @@ settings. Every field bounded by its column; numbers in ASCII digits only."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from communities.permissions import acts_community_wide
+from engagement.loyalty_rules import referral_coupon_choices
 from engagement.models import Post
 
 IMAGE_ACCEPT = {"accept": "image/jpeg,image/png,image/webp"}
@@ -95,6 +97,29 @@ class AsciiPointsPerYuanField(forms.DecimalField):
         return super().to_python(text)
 
 
+class AsciiLeadField(forms.DecimalField):
+    """The repurchase lead, a share of the cycle such as 0.15 (digits 0-9 and one point only)."""
+
+    def to_python(self, value):
+        text = "" if value is None else str(value).strip()
+        if text and not re.fullmatch(r"[0-9](\.[0-9]{1,2})?", text):
+            raise forms.ValidationError(_("Type a number such as 0.15 with the digits 0 to 9."), code="digits")
+        return super().to_python(text)
+
+
+# The loyalty rules, grouped on the page as (heading, fields).
+LOYALTY_GROUPS = (
+    (_("Points earned"), ("points_per_yuan", "points_event_attended", "points_check_in", "streak_bonus_every",
+                          "streak_bonus_points", "points_featured_comment")),
+    (_("Spending points"), ("points_per_yuan_off", "points_max_percent_off")),
+    (_("Referrals"), ("referral_points", "referral_coupon", "referral_refund_window_days", "referral_weekly_cap")),
+    (_("Repurchase prompts"), ("repurchase_enabled", "repurchase_lead", "repurchase_cap_days")),
+)
+LOYALTY_FIELDS = ("points_featured_comment", "points_per_yuan_off", "points_max_percent_off", "referral_points",
+                  "referral_refund_window_days", "referral_weekly_cap", "repurchase_enabled", "repurchase_lead",
+                  "repurchase_cap_days")
+
+
 class SettingsForm(forms.Form):
     posts_public = forms.BooleanField(
         label=_("Posts are public"), required=False,
@@ -114,3 +139,85 @@ class SettingsForm(forms.Form):
                                            help_text=_("2 to 365 check-ins in a row earn the bonus, again and again."))
     streak_bonus_points = AsciiIntegerField(label=_("Streak bonus points"), min_value=0, max_value=POINTS_MAX,
                                             help_text=_("0 switches it off."))
+    points_featured_comment = AsciiIntegerField(
+        label=_("Points for a featured comment"), min_value=0, max_value=POINTS_MAX,
+        help_text=_("Earned once per comment when an admin pins it; unpinning keeps them. 0 switches it off."))
+    points_per_yuan_off = AsciiIntegerField(
+        label=_("Points for one yuan off at checkout"), min_value=0, max_value=POINTS_MAX,
+        help_text=_("How many points a member spends to take one yuan off an order. 0: points are not spent at "
+                    "checkout."))
+    points_max_percent_off = AsciiIntegerField(
+        label=_("Most of an order points may pay (%)"), min_value=0, max_value=100,
+        help_text=_("0 to 100. With 20, points pay at most a fifth of an order."))
+    referral_points = AsciiIntegerField(
+        label=_("Points for a referral that succeeds"), min_value=0, max_value=POINTS_MAX,
+        help_text=_("The inviter earns them when the invitee's first order completes and its refund window has "
+                    "passed. 0 switches it off."))
+    referral_coupon = forms.TypedChoiceField(
+        label=_("Coupon for a referral that succeeds"), required=False, coerce=int, empty_value=None,
+        help_text=_("Handed to the inviter with the points. Only this community's active coupons can be chosen."))
+    referral_refund_window_days = AsciiIntegerField(
+        label=_("Refund window before a referral pays (days)"), min_value=0, max_value=90,
+        help_text=_("0 to 90 days after the first order completes; a refund inside it means no reward."))
+    referral_weekly_cap = AsciiIntegerField(
+        label=_("Referral rewards per inviter per week"), min_value=0, max_value=1000,
+        help_text=_("0 to 1000; rewards beyond it are not paid. 0 pays none."))
+    repurchase_enabled = forms.BooleanField(
+        label=_("Send repurchase prompts"), required=False,
+        help_text=_("Remind members to buy again what they buy regularly, when it is on sale in an open "
+                    "group-buy."))
+    repurchase_lead = AsciiLeadField(
+        label=_("Remind early by (share of the cycle)"), min_value=0, max_value=Decimal("0.9"), max_digits=3,
+        decimal_places=2,
+        help_text=_("0 to 0.9. With 0.15 a member whose pack lasts 20 days is reminded 3 days before it runs out."))
+    repurchase_cap_days = AsciiIntegerField(
+        label=_("At most one prompt per member in (days)"), min_value=1, max_value=60,
+        help_text=_("1 to 60 days between two prompts to the same member."))
+
+    # The page posts this marker with the loyalty rules; a form posted without it (an older page, a
+    # script) changes the events, posts and points-earned settings only, and leaves the others as they are.
+    LOYALTY_MARKER = "loyalty_rules"
+
+    def __init__(self, *args, community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.with_loyalty = not self.is_bound or bool(self.data.get(self.LOYALTY_MARKER))
+        if not self.with_loyalty:
+            for name in (*LOYALTY_FIELDS, "referral_coupon"):
+                self.fields[name].required = False
+        coupons = list(referral_coupon_choices(community)[:200])
+        current = self.initial.get("referral_coupon")
+        choices = [(c.pk, f"{c.code} · {c.name}") for c in coupons]
+        if current and current not in {c.pk for c in coupons}:
+            # The chosen coupon has ended or was switched off: shown, but only "none" or an active one is accepted.
+            choices.append((current, _("(no longer active)")))
+        self.fields["referral_coupon"].choices = [("", _("No coupon"))] + choices
+        self._active = {c.pk for c in coupons}
+
+    def clean_referral_coupon(self):
+        value = self.cleaned_data.get("referral_coupon")
+        if value is not None and value not in self._active and value != self.initial.get("referral_coupon"):
+            raise forms.ValidationError(_("Choose one of this community's active coupons, or none."),
+                                        code="coupon")
+        return value
+
+    @staticmethod
+    def initial_of(row) -> dict:
+        initial = {name: getattr(row, name) for name in SettingsForm.base_fields if name != "referral_coupon"}
+        initial["referral_coupon"] = row.referral_coupon_id
+        return initial
+
+    def groups(self):
+        """The loyalty rules as (heading, bound fields) for the page."""
+        return [(heading, [self[name] for name in names]) for heading, names in LOYALTY_GROUPS]
+
+    def values(self) -> tuple[dict, dict]:
+        """(the posts service's values, the loyalty service's values)."""
+        data = dict(self.cleaned_data)
+        loyalty = {name: data.pop(name) for name in LOYALTY_FIELDS}
+        coupon = data.pop("referral_coupon")
+        if not self.with_loyalty:
+            return data, {}
+        if coupon is None or coupon in self._active:
+            loyalty["referral_coupon_id"] = coupon
+        # else: the coupon chosen before has ended since and was left as it is (not chosen anew)
+        return data, loyalty

@@ -508,6 +508,10 @@ def comment_pin(*, actor: Membership, comment: Comment, pinned: bool = True) -> 
             locked.pinned_at = timezone.now() if pinned else None
             locked.save(update_fields=["pinned_at"])
             _audit(locked, "comment.pinned" if pinned else "comment.unpinned", actor, post=locked.post_id)
+            if pinned:
+                # Featured: its author may earn points (engagement.points, once per comment).
+                emit("comment.featured", community_id=locked.community_id, comment_id=locked.pk,
+                     member_id=locked.author_id, pinned_by=actor.user_id)
     return locked
 
 

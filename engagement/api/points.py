@@ -1,5 +1,6 @@
 """REST API for points (积分): my balance, lifetime points and streak; my ledger (append-only, so a
-client that keeps a copy asks for ``since_id``); the daily check-in (签到).
+client that keeps a copy asks for ``since_id``); the daily check-in (签到); the leaderboard; and
+the console's levels (Perm.MANAGE_LOYALTY).
 
 Thin views over engagement.point_selectors (reads, scoped to the caller's own account in this
 community) and engagement.points (the check-in: 409 ``checked_in_today`` the second time a day).
@@ -17,6 +18,8 @@ from communities.permissions import Perm
 from core.api import error_responses as errors
 from core.filters import FILTER_BACKENDS, IdFilter
 from core.idempotency import KEY_PARAMETER, idempotent
+from crowdfunding.api.serializers import AsciiIntegerField
+from engagement import levels
 from engagement import point_selectors as selectors
 from engagement import points as services
 from engagement.models import PointsEntry
@@ -24,6 +27,7 @@ from orders.api.serializers import NamedChoiceField
 from orders.api.views import JSONAPIView
 
 TAG = "points"
+TAG_CONSOLE = "points console"
 
 
 class PointsSummarySerializer(serializers.Serializer):
@@ -108,3 +112,112 @@ class PointsCheckInView(JSONAPIView):
                                                "balance": services.account_of(self.membership).balance}).data,
                             status=status.HTTP_201_CREATED)
         return idempotent(request, f"points-check-in:{self.community.pk}", check_in)
+
+
+# Leaderboard (members) ---------------------------------------------------------------------------
+
+class LeaderboardQuerySerializer(serializers.Serializer):
+    period = serializers.ChoiceField(choices=["week", "month", "all"], default="week", required=False,
+                                     help_text=_lazy("This week (from Monday), this month or all time, in the "
+                                                     "community's days"))
+    scope = serializers.ChoiceField(choices=["community", "branch"], default="community", required=False,
+                                    help_text=_lazy("The whole community, or the caller's branch (a member with no "
+                                                    "branch gets the whole community)"))
+
+
+class LeaderboardRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField(read_only=True)
+    member_id = serializers.IntegerField(read_only=True)
+    display_name = serializers.CharField(read_only=True)
+    points = serializers.IntegerField(read_only=True, help_text=_lazy("Points earned in the period"))
+    me = serializers.BooleanField(read_only=True, help_text=_lazy("This row is the caller"))
+
+
+class LeaderboardSerializer(serializers.Serializer):
+    period = serializers.CharField(read_only=True)
+    scope = serializers.CharField(read_only=True, help_text=_lazy("The scope used: community or branch"))
+    branch_id = serializers.IntegerField(read_only=True, allow_null=True)
+    rows = LeaderboardRowSerializer(many=True, read_only=True)
+
+
+def leaderboard_data(community, membership, *, period: str, scope: str) -> dict:
+    """The top 20, like the member leaderboard page (engagement.point_views.leaderboard)."""
+    in_branch = scope == "branch" and membership.branch_id is not None
+    rows = services.leaderboard(community, period=period, branch=membership.branch if in_branch else None)
+    return {"period": period, "scope": "branch" if in_branch else "community",
+            "branch_id": membership.branch_id if in_branch else None,
+            "rows": [{"rank": rank, "member_id": row.member_id, "display_name": row.member.display_name,
+                      "points": row.points, "me": row.member_id == membership.user_id}
+                     for rank, row in enumerate(rows, start=1)]}
+
+
+class LeaderboardView(JSONAPIView):
+    """排行榜: the top 20 for the week, the month or all time, in the whole community or in my branch."""
+
+    permission = Perm.VIEW
+
+    @extend_schema(parameters=[LeaderboardQuerySerializer],
+                   responses={200: LeaderboardSerializer, **errors(400, 403, 404)}, tags=[TAG],
+                   summary=_lazy("Leaderboard"),
+                   description=_lazy("Read from running totals (one indexed query), so it stays fast for large "
+                                     "communities."))
+    def get(self, request, slug):
+        query = LeaderboardQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(LeaderboardSerializer(leaderboard_data(
+            self.community, self.membership, **query.validated_data)).data)
+
+
+# Levels (console) --------------------------------------------------------------------------------
+
+class LevelInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=20, trim_whitespace=True,
+                                 help_text=_lazy("1 to 20 characters, its own in the community"))
+    min_points = AsciiIntegerField(min_value=0, max_value=levels.MAX_POINTS,
+                                   help_text=_lazy("From this many lifetime points (the first level: 0)"))
+
+
+class LevelsInSerializer(serializers.Serializer):
+    levels = LevelInSerializer(many=True, min_length=1, max_length=levels.MAX_LEVELS,
+                               help_text=_lazy("1 to 10 levels, rising; they replace the current ones"))
+
+
+class LevelOutSerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True)
+    min_points = serializers.IntegerField(read_only=True)
+    members = serializers.IntegerField(read_only=True, help_text=_lazy("Active members at this level now"))
+
+
+class LevelsOutSerializer(serializers.Serializer):
+    custom = serializers.BooleanField(read_only=True,
+                                      help_text=_lazy("False: the community has not named its levels (the defaults)"))
+    levels = LevelOutSerializer(many=True, read_only=True)
+
+
+def _levels_data(community) -> dict:
+    current = levels.levels_of(community)
+    return {"custom": levels.has_own_levels(community),
+            "levels": [{"name": level.name, "min_points": level.min_points, "members": count}
+                       for level, count in levels.members_per_level(community, current)]}
+
+
+class AdminLevelsView(JSONAPIView):
+    """The community's levels (from lifetime points) with how many members are at each now."""
+
+    permission = Perm.MANAGE_LOYALTY
+
+    @extend_schema(responses={200: LevelsOutSerializer, **errors(403, 404)}, tags=[TAG_CONSOLE],
+                   summary=_lazy("Levels"))
+    def get(self, request, slug):
+        return Response(LevelsOutSerializer(_levels_data(self.community)).data)
+
+    @extend_schema(request=LevelsInSerializer, responses={200: LevelsOutSerializer, **errors(400, 403, 404)},
+                   tags=[TAG_CONSOLE], summary=_lazy("Replace the levels"),
+                   description=_lazy("1 to 10 levels, the first from 0 points, names of 1 to 20 characters, each "
+                                     "its own, thresholds rising. A refused list changes nothing."))
+    def put(self, request, slug):
+        body = LevelsInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        levels.levels_set(actor=self.membership, levels=[(row["name"], row["min_points"])
+                                                         for row in body.validated_data["levels"]])
+        return Response(LevelsOutSerializer(_levels_data(self.community)).data)

@@ -14,6 +14,7 @@ import re
 from decimal import Decimal
 
 import django_filters
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -27,6 +28,7 @@ from core.api import error_responses as errors
 from core.exceptions import NotFound, ValidationFailed
 from core.filters import FILTER_BACKENDS, BooleanFilter, OrderingFilter, SyncFilterSet
 from core.idempotency import KEY_PARAMETER, idempotency_key, idempotent
+from engagement import loyalty_rules
 from engagement import post_selectors as selectors
 from engagement import posts as services
 from engagement.common import engagement_settings
@@ -284,6 +286,36 @@ class CommunityEngagementSettingsSerializer(serializers.Serializer):
                                            help_text=_lazy("Check-ins in a row that earn the streak bonus"))
     streak_bonus_points = AsciiIntegerField(required=False, min_value=0, max_value=services.POINTS_MAX,
                                             help_text=_lazy("The streak bonus (0: off)"))
+    points_featured_comment = AsciiIntegerField(
+        required=False, min_value=0, max_value=loyalty_rules.POINTS_MAX,
+        help_text=_lazy("Points for a comment an admin features (pins), once per comment (0: off)"))
+    points_per_yuan_off = AsciiIntegerField(
+        required=False, min_value=0, max_value=loyalty_rules.POINTS_MAX,
+        help_text=_lazy("Points a member spends for one yuan off at checkout (0: not spent at checkout)"))
+    points_max_percent_off = AsciiIntegerField(required=False, min_value=0, max_value=loyalty_rules.PERCENT_MAX,
+                                               help_text=_lazy("Most of an order points may pay, 0 to 100 (%)"))
+    referral_points = AsciiIntegerField(
+        required=False, min_value=0, max_value=loyalty_rules.POINTS_MAX,
+        help_text=_lazy("Points for a referral that succeeds: the invitee's first order completed and its refund "
+                        "window passed (0: off)"))
+    referral_coupon = IdField(
+        required=False, allow_null=True, source="referral_coupon_id",
+        help_text=_lazy("The coupon a referral that succeeds hands to the inviter: one of this community's active "
+                        "coupons, or null for none"))
+    referral_refund_window_days = AsciiIntegerField(
+        required=False, min_value=0, max_value=loyalty_rules.REFUND_WINDOW_MAX,
+        help_text=_lazy("Days after the invitee's first order completes before the referral pays, 0 to 90"))
+    referral_weekly_cap = AsciiIntegerField(required=False, min_value=0, max_value=loyalty_rules.WEEKLY_CAP_MAX,
+                                            help_text=_lazy("Referral rewards per inviter per week, 0 to 1000"))
+    repurchase_enabled = serializers.BooleanField(required=False, help_text=_lazy("Send repurchase prompts"))
+    repurchase_lead = PlainDecimalField(
+        required=False, max_digits=3, decimal_places=2, min_value=Decimal("0"), max_value=loyalty_rules.LEAD_MAX,
+        coerce_to_string=True,
+        help_text=_lazy("Remind this share of the consumption cycle early, 0 to 0.9 (0.15: a 20-day pack is "
+                        "prompted 3 days before it runs out)"))
+    repurchase_cap_days = AsciiIntegerField(
+        required=False, min_value=loyalty_rules.CAP_DAYS[0], max_value=loyalty_rules.CAP_DAYS[1],
+        help_text=_lazy("At most one repurchase prompt per member in this many days, 1 to 60"))
 
 
 # Helpers -------------------------------------------------------------------------------------
@@ -739,8 +771,14 @@ class AdminReportResolveView(CommunityAPIView):
         return Response({"resolved": closed})
 
 
+LOYALTY_API_FIELDS = {"points_featured_comment", "points_per_yuan_off", "points_max_percent_off", "referral_points",
+                      "referral_coupon_id", "referral_refund_window_days", "referral_weekly_cap",
+                      "repurchase_enabled", "repurchase_lead", "repurchase_cap_days"}
+
+
 class AdminEngagementSettingsView(CommunityAPIView):
-    """The community's events and posts settings: public posts, the waitlist offer window."""
+    """The community's events and posts settings (public posts, the waitlist offer window) and its
+    loyalty rules: points earned and spent, referral rewards, repurchase prompts."""
 
     permission = Perm.MANAGE_SETTINGS
     parser_classes = [JSONParser]
@@ -755,5 +793,8 @@ class AdminEngagementSettingsView(CommunityAPIView):
         summary=_lazy("Change the events and posts settings"))
     def patch(self, request, slug):
         data = _valid(CommunityEngagementSettingsSerializer, request.data)
-        row = services.engagement_settings_update(actor=self.membership, **data)
+        loyalty = {name: data.pop(name) for name in list(data) if name in LOYALTY_API_FIELDS}
+        with transaction.atomic():
+            services.engagement_settings_update(actor=self.membership, **data)
+            row = loyalty_rules.loyalty_settings_update(actor=self.membership, **loyalty)
         return Response(CommunityEngagementSettingsSerializer(row).data)
