@@ -5,7 +5,7 @@ listed below as not yet done, with the reason, so the gap stays visible)."""
 from django.urls import get_resolver
 
 from tests.engagement import (
-    parity_events, parity_loyalty, parity_points_shop, parity_polls, parity_posts, parity_referrals,
+    parity_events, parity_loyalty, parity_points, parity_points_shop, parity_polls, parity_posts, parity_referrals,
     parity_repurchase,
 )
 
@@ -86,7 +86,7 @@ NOT_YET = {
 
 
 for _area in (parity_events, parity_posts, parity_polls, parity_referrals, parity_repurchase, parity_loyalty,
-              parity_points_shop):
+              parity_points_shop, parity_points):
     API_FOR_CONSOLE.update(_area.API_FOR_CONSOLE)
     NOT_YET.update(_area.NOT_YET)
 
