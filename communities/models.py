@@ -207,6 +207,9 @@ class Invite(models.Model):
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     max_uses = models.PositiveIntegerField(_("use limit"), null=True, blank=True)
     uses_count = models.PositiveIntegerField(default=0)
+    # A member's referral link in a community that reviews newcomers: it records who invited the
+    # person, who still asks to join (an admin decides). Leaders' invites admit at once.
+    admits = models.BooleanField(default=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -255,6 +258,9 @@ class JoinRequest(models.Model):
     # The page of this community the person asked from (a shared round's preview): where the
     # approval notice takes them.
     came_from = models.CharField(max_length=200, blank=True)
+    # The referral link the person asked through (who invited them), kept for the approval.
+    invite = models.ForeignKey(Invite, null=True, blank=True, on_delete=models.SET_NULL, related_name="join_requests")
+    address = models.GenericIPAddressField(null=True, blank=True)  # where they asked from (referral checks)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -348,7 +348,8 @@ def membership_join(*, user, community: Community, invite: Invite | None = None,
         raise NotFound()
     if invite is not None and invite.community_id != community.pk:
         raise NotFound()
-    if invite is None and community.join_policy != Community.JoinPolicy.OPEN:
+    if ((invite is None or not invite.admits) and community.join_policy != Community.JoinPolicy.OPEN
+            and not Membership.objects.filter(community=community, user=user, status=Membership.Status.ACTIVE).exists()):
         if community.join_policy == Community.JoinPolicy.APPROVAL:
             raise Forbidden(_("This community reviews new members: send a join request."), code="approval_required")
         raise Forbidden(_("This community is invite only: you need an invite link."), code="invite_required")
@@ -430,9 +431,13 @@ def community_path(community: Community, path: str) -> str:
     return path
 
 
-def join_request_create(*, user, community: Community, message: str = "", came_from: str = "") -> JoinRequest:
+def join_request_create(*, user, community: Community, message: str = "", came_from: str = "",
+                        invite: Invite | None = None, address: str | None = None) -> JoinRequest:
     """Ask to join; ``came_from`` (a page of this community, e.g. a shared round) is where the
-    approval notice will lead."""
+    approval notice will lead; ``invite``: the member's referral link the person came by (an
+    approval then records who invited them)."""
+    if invite is not None and (invite.community_id != community.pk or invite.state != "valid"):
+        invite = None
     if community.parent_id is not None:
         raise NotFound()
     if community.join_policy != Community.JoinPolicy.APPROVAL:
@@ -449,7 +454,8 @@ def join_request_create(*, user, community: Community, message: str = "", came_f
         raise Conflict(_("You are already a member of this community."), code="already_member")
     try:
         with transaction.atomic():
-            return JoinRequest.objects.create(community=community, user=user, message=message,
+            return JoinRequest.objects.create(community=community, user=user, message=message, invite=invite,
+                                              address=_address(address),
                                               came_from=community_path(community, came_from))
     except IntegrityError:
         # A pending request exists (a double tap): return it rather than a second one.
@@ -478,10 +484,13 @@ def join_request_approve(*, actor: Membership, join_request: JoinRequest,
         existing = Membership.objects.select_for_update().filter(community=community, user=request.user).first()
         if existing is not None and existing.status == Membership.Status.BANNED:
             raise Conflict(_("This person is banned. Unban them before approving."), code="banned")
+        # Asked through a member's referral link: the membership remembers who invited them.
+        referral = request.invite if request.invite_id and request.invite.community_id == community.pk else None
+        invited = {"invite": referral, "invited_by_id": referral.created_by_id} if referral else {}
         if existing is None:
             try:
                 with transaction.atomic():  # savepoint: they may be joining by a link right now
-                    membership = Membership.objects.create(community=community, user=request.user)
+                    membership = Membership.objects.create(community=community, user=request.user, **invited)
             except IntegrityError:
                 existing = Membership.objects.select_for_update().get(community=community, user=request.user)
                 if existing.status == Membership.Status.BANNED:
@@ -495,7 +504,7 @@ def join_request_approve(*, actor: Membership, join_request: JoinRequest,
                 _joined_event(existing, address=None, rejoined=True, invited=False)
             membership = existing
         else:
-            _joined_event(membership, address=None, rejoined=False, invited=False)
+            _joined_event(membership, address=request.address, rejoined=False, invited=referral is not None)
         if branch is not None and membership.branch_id != branch.pk:
             membership.branch = branch
             membership.save(update_fields=["branch"])

@@ -20,7 +20,7 @@ from accounts import services as account_services
 from accounts.forms import SignUpForm
 from communities import posters, selectors, services
 from communities.forms import BranchChoiceForm, CommunityForm, JoinRequestForm
-from communities.models import Community, JoinRequest, Membership
+from communities.models import Community, Invite, JoinRequest, Membership
 from communities.permissions import Perm, has_perm, membership_of
 from core.exceptions import DomainError, Forbidden
 from core.forms import add_domain_error
@@ -95,6 +95,13 @@ def invite(request, code):
         return error_page(request, Forbidden(services.BANNED_MESSAGE(), code="banned"))
     if invite.state != "valid":
         return error_page(request, services.InviteUnavailable(invite.state))
+    if not invite.admits and community.join_policy != Community.JoinPolicy.OPEN:
+        # A member's referral link where admins review newcomers: ask to join, remembering who invited.
+        if community.join_policy != Community.JoinPolicy.APPROVAL:
+            return error_page(request, Forbidden(_("This community is invite only: you need an invite link."),
+                                                 code="invite_required"))
+        join_url = reverse("communities:join", kwargs={"slug": community.slug})
+        return redirect(f"{join_url}?{urlencode({'ref': invite.code})}")
     if request.method == "POST":
         user = request.user
         if request.POST.get("action") == "signup":
@@ -174,17 +181,23 @@ def join(request, slug):
         pending = JoinRequest.objects.filter(community=community, user=request.user,
                                              status=JoinRequest.Status.PENDING).first()
     form = JoinRequestForm(request.POST or None)
+    # Came by a member's referral link (?ref=<its code>): the request remembers who invited them.
+    referral = Invite.objects.filter(code=(request.GET.get("ref") or "")[:16].replace("\x00", ""),
+                                     community=community, admits=False).first()
+    if referral is not None and referral.state != "valid":
+        referral = None
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect(f"{settings_login_url()}?{urlencode({'next': request.get_full_path()})}")
         try:
             if community.join_policy == Community.JoinPolicy.OPEN:
                 membership, _created = services.membership_join(user=request.user, community=community,
-                                                                 address=client_ip(request))
+                                                                 invite=referral, address=client_ip(request))
                 messages.success(request, _("Welcome to %(name)s!") % {"name": community.name})
                 return _after_joining(membership, back)
             if form.is_valid():
-                services.join_request_create(user=request.user, community=community,
+                services.join_request_create(user=request.user, community=community, invite=referral,
+                                             address=client_ip(request),
                                              came_from=_next_within(request, community) or "", **form.cleaned_data)
                 messages.success(request, _("Your request was sent. You will be told when an admin answers."))
                 return redirect(request.get_full_path())

@@ -29,8 +29,8 @@ def referral_rows(page_rows) -> list:
 @community_page(Perm.VIEW)
 def my_referrals(request, community, membership):
     invite = services.my_invite(membership)
-    url = request.build_absolute_uri(invite.get_absolute_url())
-    qr_url = reverse("communities:invite_qr", kwargs={"code": invite.code})
+    url = request.build_absolute_uri(invite.get_absolute_url()) if invite else ""
+    qr_url = reverse("communities:invite_qr", kwargs={"code": invite.code}) if invite else ""
     page = Paginator(services.my_referrals(membership), PAGE_SIZE).get_page(
         parse_int(request.GET.get("page") or "1", minimum=1) or 1)
     return render(request, "engagement/referrals/mine.html", {

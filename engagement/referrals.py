@@ -409,16 +409,24 @@ def referral_reject(*, actor: Membership, referral: Referral, note: str = "") ->
 
 # The member's invite link --------------------------------------------------------------------------
 
-def my_invite(membership: Membership) -> Invite:
+def my_invite(membership: Membership) -> Invite | None:
     """The member's own invite link for referrals: a valid link they made without an expiry or a
     use limit, else a new one. Members who may invite (leaders and up) get it through
     ``communities.services.invite_create`` (their branch scope applies); every other member gets a
-    personal link too, since each member's link is how their referrals are recorded."""
+    personal link too, since each member's link is how their referrals are recorded. A plain
+    member's link never lets anyone past the community's door: where admins review newcomers it
+    leads to a join request that remembers the referrer (``Invite.admits`` false); in an
+    invite-only community plain members have none (None)."""
     from communities import services as communities
 
     check_perm(membership, Perm.VIEW)
+    policy = membership.community.join_policy
+    asks = not has_perm(membership, Perm.INVITE) and policy != Community.JoinPolicy.OPEN
+    if asks and policy == Community.JoinPolicy.INVITE:
+        return None
     mine = Invite.objects.filter(community_id=membership.community_id, created_by_id=membership.user_id,
-                                 revoked_at__isnull=True, expires_at__isnull=True, max_uses__isnull=True)
+                                 revoked_at__isnull=True, expires_at__isnull=True, max_uses__isnull=True,
+                                 admits=not asks)
     invite = mine.order_by("-created_at", "-pk").first()
     if invite is not None:
         return invite
@@ -432,7 +440,7 @@ def my_invite(membership: Membership) -> Invite:
         if has_perm(membership, Perm.INVITE):
             return communities.invite_create(actor=membership, label=label)
         invite = Invite.objects.create(community_id=membership.community_id, created_by_id=membership.user_id,
-                                       label=label)
+                                       label=label, admits=not asks)
         audit_record(community=membership.community, actor=membership.user, action="invite.created", obj=invite,
                      code=invite.code, max_uses=None, expires_at=None)
     return invite

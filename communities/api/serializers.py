@@ -203,6 +203,8 @@ class JoinRequestSerializer(serializers.ModelSerializer):
 class JoinRequestCreateSerializer(serializers.Serializer):
     message = serializers.CharField(required=False, allow_blank=True, max_length=500,
                                     help_text=_("Up to 500 characters"))
+    ref = serializers.RegexField(r"^[A-Za-z0-9_-]{1,16}$", required=False, allow_blank=True,
+                                 help_text=_("The code of the member's referral link the person came by (optional)"))
 
 
 class JoinRequestApproveSerializer(serializers.Serializer):

@@ -467,8 +467,10 @@ class JoinRequestListView(CommunityAPIView):
         if community is None:
             raise NotFound(_("Community not found."), code="community_not_found")
         pending = community.join_requests.filter(user=request.user, status=JoinRequest.Status.PENDING).exists()
+        referral = community.invites.filter(code=data.validated_data.get("ref") or "-", admits=False).first()
         join_request = services.join_request_create(user=request.user, community=community,
-                                                    message=data.validated_data.get("message", ""))
+                                                    message=data.validated_data.get("message", ""),
+                                                    invite=referral, address=client_ip(request))
         return Response(s.JoinRequestSerializer(join_request).data,
                         status=status.HTTP_200_OK if pending else status.HTTP_201_CREATED)
 

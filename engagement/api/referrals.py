@@ -96,7 +96,8 @@ class MyReferralSerializer(serializers.ModelSerializer):
 
 
 class MyReferralsSerializer(serializers.Serializer):
-    invite = InviteLinkSerializer(read_only=True)
+    invite = InviteLinkSerializer(read_only=True, allow_null=True,
+                                  help_text=_lazy("None in an invite-only community for members who may not invite"))
     rules = ReferralRulesSerializer(read_only=True)
     summary = ReferralSummarySerializer(read_only=True)
     count = serializers.IntegerField(read_only=True, help_text=_lazy("People I invited"))
@@ -214,12 +215,12 @@ class MyReferralsView(JSONAPIView):
                                      "its refund window has passed."))
     def get(self, request, slug):
         invite = services.my_invite(self.membership)
-        url = request.build_absolute_uri(invite.get_absolute_url())
         page = self.paginate_queryset(services.my_referrals(self.membership))
+        link = None if invite is None else {
+            "code": invite.code, "url": request.build_absolute_uri(invite.get_absolute_url()),
+            "qr_url": request.build_absolute_uri(reverse("communities:invite_qr", kwargs={"code": invite.code}))}
         data = {
-            "invite": {"code": invite.code, "url": url,
-                       "qr_url": request.build_absolute_uri(reverse("communities:invite_qr",
-                                                                    kwargs={"code": invite.code}))},
+            "invite": link,
             "rules": _rules(services.rules_of(self.community)), "summary": services.my_summary(self.membership),
         }
         response = self.get_paginated_response(MyReferralSerializer(referral_rows(page), many=True).data)

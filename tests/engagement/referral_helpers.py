@@ -30,7 +30,13 @@ def join_by_link(referrer: Membership, *, user=None, address=ADDRESS, **user_fie
     """A new person joins by ``referrer``'s invite link; the join event is delivered."""
     invite = referrers_invite(referrer)
     user = user or UserFactory(**user_fields)
-    membership, _created = communities.membership_join_by_code(user=user, code=invite.code, address=address)
+    if invite.admits:
+        membership, _created = communities.membership_join_by_code(user=user, code=invite.code, address=address)
+    else:  # a plain member's link where admits review newcomers: a request, then an admin's approval
+        join_request = communities.join_request_create(user=user, community=invite.community, invite=invite,
+                                                       address=address)
+        owner = Membership.objects.select_related("community", "user").get(community=invite.community, role="owner")
+        membership = communities.join_request_approve(actor=owner, join_request=join_request)
     deliver()
     return fresh(membership)
 

@@ -60,8 +60,7 @@ def test_membership_joined_is_emitted_once_per_join_and_rejoining_makes_no_secon
                                     "invite_id": invite.pk, "join_address": ADDRESS, "rejoined": False}
     # Left and came back by the link: a second event (rejoined), still one referral.
     communities.membership_leave(user=invitee.user, community=invitee.community)
-    communities.membership_join_by_code(user=invitee.user, code=invite.code, address=ADDRESS)
-    deliver()
+    join_by_link(member, user=invitee.user)  # a request by the link, approved (admins review newcomers)
     assert events.count() == 2 and events.order_by("pk").last().payload["rejoined"] is True
     assert Referral.objects.filter(invitee_id=invitee.user_id).count() == 1
 
