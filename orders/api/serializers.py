@@ -19,6 +19,7 @@ from rest_framework import serializers
 from core.api import InstantField
 from core.money import MAX_AMOUNT
 from orders.addresses import order_place_text, read_place
+from orders.coupon_selectors import CODE_MAX as COUPON_CODE_MAX
 from orders.models import Commission, GroupBuy, Order, Team
 from orders.services import MAX_LINES, PAID_STATUSES, current_tier_price
 from payments.models import Payment, Refund, WalletEntry
@@ -191,6 +192,7 @@ class OrderSerializer(serializers.Serializer):
     delivery_address = serializers.CharField(read_only=True)
     note = serializers.CharField(read_only=True)
     lines = OrderLineSerializer(many=True, read_only=True)
+    discount = MoneyField(help_text=_("Taken off by a coupon (the total is net of it)"))
     total = MoneyField()
     paid_amount = MoneyField()
     refunded_amount = MoneyField()
@@ -232,8 +234,27 @@ class RefundSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class OrderCouponSerializer(serializers.Serializer):
+    code = serializers.CharField(source="coupon.code", read_only=True)
+    name = serializers.CharField(source="coupon.name", read_only=True)
+    amount = MoneyField(help_text=_("What it took off this order"))
+    released = serializers.SerializerMethodField(help_text=_("The order was cancelled: the use went back to me"))
+
+    def get_released(self, redemption) -> bool:
+        return redemption.released_at is not None
+
+
 class OrderDetailSerializer(OrderSerializer):
     """One order with its payment attempts and refunds (selectors.order_for_member prefetches both)."""
+
+    coupon = serializers.SerializerMethodField(help_text=_("The coupon used, if any"))
+
+    @extend_schema_field(OrderCouponSerializer(allow_null=True))
+    def get_coupon(self, order) -> dict | None:
+        if not order.discount:
+            return None  # no coupon: no query
+        redemption = order.coupon_redemption if hasattr(order, "coupon_redemption") else None
+        return OrderCouponSerializer(redemption).data if redemption else None
 
     paid_at = serializers.DateTimeField(read_only=True, allow_null=True)
     completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -265,6 +286,10 @@ class OrderDetailsInputSerializer(serializers.Serializer):
     pickup_point = IdField(required=False, allow_null=True, help_text=_("Required for pickup"))
     delivery_address = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
     note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    coupon_code = serializers.CharField(required=False, allow_blank=True, max_length=COUPON_CODE_MAX, default="",
+                                        help_text=_("A coupon to apply (case and spaces do not matter); a code "
+                                                    "that does not apply is a 400 with its reason in "
+                                                    "fields.coupon"))
 
 
 class OrderCreateSerializer(OrderDetailsInputSerializer):
