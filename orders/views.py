@@ -109,6 +109,13 @@ def _apply_coupon(form, membership, round_, items):
         return None
 
 
+def _coupon_shown(form) -> str:
+    """The code in the field: as the coupon reads it (" save10 " → "SAVE10"), or what was typed
+    when it cannot be a code, so the member sees what to fix."""
+    typed = form["coupon"].value() or ""
+    return coupon_selectors.clean_code(typed) if coupon_selectors.clean_code(typed) is not None else typed
+
+
 def _points_context(membership, rows, discount) -> dict:
     """The "pay part with points" choice, when the community allows it and the member has points:
     what the basket on the page would take (or, nothing chosen yet, the most it could)."""
@@ -171,7 +178,7 @@ def group_buy(request, community, membership, pk):
     return render(request, "orders/group_buy.html", {
         "community": community, "membership": membership, "group_buy": round_, "form": form, "progress": progress,
         "shortfall": selectors.shortfall_text(round_, progress),
-        "rows": rows, "team": team, "quote": quote,
+        "rows": rows, "team": team, "quote": quote, "coupon_value": _coupon_shown(form),
         "coupon_chips": coupon_selectors.coupons_for_round(membership, round_) if is_open else [],
         **(_points_context(membership, rows, quote.discount if quote else 0) if is_open else {}),
         "open_teams": selectors.open_teams(round_, exclude_member_id=request.user.pk)

@@ -20,7 +20,9 @@ from core.api import error_responses as errors
 from core.exceptions import NotFound, Unprocessable, ValidationFailed
 from core.inputs import parse_id
 from orders import coupon_selectors, selectors
-from orders.api.serializers import GroupBuyRefSerializer, LineInputSerializer, MoneyField, NamedChoiceField
+from orders.api.serializers import (
+    GroupBuyRefSerializer, IdField, LineInputSerializer, MoneyField, NamedChoiceField,
+)
 from orders.api.views import JSONAPIView, _valid
 from orders.models import Coupon, Order
 from orders.services import MAX_LINES
@@ -69,7 +71,7 @@ class MyCouponsSerializer(serializers.Serializer):
 
 
 class QuoteInputSerializer(serializers.Serializer):
-    group_buy = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text=_lazy("A group-buy I can see"))
+    group_buy = IdField(help_text=_lazy("A group-buy I can see"))
     lines = LineInputSerializer(many=True, min_length=1, max_length=MAX_LINES, help_text=_lazy("1 to 50 lines"))
     coupon_code = serializers.CharField(max_length=coupon_selectors.CODE_MAX, allow_blank=True,
                                         help_text=_lazy("As typed: case and surrounding spaces do not matter"))

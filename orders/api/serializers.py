@@ -16,7 +16,9 @@ from drf_spectacular.plumbing import build_choice_field
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api import IdField as StrictIdField
 from core.api import InstantField
+from core.inputs import parse_int
 from core.money import MAX_AMOUNT
 from orders.addresses import order_place_text, read_place
 from orders.coupon_selectors import CODE_MAX as COUPON_CODE_MAX
@@ -33,7 +35,17 @@ CODE_VISIBLE = (Order.Status.PAID, Order.Status.CONFIRMED, Order.Status.READY)
 
 
 def IdField(**kwargs):  # noqa: N802 - reads like a field class
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+    # ASCII digits only: DRF's IntegerField reads "１" (full-width) and "٣" as numbers.
+    return StrictIdField(**kwargs)
+
+
+class AsciiIntegerField(serializers.IntegerField):
+    """An integer; typed as a string, ASCII digits only ("２" is not 2)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and parse_int(data) is None:
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 def MoneyField(**kwargs):  # noqa: N802
@@ -274,7 +286,7 @@ class AdminOrderSerializer(OrderSerializer):
 
 class LineInputSerializer(serializers.Serializer):
     item = IdField(help_text=_("An item id of the group-buy"))
-    quantity = serializers.IntegerField(min_value=-MAX_INT, max_value=MAX_INT, help_text=_("1 to 9999"))
+    quantity = AsciiIntegerField(min_value=-MAX_INT, max_value=MAX_INT, help_text=_("1 to 9999"))
 
 
 class OrderDetailsInputSerializer(serializers.Serializer):
