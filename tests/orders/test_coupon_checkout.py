@@ -527,3 +527,30 @@ def test_a_cancelled_orders_coupon_is_usable_again_on_my_coupons(login, owner, m
     services.order_cancel(member=fresh(member), order=order)
     assert 'data-coupon="GIFT5" data-state="usable"' in client.get(page).content.decode()
     assert CouponGrant.objects.filter(member=member.user).count() == 1
+
+
+def test_points_at_checkout_with_a_coupon_on_the_page_and_the_order(login, owner, member, fruit):
+    """With orders.discounts (points spent at checkout): the offer for the basket on the page,
+    counted after the coupon, and the order page's line for it. Skipped in a build without it."""
+    pytest.importorskip("orders.discounts")
+    from engagement import points
+
+    points.points_award(community_id=member.community_id, member_id=member.user_id, amount=500,
+                        reason="check_in", key="test:points-at-checkout")
+    make_coupon(owner)
+    client = login(member)
+    item = fruit.items.first()
+    html = client.get(round_url(fruit, f"?basket={item.pk}x2")).content.decode()
+    # ¥40 at 100 points a yuan, at most 20% of it (¥8): the 500 points pay ¥5.
+    assert "Use 500 points for ¥5.00 off (you have 500)" in html
+    nothing = client.get(round_url(fruit)).content.decode()
+    assert 'name="use_points"' in nothing and "up to" in nothing
+
+    response = client.post(round_url(fruit), form_post(fruit, qty="2", coupon="SAVE10", use_points="1"))
+    order = Order.objects.get()
+    assert response.status_code == 302
+    assert (order.discount, order.points_discount, order.points_spent, order.total) == (
+        Decimal("10.00"), Decimal("5.00"), 500, Decimal("25.00"))
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert re.search(r"<td>500 points</td><td></td><td class=\"right\">−¥5.00</td>", page)
+    assert re.search(r'data-order-total>¥25.00<', page)
