@@ -3,6 +3,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from orders.coupon_selectors import CODE_MAX as COUPON_CODE_MAX
+from orders.coupon_selectors import clean_code
 from orders.models import Order, Team
 from orders.services import MAX_QUANTITY
 
@@ -61,6 +63,10 @@ class OrderForm(forms.Form):
     team_action = forms.ChoiceField(required=False, choices=[("", ""), ("open", "open"), ("join", "join")])
     # A tap on "join" beside one of the open teams listed on the round page.
     join_team = forms.CharField(required=False, max_length=TEAM_CODE_MAX)
+    coupon = forms.CharField(label=_("Coupon code"), required=False, max_length=COUPON_CODE_MAX,
+                             error_messages={"max_length": _("A coupon code has at most %(limit_value)d characters.")})
+    # Shown only when the community lets members pay part of an order with points.
+    use_points = forms.BooleanField(required=False)
 
     def __init__(self, *args, items=(), limits=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,6 +74,12 @@ class OrderForm(forms.Form):
         self.limits = limits or {}
         for item in self.items:
             self.fields[f"qty_{item.pk}"] = QuantityField(initial=0)
+
+    def clean_coupon(self):
+        code = clean_code(self.cleaned_data.get("coupon"))
+        if code is None:
+            raise forms.ValidationError(_("A coupon code is letters A-Z and digits 0-9."), code="coupon_invalid")
+        return code
 
     def clean(self):
         data = super().clean()

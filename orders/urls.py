@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import sharing, views
+from orders import coupon_views, sharing, views
 
 app_name = "orders"
 
@@ -18,4 +18,5 @@ urlpatterns = [
     path("c/<slug:slug>/teams/<str:code>/", views.team, name="team"),
     path("c/<slug:slug>/teams/<str:code>/poster.png", sharing.team_poster, name="team_poster"),
     path("c/<slug:slug>/wallet/", views.wallet, name="wallet"),
+    path("c/<slug:slug>/coupons/", coupon_views.my_coupons, name="my_coupons"),
 ]

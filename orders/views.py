@@ -17,11 +17,18 @@ from communities.permissions import Perm
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from communities.pages import community_page
-from orders import selectors, services, sharing
+from core.inputs import parse_int
+from core.money import MAX_AMOUNT, money
+from orders import coupon_selectors, coupons, selectors, services, sharing
 from orders.forms import OrderForm, TransferForm
 from catalog.services import MAX_IMAGES_PER_PRODUCT as MAX_PHOTOS
-from orders.models import GroupBuy, MemberAllowance, Order
+from orders.models import CouponRedemption, GroupBuy, MemberAllowance, Order
 from orders.services import MAX_QUANTITY
+
+try:
+    from orders.discounts import points_offer
+except ImportError:  # points spent at checkout are not in this build: no checkbox, nothing passed
+    points_offer = None
 
 LIVE_SECONDS = 10  # how stale the round page's self-refreshing progress may be
 
@@ -74,6 +81,52 @@ def group_buys(request, community, membership):
         "past": past})
 
 
+def _initial_basket(request, items, limits, initial) -> None:
+    """?basket=12x2,13x1 (a repurchase prompt's link) fills those quantities, within what the
+    member may still take; ?coupon=CODE fills the coupon field. Anything else in them is ignored."""
+    basket = coupon_selectors.parse_basket(request.GET.get("basket"))
+    for item in items:
+        if basket.get(item.pk) and limits[item.pk][0] > 0:
+            initial[f"qty_{item.pk}"] = min(basket[item.pk], limits[item.pk][0])
+    code = coupon_selectors.clean_code(request.GET.get("coupon"))
+    if code and coupons.CODE_PATTERN.fullmatch(code):
+        initial["coupon"] = code
+
+
+def _apply_coupon(form, membership, round_, items):
+    """"Apply" pressed (or a coupon chip, without JavaScript): what the code takes off the lines
+    chosen, or why not, on the coupon field. Nothing is ordered."""
+    data = form.cleaned_data
+    if not data.get("coupon"):
+        form.add_error("coupon", _("Type a coupon code."))
+        return None
+    try:
+        return coupon_selectors.basket_quote(member=membership, group_buy=round_, lines=form.chosen_lines(),
+                                             code=data["coupon"], delivery=data["fulfilment"] == "delivery",
+                                             items=items)
+    except DomainError as error:
+        add_domain_error(form, error)
+        return None
+
+
+def _coupon_shown(form) -> str:
+    """The code in the field: as the coupon reads it (" save10 " → "SAVE10"), or what was typed
+    when it cannot be a code, so the member sees what to fix."""
+    typed = form["coupon"].value() or ""
+    return coupon_selectors.clean_code(typed) if coupon_selectors.clean_code(typed) is not None else typed
+
+
+def _points_context(membership, rows, discount) -> dict:
+    """The "pay part with points" choice, when the community allows it and the member has points:
+    what the basket on the page would take (or, nothing chosen yet, the most it could)."""
+    if points_offer is None:
+        return {}
+    amount = money(sum(row["item"].group_price * (parse_int(str(row["qty"] or 0), minimum=0, maximum=MAX_QUANTITY)
+                                                  or 0) for row in rows)) - (discount or 0)
+    return {"points_offer": points_offer(membership, amount if amount > 0 else MAX_AMOUNT),
+            "points_upto": amount <= 0}
+
+
 @community_page(Perm.VIEW, stranger=sharing.group_buy_preview)
 def group_buy(request, community, membership, pk):
     round_ = sharing.visible_round(community, membership, pk)
@@ -85,38 +138,57 @@ def group_buy(request, community, membership, pk):
         first = next((i for i in items if limits[i.pk][0] > 0), None)
         if first is not None:
             initial[f"qty_{first.pk}"] = 1
-    form = OrderForm(request.POST or None, items=items, limits=limits, initial=initial)
+    _initial_basket(request, items, limits, initial)
+    data = request.POST or None
+    applying = request.method == "POST" and ("apply_coupon" in request.POST or "coupon_chip" in request.POST)
+    if applying and "coupon_chip" in request.POST:  # a chip tapped without JavaScript: that code, applied
+        data = request.POST.copy()
+        data["coupon"] = request.POST["coupon_chip"][:100]
+    form = OrderForm(data, items=items, limits=limits, initial=initial)
+    quote = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            order, _created = services.order_place(
-                member=membership, group_buy=round_, lines=form.chosen_lines(), idempotency_key=data["token"],
-                fulfilment=data["fulfilment"], pickup_point_id=data["pickup_point"],
-                delivery_address=data["delivery_address"], note=data["note"],
-                team_code=data["team"] if data["team_action"] == "join" else None,
-                open_team=data["team_action"] == "open")
-        except DomainError as error:
-            add_domain_error(form, error)
+        if applying:
+            quote = _apply_coupon(form, membership, round_, items)
         else:
-            return redirect(order.get_absolute_url())
+            if round_.mode == GroupBuy.Mode.TEAM and not data["team_action"] and "place" in request.POST:
+                # Enter in a text field: what the big button says (join the team of the link, or start one).
+                data["team_action"] = "join" if data["team"] else "open"
+            # Points at checkout (orders.discounts), when this build has them and the member ticked it.
+            with_points = {"use_points": True} if points_offer is not None and data.get("use_points") else {}
+            try:
+                order, _created = services.order_place(
+                    member=membership, group_buy=round_, lines=form.chosen_lines(), idempotency_key=data["token"],
+                    fulfilment=data["fulfilment"], pickup_point_id=data["pickup_point"],
+                    delivery_address=data["delivery_address"], note=data["note"],
+                    team_code=data["team"] if data["team_action"] == "join" else None,
+                    open_team=data["team_action"] == "open", coupon_code=data["coupon"], **with_points)
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                return redirect(order.get_absolute_url())
     progress = services.group_buy_progress(round_)
     sold = selectors.sold_by_item(round_)
     team = None
     team_code = (request.GET.get("team") or request.POST.get("team") or "")[:12]
     if team_code:
         team = community.teams.filter(code=team_code, group_buy=round_).select_related("leader").first()
+    rows = _item_rows(items, sold, form, limits)
+    is_open = round_.status == GroupBuy.Status.OPEN and round_.opens_at <= timezone.now() < round_.closes_at
     return render(request, "orders/group_buy.html", {
         "community": community, "membership": membership, "group_buy": round_, "form": form, "progress": progress,
         "shortfall": selectors.shortfall_text(round_, progress),
-        "rows": _item_rows(items, sold, form, limits), "team": team,
+        "rows": rows, "team": team, "quote": quote, "coupon_value": _coupon_shown(form),
+        "coupon_chips": coupon_selectors.coupons_for_round(membership, round_) if is_open else [],
+        **(_points_context(membership, rows, quote.discount if quote else 0) if is_open else {}),
         "open_teams": selectors.open_teams(round_, exclude_member_id=request.user.pk)
         if round_.mode == GroupBuy.Mode.TEAM and team is None else [],
-        "is_open": round_.status == GroupBuy.Status.OPEN and round_.opens_at <= timezone.now() < round_.closes_at,
+        "is_open": is_open,
         "points": list(round_.pickup_points.all()),
         "my_orders": list(community.orders.filter(group_buy=round_, member=request.user)
                           .exclude(status__in=["cancelled"]).order_by("-created_at")[:5]),
         **sharing.round_share_context(request, community, round_, user_id=request.user.pk, progress=progress),
-    }, status=400 if request.method == "POST" else 200)
+    }, status=400 if request.method == "POST" and form.errors else 200)
 
 
 @community_page(Perm.VIEW)
@@ -159,7 +231,7 @@ def _default_point(round_, membership):
 
 @community_page(Perm.VIEW)
 def my_orders(request, community, membership):
-    orders = list(selectors.my_orders(membership)[:100])
+    orders = list(selectors.my_orders(membership).select_related("coupon_redemption__coupon")[:100])
     return render(request, "orders/my_orders.html", {"community": community, "membership": membership,
                                                      "orders": orders})
 
@@ -183,6 +255,8 @@ def _order_page(request, community, membership, order, *, transfer_form=None, st
         "can_cancel": order.status in ("pending_payment", "paid") and order.group_buy.status == "open"
         and timezone.now() < order.group_buy.closes_at and not (order.team and order.team.status == "succeeded"),
         "show_code": order.status in ("paid", "confirmed", "ready") and order.fulfilment == "pickup",
+        "redemption": CouponRedemption.objects.filter(order=order).select_related("coupon").first()
+        if order.discount else None,
     }, status=status)
 
 

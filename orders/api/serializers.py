@@ -16,9 +16,12 @@ from drf_spectacular.plumbing import build_choice_field
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api import IdField as StrictIdField
 from core.api import InstantField
+from core.inputs import parse_int
 from core.money import MAX_AMOUNT
 from orders.addresses import order_place_text, read_place
+from orders.coupon_selectors import CODE_MAX as COUPON_CODE_MAX
 from orders.models import Commission, GroupBuy, Order, Team
 from orders.services import MAX_LINES, PAID_STATUSES, current_tier_price
 from payments.models import Payment, Refund, WalletEntry
@@ -32,7 +35,17 @@ CODE_VISIBLE = (Order.Status.PAID, Order.Status.CONFIRMED, Order.Status.READY)
 
 
 def IdField(**kwargs):  # noqa: N802 - reads like a field class
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+    # ASCII digits only: DRF's IntegerField reads "１" (full-width) and "٣" as numbers.
+    return StrictIdField(**kwargs)
+
+
+class AsciiIntegerField(serializers.IntegerField):
+    """An integer; typed as a string, ASCII digits only ("２" is not 2)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and parse_int(data) is None:
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 def MoneyField(**kwargs):  # noqa: N802
@@ -191,6 +204,7 @@ class OrderSerializer(serializers.Serializer):
     delivery_address = serializers.CharField(read_only=True)
     note = serializers.CharField(read_only=True)
     lines = OrderLineSerializer(many=True, read_only=True)
+    discount = MoneyField(help_text=_("Taken off by a coupon (the total is net of it)"))
     total = MoneyField()
     paid_amount = MoneyField()
     refunded_amount = MoneyField()
@@ -232,8 +246,27 @@ class RefundSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class OrderCouponSerializer(serializers.Serializer):
+    code = serializers.CharField(source="coupon.code", read_only=True)
+    name = serializers.CharField(source="coupon.name", read_only=True)
+    amount = MoneyField(help_text=_("What it took off this order"))
+    released = serializers.SerializerMethodField(help_text=_("The order was cancelled: the use went back to me"))
+
+    def get_released(self, redemption) -> bool:
+        return redemption.released_at is not None
+
+
 class OrderDetailSerializer(OrderSerializer):
     """One order with its payment attempts and refunds (selectors.order_for_member prefetches both)."""
+
+    coupon = serializers.SerializerMethodField(help_text=_("The coupon used, if any"))
+
+    @extend_schema_field(OrderCouponSerializer(allow_null=True))
+    def get_coupon(self, order) -> dict | None:
+        if not order.discount:
+            return None  # no coupon: no query
+        redemption = order.coupon_redemption if hasattr(order, "coupon_redemption") else None
+        return OrderCouponSerializer(redemption).data if redemption else None
 
     paid_at = serializers.DateTimeField(read_only=True, allow_null=True)
     completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -253,7 +286,7 @@ class AdminOrderSerializer(OrderSerializer):
 
 class LineInputSerializer(serializers.Serializer):
     item = IdField(help_text=_("An item id of the group-buy"))
-    quantity = serializers.IntegerField(min_value=-MAX_INT, max_value=MAX_INT, help_text=_("1 to 9999"))
+    quantity = AsciiIntegerField(min_value=-MAX_INT, max_value=MAX_INT, help_text=_("1 to 9999"))
 
 
 class OrderDetailsInputSerializer(serializers.Serializer):
@@ -265,6 +298,10 @@ class OrderDetailsInputSerializer(serializers.Serializer):
     pickup_point = IdField(required=False, allow_null=True, help_text=_("Required for pickup"))
     delivery_address = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
     note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    coupon_code = serializers.CharField(required=False, allow_blank=True, max_length=COUPON_CODE_MAX, default="",
+                                        help_text=_("A coupon to apply (case and spaces do not matter); a code "
+                                                    "that does not apply is a 400 with its reason in "
+                                                    "fields.coupon"))
 
 
 class OrderCreateSerializer(OrderDetailsInputSerializer):

@@ -148,7 +148,9 @@ def _known_lines(order: Order, group_buy: GroupBuy, items: list[GroupBuyItem], l
                        unit=by_pk[pk].product.unit, unit_price=by_pk[pk].group_price, quantity=quantity,
                        line_total=services.money(by_pk[pk].group_price * quantity))
              for pk, quantity in sorted(merged.items()) if pk in by_pk]
-    total = sum((line.line_total for line in known), services.money(0))
+    # Net of the coupon (and of points, where orders have them), as the service priced it.
+    total = sum((line.line_total for line in known), services.money(0)) - order.discount \
+        - getattr(order, "points_discount", 0)
     if order.fulfilment == Order.Fulfilment.DELIVERY:
         total += group_buy.delivery_fee
     if len(known) == len(merged) and services.money(total) == order.total:
@@ -161,7 +163,8 @@ def _place_order(view: CommunityAPIView, round_: tuple[GroupBuy, list[GroupBuyIt
     order, created = services.order_place(
         member=view.membership, group_buy=group_buy, lines=[(line["item"], line["quantity"]) for line in data["lines"]],
         idempotency_key=key, fulfilment=data["fulfilment"], pickup_point_id=data.get("pickup_point"),
-        delivery_address=data["delivery_address"], note=data["note"], items=items, **team)
+        delivery_address=data["delivery_address"], note=data["note"], items=items,
+        coupon_code=data.get("coupon_code", ""), **team)
     if created:
         _known_lines(order, group_buy, items, data["lines"])
         if "lines" not in getattr(order, "_prefetched_objects_cache", {}):
@@ -319,7 +322,9 @@ class OrderListView(JSONAPIView):
                    tags=[TAG_ORDERS], summary=_lazy("Place an order"),
                    description=_lazy("Never oversells: 409 sold_out when fewer units are left than asked for, "
                                      "409 member_limit over the per-member limit. Unpaid orders expire after "
-                                     "the community's payment window."))
+                                     "the community's payment window. A coupon_code takes its discount off the "
+                                     "total (the answer's discount); one that does not apply is refused with "
+                                     "its reason in fields.coupon (codes coupon_*), and nothing is ordered."))
     def post(self, request, slug):
         key = idempotency_key(request)
         data = _valid(s.OrderCreateSerializer, request.data)
