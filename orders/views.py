@@ -25,10 +25,7 @@ from catalog.services import MAX_IMAGES_PER_PRODUCT as MAX_PHOTOS
 from orders.models import CouponRedemption, GroupBuy, MemberAllowance, Order
 from orders.services import MAX_QUANTITY
 
-try:
-    from orders.discounts import points_offer
-except ImportError:  # points spent at checkout are not in this build: no checkbox, nothing passed
-    points_offer = None
+from orders.discounts import points_offer
 
 LIVE_SECONDS = 10  # how stale the round page's self-refreshing progress may be
 
@@ -119,8 +116,6 @@ def _coupon_shown(form) -> str:
 def _points_context(membership, rows, discount) -> dict:
     """The "pay part with points" choice, when the community allows it and the member has points:
     what the basket on the page would take (or, nothing chosen yet, the most it could)."""
-    if points_offer is None:
-        return {}
     amount = money(sum(row["item"].group_price * (parse_int(str(row["qty"] or 0), minimum=0, maximum=MAX_QUANTITY)
                                                   or 0) for row in rows)) - (discount or 0)
     return {"points_offer": points_offer(membership, amount if amount > 0 else MAX_AMOUNT),
@@ -155,7 +150,7 @@ def group_buy(request, community, membership, pk):
                 # Enter in a text field: what the big button says (join the team of the link, or start one).
                 data["team_action"] = "join" if data["team"] else "open"
             # Points at checkout (orders.discounts), when this build has them and the member ticked it.
-            with_points = {"use_points": True} if points_offer is not None and data.get("use_points") else {}
+            with_points = {"use_points": True} if data.get("use_points") else {}
             try:
                 order, _created = services.order_place(
                     member=membership, group_buy=round_, lines=form.chosen_lines(), idempotency_key=data["token"],

@@ -205,6 +205,8 @@ class OrderSerializer(serializers.Serializer):
     note = serializers.CharField(read_only=True)
     lines = OrderLineSerializer(many=True, read_only=True)
     discount = MoneyField(help_text=_("Taken off by a coupon (the total is net of it)"))
+    points_discount = MoneyField(help_text=_("Paid with points (the total is net of it)"))
+    points_spent = serializers.IntegerField(read_only=True, help_text=_("The points that paid it"))
     total = MoneyField()
     paid_amount = MoneyField()
     refunded_amount = MoneyField()
@@ -302,6 +304,9 @@ class OrderDetailsInputSerializer(serializers.Serializer):
                                         help_text=_("A coupon to apply (case and spaces do not matter); a code "
                                                     "that does not apply is a 400 with its reason in "
                                                     "fields.coupon"))
+    use_points = serializers.BooleanField(required=False, default=False,
+                                          help_text=_("Pay what the community allows with my points (its rate "
+                                                      "and cap); nothing when it does not take points"))
 
 
 class OrderCreateSerializer(OrderDetailsInputSerializer):

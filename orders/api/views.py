@@ -164,7 +164,7 @@ def _place_order(view: CommunityAPIView, round_: tuple[GroupBuy, list[GroupBuyIt
         member=view.membership, group_buy=group_buy, lines=[(line["item"], line["quantity"]) for line in data["lines"]],
         idempotency_key=key, fulfilment=data["fulfilment"], pickup_point_id=data.get("pickup_point"),
         delivery_address=data["delivery_address"], note=data["note"], items=items,
-        coupon_code=data.get("coupon_code", ""), **team)
+        coupon_code=data.get("coupon_code", ""), use_points=data.get("use_points", False), **team)
     if created:
         _known_lines(order, group_buy, items, data["lines"])
         if "lines" not in getattr(order, "_prefetched_objects_cache", {}):

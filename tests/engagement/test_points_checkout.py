@@ -150,3 +150,17 @@ def top_up():
         return payments_services.wallet_top_up(actor=admin, member_user=member.user, amount=Decimal(amount))
 
     return _top_up
+
+
+def test_the_api_pays_with_points_when_asked_and_shows_what_they_paid(shop, api_as):
+    community, owner = shop
+    group_buy = make_group_buy(owner, price="20.00")
+    buyer = membership(community)
+    give_points(buyer, 1000)
+    body = {"group_buy": group_buy.pk, "lines": [{"item": group_buy.items.get().pk, "quantity": 2}],
+            "pickup_point": group_buy.pickup_points.get().pk, "use_points": True}
+    answer = api_as(buyer.user).post(f"/api/v1/communities/{community.slug}/orders/",
+                                     body, format="json", HTTP_IDEMPOTENCY_KEY="api-points")
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["points_discount"] == "8.00" and answer.json()["points_spent"] == 800
+    assert answer.json()["total"] == "32.00" and account(buyer).balance == 200

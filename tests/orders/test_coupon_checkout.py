@@ -314,9 +314,19 @@ def test_the_notice_of_a_coupon_handed_out_opens_my_coupons(django_capture_on_co
 
 # Points at checkout (when this build has orders.discounts) ----------------------------------------
 
-def test_no_points_choice_without_points_at_checkout(login, owner, member, fruit, monkeypatch):
-    monkeypatch.setattr(order_views, "points_offer", None)
-    assert 'name="use_points"' not in login(member).get(round_url(fruit)).content.decode()
+def test_no_points_choice_without_points_or_when_the_community_takes_none(login, owner, member, fruit):
+    from engagement import points
+    from engagement.common import engagement_settings
+
+    client = login(member)
+    assert 'name="use_points"' not in client.get(round_url(fruit)).content.decode()  # no points yet
+    points.points_award(community_id=member.community_id, member_id=member.user_id, amount=500,
+                        reason="check_in", key="test:no-points-choice")
+    assert 'name="use_points"' in client.get(round_url(fruit)).content.decode()
+    rules = engagement_settings(member.community)
+    rules.points_per_yuan_off = 0
+    rules.save()
+    assert 'name="use_points"' not in client.get(round_url(fruit)).content.decode()
 
 
 def test_the_points_choice_shows_the_offer_and_is_passed_to_the_order(login, owner, member, fruit, monkeypatch):
@@ -531,8 +541,7 @@ def test_a_cancelled_orders_coupon_is_usable_again_on_my_coupons(login, owner, m
 
 def test_points_at_checkout_with_a_coupon_on_the_page_and_the_order(login, owner, member, fruit):
     """With orders.discounts (points spent at checkout): the offer for the basket on the page,
-    counted after the coupon, and the order page's line for it. Skipped in a build without it."""
-    pytest.importorskip("orders.discounts")
+    counted after the coupon, and the order page's line for it."""
     from engagement import points
 
     points.points_award(community_id=member.community_id, member_id=member.user_id, amount=500,
