@@ -9,6 +9,7 @@ endpoint is engagement.api.coupon_handout.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import django_filters
@@ -58,7 +59,9 @@ class AsciiMoneyField(serializers.DecimalField):
         super().__init__(max_digits=12, decimal_places=2, coerce_to_string=True, **kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or (isinstance(data, str) and (not data.strip().isascii() or "\x00" in data)):
+        # Plain decimals only: "１２", "1e3", "NaN" and "Infinity" are not amounts a person typed.
+        if isinstance(data, bool) or (isinstance(data, str) and not re.fullmatch(r"[0-9]{1,20}(\.[0-9]*)?",
+                                                                                 data.strip(), re.ASCII)):
             self.fail("invalid")
         return super().to_internal_value(data)
 
