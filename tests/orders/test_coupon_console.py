@@ -88,7 +88,8 @@ def test_a_coupon_created_by_the_form_takes_its_discount_at_checkout(admin_clien
     assert coupon.code == "SPRING10" and coupon.amount_off == Decimal("10.00") and coupon.total_limit == 100
     # The form's local times are the community's (Asia/Shanghai), stored as instants, to the minute.
     assert abs(coupon.starts_at - (now - timedelta(minutes=30))) < timedelta(minutes=1)
-    assert AuditLog.objects.filter(community=community, action="coupon.created", object_id=coupon.pk).exists()
+    entry = AuditLog.objects.get(community=community, action="coupon.created", object_id=coupon.pk)
+    assert audit_sentence(entry) == f"{entry.actor.display_name} created coupon SPRING10"
 
     order, _ = place(member, make_group_buy(owner, price="20.00"), "k1", code="spring10")
     assert order.discount == Decimal("10.00") and order.total == Decimal("30.00")
@@ -126,7 +127,8 @@ def test_editing_shows_local_times_and_keeps_what_was_not_changed(admin_client, 
     assert response.status_code == 302, response.context["form"].errors
     coupon.refresh_from_db()
     assert coupon.name == "Ten off, renamed" and coupon.total_limit == 80 and coupon.code == "SAVE10"
-    assert AuditLog.objects.filter(action="coupon.changed", object_id=coupon.pk).exists()
+    entry = AuditLog.objects.get(action="coupon.changed", object_id=coupon.pk)
+    assert audit_sentence(entry) == f"{admin_member.user.display_name} changed coupon SAVE10"
 
 
 def test_the_list_filters_active_and_ended_and_shows_only_this_community(admin_client, community, admin_member):
