@@ -4,12 +4,17 @@ Two steps: the admin chooses a segment (everyone, a branch, a level, members wit
 the last N days including those who never ordered) and sees how many members it has now; then
 confirms, and ``orders.coupons.coupon_batch_hand_out`` gives each of them one coupon in a new
 batch and tells them. Segments live in engagement (they need levels): engagement.segments.
+The confirm form carries a one-time token, so a double click or a resent form hands out once.
 """
 
 from __future__ import annotations
 
+import re
+import uuid
+
 from django import forms
 from django.contrib import messages
+from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,10 +25,14 @@ from communities.pages import community_page
 from communities.permissions import Perm, has_perm
 from core.exceptions import DomainError, NotFound
 from core.forms import add_domain_error
+from core.idempotency import fingerprint
+from core.models import IdempotentRequest
 from engagement import segments
 from engagement.levels import levels_of
 from orders import coupons as coupon_services
-from orders.models import Coupon
+from orders.models import Coupon, CouponBatch
+
+ONCE = re.compile(r"[0-9a-f]{32}")
 
 
 class SegmentForm(forms.Form):
@@ -68,6 +77,24 @@ def _coupon(community, pk) -> Coupon:
     return coupon
 
 
+def _hand_out_once(request, membership, coupon, chosen) -> CouponBatch | None:
+    """Hand the coupon out, once per confirm form: the form carries a token (``once``) recorded with
+    the batch in one transaction, so a double click or a resent form hands nothing out again (None).
+    A hand-out that fails leaves no token behind: trying again runs afresh."""
+    token = request.POST.get("once", "")
+    with transaction.atomic():
+        if ONCE.fullmatch(token):
+            try:
+                with transaction.atomic():
+                    IdempotentRequest.objects.create(user=request.user, scope=f"coupon-hand-out-page:{coupon.pk}",
+                                                     key=token, fingerprint=fingerprint(chosen.describe()))
+            except IntegrityError:
+                return None
+        ids = segments.segment_member_ids(membership.community, chosen)
+        return coupon_services.coupon_batch_hand_out(actor=membership, coupon=coupon, member_ids=ids,
+                                                     segment=chosen.describe())
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @community_page(Perm.MANAGE_LOYALTY)
 def coupon_hand_out(request, community, membership, pk):
@@ -82,17 +109,18 @@ def coupon_hand_out(request, community, membership, pk):
             chosen = form.cleaned_data["chosen"]
             if request.method == "POST":
                 try:
-                    ids = segments.segment_member_ids(community, chosen)
-                    batch = coupon_services.coupon_batch_hand_out(actor=membership, coupon=coupon, member_ids=ids,
-                                                                  segment=chosen.describe())
+                    batch = _hand_out_once(request, membership, coupon, chosen)
                 except DomainError as error:
                     add_domain_error(form, error)
                     status = 400
                 else:
-                    messages.success(request, ngettext(
-                        "Coupon %(code)s handed to %(n)s member (%(segment)s).",
-                        "Coupon %(code)s handed to %(n)s members (%(segment)s).", batch.member_count) % {
-                        "code": coupon.code, "n": batch.member_count, "segment": batch.segment})
+                    if batch is None:
+                        messages.info(request, _("This hand-out was already done: nothing was handed out again."))
+                    else:
+                        messages.success(request, ngettext(
+                            "Coupon %(code)s handed to %(n)s member (%(segment)s).",
+                            "Coupon %(code)s handed to %(n)s members (%(segment)s).", batch.member_count) % {
+                            "code": coupon.code, "n": batch.member_count, "segment": batch.segment})
                     return redirect("orders_console:coupon", slug=community.slug, pk=coupon.pk)
             count = segments.segment_count(community, chosen)
         else:
@@ -101,4 +129,4 @@ def coupon_hand_out(request, community, membership, pk):
     return render(request, "engagement/loyalty/coupon_hand_out.html", {
         "community": community, "membership": membership, "console_perms": perms, "section": "coupons",
         "coupon": coupon, "description": coupon_services.describe(coupon), "form": form, "chosen": chosen,
-        "count": count, "max_hand_out": coupon_services.MAX_HAND_OUT}, status=status)
+        "count": count, "max_hand_out": coupon_services.MAX_HAND_OUT, "once": uuid.uuid4().hex}, status=status)

@@ -226,6 +226,23 @@ def test_the_hand_out_page_by_branch_and_by_lapsed_days(admin_client, community,
     assert "No order in the last 30 days (including never)" in preview.content.decode()
 
 
+def test_a_confirm_form_sent_twice_hands_out_once(admin_client, community, admin_member):
+    coupon = make_coupon(admin_member)
+    hand_out = url("coupon_hand_out", community, coupon.pk, ns="engagement_console")
+    preview = admin_client.get(hand_out, {"segment": "everyone"})
+    once = preview.context["once"]
+    assert f'name="once" value="{once}"' in preview.content.decode()
+    first = admin_client.post(hand_out, {"segment": "everyone", "once": once}, follow=True)
+    again = admin_client.post(hand_out, {"segment": "everyone", "once": once}, follow=True)
+    assert "handed to 4 members" in first.content.decode()
+    assert "This hand-out was already done" in again.content.decode()
+    assert CouponBatch.objects.count() == 1 and set(MemberCoupon.objects.values_list("handed", flat=True)) == {1}
+    # A new confirm form (a new token) is a new hand-out, on purpose.
+    fresh_once = admin_client.get(hand_out, {"segment": "everyone"}).context["once"]
+    admin_client.post(hand_out, {"segment": "everyone", "once": fresh_once})
+    assert CouponBatch.objects.count() == 2
+
+
 @pytest.mark.parametrize("params, field", [
     ({"segment": "lapsed", "days": "１２"}, "days"),
     ({"segment": "lapsed", "days": "0"}, "days"),
@@ -380,3 +397,36 @@ def test_the_services_errors_land_on_their_fields(admin_client, community, admin
     assert "2 orders use this coupon already" in response.context["form"].errors["total_limit"][0]
     coupon.refresh_from_db()
     assert coupon.total_limit == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_confirms_at_once_with_one_form_hand_out_once(monkeypatch):
+    from django.test import Client
+    from django.urls import NoReverseMatch
+
+    from tests.concurrency import run_at_once
+
+    real = coupons.reverse  # the members' "my coupons" page comes with the member side of coupons
+
+    def reverse_or_home(name, *args, **kwargs):
+        try:
+            return real(name, *args, **kwargs)
+        except NoReverseMatch:
+            return "/"
+
+    monkeypatch.setattr(coupons, "reverse", reverse_or_home)
+    community = CommunityFactory()
+    admin = fresh(MembershipFactory(community=community, role=Role.OWNER))
+    for n in range(3):
+        MembershipFactory(community=community)
+    coupon = make_coupon(admin)
+    hand_out = url("coupon_hand_out", community, coupon.pk, ns="engagement_console")
+
+    def confirm(i):
+        client = Client()
+        client.force_login(admin.user)
+        return client.post(hand_out, {"segment": "everyone", "once": "a" * 32}).status_code
+
+    assert run_at_once(4, confirm) == [302] * 4
+    assert CouponBatch.objects.count() == 1
+    assert sorted(MemberCoupon.objects.values_list("handed", flat=True)) == [1] * 4
