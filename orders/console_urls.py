@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import console
+from orders import console, coupon_console
 
 app_name = "orders_console"
 
@@ -30,4 +30,8 @@ urlpatterns = [
     path("<slug:slug>/pickup-points/", console.pickup_points, name="pickup_points"),
     path("<slug:slug>/pickup-points/<int:pk>/", console.pickup_point_edit, name="pickup_point_edit"),
     path("<slug:slug>/pickup-points/<int:pk>/orders/", console.pickup_point_orders, name="pickup_point_orders"),
+    path("<slug:slug>/coupons/", coupon_console.coupons, name="coupons"),
+    path("<slug:slug>/coupons/new/", coupon_console.coupon_new, name="coupon_new"),
+    path("<slug:slug>/coupons/<int:pk>/", coupon_console.coupon, name="coupon"),
+    path("<slug:slug>/coupons/<int:pk>/edit/", coupon_console.coupon_edit, name="coupon_edit"),
 ]
