@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime
 from decimal import Decimal
 
@@ -154,7 +155,7 @@ def _hand_out(*, coupon: Coupon, member_ids: list[int], source: str, key_prefix:
     return given
 
 
-def _tell_holders(coupon: Coupon, member_ids: list[int]) -> None:
+def _tell_holders(coupon: Coupon, member_ids: list[int], *, key: str) -> None:
     from accounts.models import User
 
     url = reverse("orders:my_coupons", kwargs={"slug": coupon.community.slug})
@@ -163,7 +164,7 @@ def _tell_holders(coupon: Coupon, member_ids: list[int]) -> None:
         with in_language_of(user):
             notices.append(Notice(recipient=user, kind="coupon_received", community=coupon.community, url=url,
                                   title=_("A coupon for you: %(name)s") % {"name": coupon.name},
-                                  body=describe(coupon), dedupe_key=f"coupon:{coupon.pk}:{user.pk}:{timezone.now():%Y%m%d%H%M%S%f}"))
+                                  body=describe(coupon), dedupe_key=f"coupon:{coupon.pk}:{key}:{user.pk}"))
     notify_many(notices)
 
 
@@ -173,7 +174,7 @@ def coupon_hand_out(*, coupon: Coupon, member_id: int, key: str, source: str = C
     says which, so handing it again for the same reason gives nothing. Call inside a transaction."""
     given = _hand_out(coupon=coupon, member_ids=[member_id], source=source, key_prefix=f"{key}:")
     if given and tell:
-        transaction.on_commit(lambda: _tell_holders(coupon, given))
+        transaction.on_commit(lambda: _tell_holders(coupon, given, key=key[:60]))
     return bool(given)
 
 
@@ -200,8 +201,27 @@ def coupon_batch_hand_out(*, actor: Membership, coupon: Coupon, member_ids: list
         batch.save(update_fields=["member_count"])
         audit_record(community=actor.community, actor=actor.user, action="coupon.handed_out", obj=coupon,
                      code=coupon.code, segment=batch.segment, members=len(given))
-        transaction.on_commit(lambda: _tell_holders(coupon, given))
+        # Telling tens of thousands of members is the worker's, not the admin's request's. robust: a
+        # broker that is down must not turn a committed hand-out into an error page.
+        from orders.tasks import tell_coupon_batch
+
+        transaction.on_commit(partial(tell_coupon_batch.delay, batch.pk), robust=True)
     return batch
+
+
+TELL_CHUNK = 2000
+
+
+def coupon_batch_tell(batch_id: int) -> int:
+    """Tell each member of a batch that a coupon is theirs (one notice each: the dedupe key makes a
+    rerun of the task send nothing twice); returns how many were told now or before."""
+    batch = CouponBatch.objects.select_related("coupon__community").filter(pk=batch_id).first()
+    if batch is None:
+        return 0
+    member_ids = list(batch.grants.order_by("member_id").values_list("member_id", flat=True))
+    for start in range(0, len(member_ids), TELL_CHUNK):
+        _tell_holders(batch.coupon, member_ids[start:start + TELL_CHUNK], key=f"batch:{batch.pk}")
+    return len(member_ids)
 
 
 # Pricing and redeeming -------------------------------------------------------------------------------

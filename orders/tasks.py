@@ -29,3 +29,11 @@ def settle_due_teams() -> int:
 @shared_task
 def send_reminders() -> int:
     return services.remind_closing_soon() + services.remind_unpaid() + services.remind_transfers()
+
+
+@shared_task(acks_late=True)
+def tell_coupon_batch(batch_id: int) -> int:
+    """Tell the members of a coupon hand-out (the dedupe key makes a redelivered task harmless)."""
+    from orders.coupons import coupon_batch_tell
+
+    return coupon_batch_tell(batch_id)

@@ -109,7 +109,14 @@ def world():
 
     east_orders = [Order.objects.get(pk=o.pk) for o in (confirmed, east_ready, east_done, east_shipped,
                                                          east_pending, teamed)]
+    from orders import coupons
+
+    # Coupons are the admins' (the whole community's): a leader of any branch reads or changes none.
+    coupon = coupons.coupon_save(actor=owner, code="OWNERS", name="Owner's coupon", kind="amount",
+                                 amount_off=Decimal("5"), starts_at=timezone.now() - timedelta(hours=1),
+                                 ends_at=timezone.now() + timedelta(days=3))
     return {
+        "coupon": coupon,
         "community": community, "owner": owner, "admin": admin, "east": east, "west": west,
         "east_lead": east_lead, "west_lead": west_lead, "east_buyer": east_buyer, "west_buyer": west_buyer,
         "east_point": east_point, "west_point": west_point, "aimed_east": aimed_east, "whole": whole,
@@ -285,6 +292,8 @@ def route_targets(world, name, converters):
         return [{"pk": world["request"].pk, "decision": "approve"}]
     if short.startswith("branch_"):
         return [{"pk": world["east"].pk}]
+    if short.startswith("coupon"):
+        return [{"pk": world["coupon"].pk}]
     raise AssertionError(f"add the East rows of {name} to the walk")
 
 
@@ -495,6 +504,17 @@ def api_calls(world):
             ("post", url(slug, "members", membership.pk, "ban"), {"reason": "pwned"}),
             ("post", url(slug, "members", membership.pk, "unban"), {}),
         ]
+    coupon = world["coupon"].pk
+    calls += [
+        ("get", url(slug, "admin", "coupons"), None),
+        ("post", url(slug, "admin", "coupons"), {"code": "WEST", "name": "x", "kind": "amount", "amount_off": "5",
+                                                 "starts_at": "2026-01-01T00:00:00Z",
+                                                 "ends_at": "2030-01-01T00:00:00Z"}),
+        ("get", url(slug, "admin", "coupons", coupon), None),
+        ("patch", url(slug, "admin", "coupons", coupon), {"name": "West's now"}),
+        ("get", url(slug, "admin", "coupons", coupon, "redemptions"), None),
+        ("get", url(slug, "admin", "coupons", coupon, "batches"), None),
+    ]
     return calls
 
 
@@ -560,7 +580,8 @@ def test_west_leader_walks_every_api_action_on_east_and_reads_or_changes_nothing
         "api-suppliers", "api-supplier", "api-admin-group-buys", "api-admin-group-buy", "api-admin-group-buy-copy",
         "api-admin-group-buy-publish",
         "api-admin-group-buy-cancel", "api-admin-purchase-sheet", "api-admin-pickup-sheet",
-        "api-admin-pickup-points", "api-admin-pickup-point"}
+        "api-admin-pickup-points", "api-admin-pickup-point", "api-admin-coupons", "api-admin-coupon",
+        "api-admin-coupon-redemptions", "api-admin-coupon-batches", "api-my-coupons", "api-coupon-quote"}
 
     for method, path, body in api_calls(world):
         kwargs = {"format": "json", "HTTP_IDEMPOTENCY_KEY": "walk"}

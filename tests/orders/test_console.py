@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from communities import services as community_services
 from core.models import AuditLog
-from orders import services
-from orders.models import Commission, GroupBuy, Order, PickupPoint, PriceTier
+from orders import coupons, services
+from orders.models import Commission, Coupon, GroupBuy, Order, PickupPoint, PriceTier
 from payments.models import Payment, Wallet, WalletEntry
 from tests.branches import make_branch
 from tests.factories import CommunityFactory, MembershipFactory, ProductFactory, UserFactory, make_group_buy
@@ -523,6 +523,8 @@ def id_kind(name, converters):
         return "order"
     if short.startswith("pickup_point"):
         return "pickup_point"
+    if short.startswith("coupon"):
+        return "coupon"
     raise AssertionError(f"add the id kind of {name} to the walk")
 
 
@@ -537,6 +539,7 @@ def snapshot(community):
         WalletEntry.objects.filter(community=community).count(),
         Commission.objects.filter(community=community).count(),
         AuditLog.objects.filter(community=community).count(),
+        sorted(Coupon.objects.filter(community=community).values_list("id", "code", "name", "updated_at")),
     )
 
 
@@ -553,7 +556,10 @@ def test_owner_of_a_cannot_reach_or_change_anything_of_b_in_the_selling_console(
     order_b, _created = services.order_place(member=member_b, group_buy=round_b, lines=[(round_b.items.get().pk, 1)],
                                              idempotency_key="b1", pickup_point_id=point_b.pk)
     services.order_report_transfer(member=member_b, order=order_b, reference="b-secret-ref")
-    ids = {"group_buy": round_b.pk, "order": order_b.pk, "pickup_point": point_b.pk}
+    coupon_b = coupons.coupon_save(actor=owner_b, code="BSECRET", name="b-secret-coupon", kind="amount",
+                                   amount_off=Decimal("5"), starts_at=timezone.now(),
+                                   ends_at=timezone.now() + timedelta(days=1))
+    ids = {"group_buy": round_b.pk, "order": order_b.pk, "pickup_point": point_b.pk, "coupon": coupon_b.pk}
     payload = {"title": "pwned", "name": "pwned", "address": "pwned", "order": [order_b.pk], "only": order_b.pk,
                "member": member_b.user_id, "amount": "100", "token": "pwn", "code": order_b.pickup_code,
                "reason": "pwned", "pickup_point": point_b.pk, "tracking": "x", "publish": "on"}
