@@ -84,7 +84,10 @@ def _load_referral_and_prompt(owner, people, zhang) -> None:
     from engagement.demo_referrals import seed_referral
     from engagement.demo_repurchase import seed_repurchase_due
 
-    invitee = next((m for m in people if m.pk != zhang.pk and m.role == "member"), None)
+    from engagement.models import Referral
+
+    referred = set(Referral.objects.filter(community_id=owner.community_id).values_list("invitee_id", flat=True))
+    invitee = next((m for m in people if m.pk != zhang.pk and m.user_id not in referred), None)
     if invitee is not None:
         seed_referral(owner.community, zhang, invitee)
     seed_repurchase_due(owner.community, zhang, send=True)
@@ -104,6 +107,14 @@ def _load_coupons(owner, zhang) -> None:
                                starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=14),
                                handed_out_only=True)
     coupons.coupon_batch_hand_out(actor=owner, coupon=fans, member_ids=[zhang.user_id], segment="铁粉")
+    # 积分兑换: a coupon members take for points.
+    from engagement import points_shop
+
+    treat = coupons.coupon_save(actor=owner, code="PTS3", name="积分兑换 3 元券", kind="amount",
+                                amount_off=Decimal("3.00"), min_spend=Decimal("20.00"),
+                                starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=30),
+                                handed_out_only=True)
+    points_shop.reward_save(actor=owner, coupon_id=treat.pk, points=10, per_member_limit=2)
 
 
 def _load_points(owner, zhang) -> None:
