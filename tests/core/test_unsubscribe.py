@@ -56,7 +56,8 @@ def test_every_notification_email_carries_the_one_click_headers_and_link(django_
 
 def test_the_email_is_in_the_recipients_language(django_capture_on_commit_callbacks):
     message = sent_email(django_capture_on_commit_callbacks, UserFactory(language="zh-hans"))
-    assert "(我的订单可以取货了)" in message.body  # the kind's label, in the recipient's language
+    assert "我的订单可以取货了" in message.body  # the kind's label, in the recipient's language
+    assert "不再接收此类邮件" in message.body
 
 
 def test_get_shows_what_stops_and_changes_nothing(client):

@@ -83,7 +83,10 @@ def test_an_inviter_whose_earlier_invitees_never_ordered_has_the_next_one_held(o
     assert referral.status == Referral.Status.HELD and referral.order_id is not None
     pay_rewards(now=T0 + timedelta(days=30))
     assert not PointsEntry.objects.filter(reason="referral").exists()
-    page = referrals.held_reasons(referral)
+    from django.utils import translation
+
+    with translation.override("en"):
+        page = referrals.held_reasons(referral)
     assert len(page) == 1 and "never ordered" in page[0]
 
 

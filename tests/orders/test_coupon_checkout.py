@@ -363,7 +363,7 @@ def quote_body(group_buy, qty=2, code="SAVE10", **extra):
 def test_api_quote_says_what_the_coupon_takes_off_and_takes_nothing(api_as, owner, member, fruit):
     coupon = make_coupon(owner)
     response = api_as(member.user).post(url(owner.community.slug, "coupons", "quote"), quote_body(fruit, code=" save10 "),
-                                        format="json")
+                                        format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200, response.content
     assert response.json() == {"subtotal": "40.00", "discount": "10.00", "delivery_fee": "0.00", "total": "30.00",
                                "coupon": {"code": "SAVE10", "name": "Ten off",
