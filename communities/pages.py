@@ -49,3 +49,26 @@ def community_page(perm, *, stranger=None):
         return wrapper
 
     return decorator
+
+
+def console_page(perm):
+    """community_page(perm), with the community's timezone active: forms parse and pages show local time."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def in_community_time(request, community, membership, *args, **kwargs):
+            with timezone.override(community.timezone):
+                return view(request, community, membership, *args, **kwargs)
+
+        return community_page(perm)(in_community_time)
+
+    return decorator
+
+
+def console_context(community, membership, section: str, **extra) -> dict:
+    """What every console page's template needs: the community, the caller, which menu entries
+    they may see (console_perms) and the one they are in (section)."""
+    from communities.permissions import Perm, has_perm
+
+    perms = {perm.value: has_perm(membership, perm) for perm in Perm}
+    return {"community": community, "membership": membership, "console_perms": perms, "section": section, **extra}

@@ -32,7 +32,9 @@ from core.inputs import parse_id, parse_int
 from crowdfunding import exports, selectors, services
 from crowdfunding.console_forms import CampaignForm, UpdateForm, tier_formset_class, tier_initial
 from crowdfunding.models import Campaign, Pledge, RewardTier
-from orders.console import _back, _ctx, console_page
+from communities.pages import console_context as _ctx
+from communities.pages import console_page
+from orders.console import _back
 from payments.models import Payment
 
 PAGE_SIZE = 100

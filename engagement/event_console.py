@@ -34,7 +34,9 @@ from engagement import event_selectors as selectors
 from engagement import events as services
 from engagement.event_console_forms import CODE_MAX, CancelForm, EventForm, no_nul
 from engagement.models import RSVP, Event
-from orders.console import _back, _ctx, console_page
+from communities.pages import console_context as _ctx
+from communities.pages import console_page
+from orders.console import _back
 from orders.exports import csv_response
 from payments.models import Payment
 

@@ -16,7 +16,8 @@ from communities.permissions import Perm
 from core.exceptions import DomainError
 from engagement import levels as services
 from engagement import points
-from orders.console import _ctx, console_page
+from communities.pages import console_context as _ctx
+from communities.pages import console_page
 
 SECTION = "loyalty"
 

@@ -9,6 +9,8 @@ is shown to the console before. Anonymous polls never show who voted.
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -17,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from communities.pages import community_page
-from communities.permissions import Perm, has_perm
+from communities import pages
+from communities.permissions import Perm
 from core.exceptions import DomainError
 from core.forms import add_domain_error
 from core.inputs import parse_int
@@ -30,21 +32,8 @@ from engagement.poll_console_forms import MIN_ROWS, PollForm, option_rows
 PAGE_SIZE = 50
 
 
-def console_page(view):
-    """Leaders and up (MANAGE_POSTS), in the community's timezone."""
-
-    def wrapper(request, community, membership, *args, **kwargs):
-        with timezone.override(community.timezone):
-            return view(request, community, membership, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return community_page(Perm.MANAGE_POSTS)(wrapper)
-
-
-def _ctx(community, membership, **extra):
-    perms = {perm.value: has_perm(membership, perm) for perm in Perm}
-    return {"community": community, "membership": membership, "console_perms": perms, "section": "polls", **extra}
+console_page = pages.console_page(Perm.MANAGE_POSTS)  # leaders and up, in the community's timezone
+_ctx = functools.partial(pages.console_context, section="polls")
 
 
 def _rows(options: list[str], minimum: int = MIN_ROWS) -> list[str]:

@@ -31,7 +31,8 @@ from engagement.common import engagement_settings
 from engagement.content import render_markdown
 from engagement.models import Comment, Post, PostImage
 from engagement.post_console_forms import FeatureForm, ImageForm, PostForm, SettingsForm
-from orders.console import _ctx, console_page
+from communities.pages import console_context as _ctx
+from communities.pages import console_page
 
 SECTION = "posts"
 PAGE_SIZE = 30

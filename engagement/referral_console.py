@@ -5,16 +5,17 @@ Admins only (MANAGE_LOYALTY): a leader gets 403, another community's referral is
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from communities.pages import community_page
-from communities.permissions import Perm, has_perm
+from communities import pages
+from communities.permissions import Perm
 from core.exceptions import DomainError
 from core.inputs import parse_int
 from engagement import referrals as services
@@ -25,22 +26,8 @@ PAGE_SIZE = 50
 HELD_SHOWN = 50
 
 
-def console_page(view):
-    """Admins (MANAGE_LOYALTY), in the community's timezone."""
-
-    def wrapper(request, community, membership, *args, **kwargs):
-        with timezone.override(community.timezone):
-            return view(request, community, membership, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return community_page(Perm.MANAGE_LOYALTY)(wrapper)
-
-
-def _ctx(community, membership, **extra):
-    perms = {perm.value: has_perm(membership, perm) for perm in Perm}
-    return {"community": community, "membership": membership, "console_perms": perms, "section": "referrals",
-            **extra}
+console_page = pages.console_page(Perm.MANAGE_LOYALTY)  # admins, in the community's timezone
+_ctx = functools.partial(pages.console_context, section="referrals")
 
 
 def _with_reasons(rows):

@@ -8,7 +8,6 @@ in the community's timezone (``console_page`` activates it for the whole request
 
 from __future__ import annotations
 
-import functools
 import uuid
 from datetime import timedelta
 
@@ -37,7 +36,7 @@ from communities.permissions import (
 from core.exceptions import DomainError, Forbidden, NotFound
 from core.models import AuditLog
 from core.forms import add_domain_error
-from communities.pages import community_page
+from communities.pages import console_context, console_page
 from orders import exports, selectors, services
 from orders.addresses import order_place_text, place_sort_key, read_place
 from orders.console_forms import GroupBuyForm, PickupPointForm, TopUpForm, item_formset_class, item_initial
@@ -55,23 +54,7 @@ PAYMENT_FILTERS = {
 }
 
 
-def console_page(perm):
-    """community_page(perm), with the community's timezone active: forms parse and pages show local time."""
-
-    def decorator(view):
-        @functools.wraps(view)
-        def in_community_time(request, community, membership, *args, **kwargs):
-            with timezone.override(community.timezone):
-                return view(request, community, membership, *args, **kwargs)
-
-        return community_page(perm)(in_community_time)
-
-    return decorator
-
-
-def _ctx(community, membership, section, **extra):
-    perms = {perm.value: has_perm(membership, perm) for perm in Perm}
-    return {"community": community, "membership": membership, "console_perms": perms, "section": section, **extra}
+_ctx = console_context
 
 
 def _back(request, fallback: str) -> str:
