@@ -231,3 +231,209 @@ def test_an_exchange_key_sent_again_for_another_offer_is_refused_not_answered_wi
     answer = client.post(url(community.slug, "points", "offers", r2.pk, "exchange"), HTTP_IDEMPOTENCY_KEY="same")
     assert answer.status_code == 422 and answer.json()["code"] == "idempotency_key_reused"
     assert balance(buyer) == 400 and CouponGrant.objects.filter(member_id=buyer.user_id).count() == 1
+
+
+FORM_HOSTILE = ["", "\x00", "１２", "٣", "-1", "1e3", "1.5", "9" * 400, "x" * 10_000, ["1", "2"]]
+
+
+def coupon_form(**changes):
+    data = {"code": "FORM10", "name": "Form ten", "kind": "amount", "amount_off": "10", "min_spend": "0",
+            "starts_at": "2020-01-01T00:00", "ends_at": "2099-01-01T00:00", "per_member_limit": "1",
+            "is_active": "on"}
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("field", ["code", "name", "kind", "amount_off", "percent_off", "min_spend", "starts_at",
+                                   "ends_at", "total_limit", "per_member_limit", "group_buy", "products"])
+def test_coupon_console_forms_hostile_values_are_never_a_500(login, owner, field):
+    from django.urls import reverse
+
+    client = login(owner)
+    slug = owner.community.slug
+    coupon = make_coupon(owner, code="EDITME")
+    for value in FORM_HOSTILE:
+        for path in (reverse("orders_console:coupon_new", args=[slug]),
+                     reverse("orders_console:coupon_edit", args=[slug, coupon.pk])):
+            answer = client.post(path, coupon_form(**{field: value}))
+            assert answer.status_code in (200, 302, 400), (field, value, answer.status_code)
+        Coupon.objects.filter(community=owner.community).exclude(pk=coupon.pk).delete()
+
+
+@pytest.mark.parametrize("field", ["coupon", "points", "per_member_limit", "segment", "branch_id", "level", "days",
+                                   "token", "once"])
+def test_points_shop_and_hand_out_pages_hostile_values_are_never_a_500(login, owner, member, field):
+    from django.urls import reverse
+
+    slug = owner.community.slug
+    coupon = make_coupon(owner, code="GIFT", handed_out_only=True)
+    reward = points_shop.reward_save(actor=fresh(owner), coupon_id=coupon.pk, points=1)
+    give_points(member, 100)
+    admin = login(owner)
+    for value in FORM_HOSTILE:
+        data = {"coupon": coupon.pk, "points": "5", "per_member_limit": "1", "is_active": "on", field: value}
+        answer = admin.post(reverse("engagement_console:points_reward", args=[slug, reward.pk]), data)
+        assert answer.status_code in (200, 302, 400), (field, value, answer.status_code)
+        data = {"segment": "lapsed", "days": "30", "confirm": "1", field: value}
+        answer = admin.post(reverse("engagement_console:coupon_hand_out", args=[slug, coupon.pk]), data)
+        assert answer.status_code in (200, 302, 400), (field, value, answer.status_code)
+    client = login(member)
+    for value in FORM_HOSTILE:
+        answer = client.post(reverse("engagement:points_exchange", args=[slug, reward.pk]), {"token": value})
+        assert answer.status_code in (200, 302, 400), (value, answer.status_code)
+    spent = -sum(PointsEntry.objects.filter(member_id=member.user_id, reason="coupon").values_list("amount", flat=True))
+    assert balance(member) == 100 - spent >= 0
+    assert CouponGrant.objects.filter(member_id=member.user_id).count() == PointsEntry.objects.filter(
+        member_id=member.user_id, reason="coupon").count()
+
+
+# Things that hold ---------------------------------------------------------------------------------
+
+def test_coupon_points_and_delivery_fee_add_up_and_points_never_pay_the_fee(shop):
+    community, owner = shop
+    points_rules(community, percent=100)
+    make_coupon(owner, code="TEN")
+    buyer = membership(community)
+    give_points(buyer, 100_000)
+    group_buy = make_group_buy(owner, price="20.00", allows_delivery=True, delivery_fee=Decimal("6.00"))
+    order = services.order_place(member=fresh(buyer), group_buy=group_buy, lines=[(group_buy.items.get().pk, 2)],
+                                 idempotency_key="d", fulfilment="delivery", delivery_address="Room 1",
+                                 coupon_code="TEN", use_points=True)[0]
+    # ¥40 − ¥10 coupon − ¥30 of points (all that is left of the goods) + ¥6 delivery.
+    assert (order.discount, order.points_discount, order.points_spent) == (Decimal("10.00"), Decimal("30.00"), 3000)
+    assert order.total == order.charge.amount == Decimal("6.00") and balance(buyer) == 97_000
+
+
+def test_a_paid_order_cancelled_by_its_member_gives_points_and_coupon_back_once(shop, top_up):
+    community, owner = shop
+    points_rules(community, percent=50)
+    make_coupon(owner, code="TEN")
+    buyer = membership(community)
+    give_points(buyer, 1_000)
+    top_up(owner, buyer, "100")
+    order = place(buyer, make_group_buy(owner, price="20.00"), "c", coupon_code="TEN", use_points=True)
+    services.order_pay_with_wallet(member=fresh(buyer), order=order)
+    services.order_cancel(member=fresh(buyer), order=Order.objects.get(pk=order.pk))
+    for _ in range(2):
+        sweep_run("core.domain_events")
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED and order.refunded_amount == order.total
+    assert balance(buyer) == 1_000 and PointsEntry.objects.filter(reason="spent_returned").count() == 1
+    assert Coupon.objects.get(code="TEN").uses == 0
+    with pytest.raises(Conflict):
+        services.order_refund(actor=fresh(owner), order=order)  # refunded already: nothing twice
+
+
+def test_a_coupon_switched_off_while_the_order_is_placed_refuses_it_and_takes_nothing(shop, monkeypatch):
+    community, owner = shop
+    points_rules(community, percent=50)
+    coupon = make_coupon(owner, code="TEN")
+    buyer = membership(community)
+    give_points(buyer, 1_000)
+    quote = coupons.coupon_quote
+
+    def quote_then_admin_switches_it_off(**kw):
+        answer = quote(**kw)
+        coupons.coupon_save(actor=fresh(owner), coupon=Coupon.objects.get(pk=coupon.pk), code="TEN", name="Ten",
+                            kind="amount", amount_off=Decimal("10"), starts_at=coupon.starts_at,
+                            ends_at=coupon.ends_at, is_active=False)
+        return answer
+
+    monkeypatch.setattr(coupons, "coupon_quote", quote_then_admin_switches_it_off)
+    group_buy = make_group_buy(owner, price="20.00")
+    with pytest.raises(Conflict):
+        place(buyer, group_buy, "race", coupon_code="TEN", use_points=True)
+    assert not Order.objects.exists() and balance(buyer) == 1_000
+    assert not MemberCoupon.objects.exists() and Coupon.objects.get(pk=coupon.pk).uses == 0
+    assert group_buy.items.get().quantity_sold == 0
+
+
+def test_a_failed_team_gives_the_coupon_use_and_the_points_back(shop, top_up):
+    community, owner = shop
+    points_rules(community, percent=50)
+    make_coupon(owner, code="TEN")
+    buyer = membership(community)
+    give_points(buyer, 1_000)
+    top_up(owner, buyer, "100")
+    group_buy = make_group_buy(owner, price="20.00", mode="team", team_size=3)
+    order = place(buyer, group_buy, "t", coupon_code="TEN", use_points=True, open_team=True)
+    services.order_pay_with_wallet(member=fresh(buyer), order=order)
+    order.refresh_from_db()
+    services.team_fail(order.team, timezone.now())
+    sweep_run("core.domain_events")
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED and order.refunded_amount == order.total > 0
+    assert balance(buyer) == 1_000 and Coupon.objects.get(code="TEN").uses == 0
+
+
+def test_points_on_the_page_then_spent_elsewhere_refuse_the_order_whole(shop, monkeypatch):
+    """The balance changes between the offer (read before the transaction) and the spend."""
+    community, owner = shop
+    points_rules(community, percent=50)
+    buyer = membership(community)
+    give_points(buyer, 1_000)
+    from orders import discounts
+
+    offer = discounts.points_offer
+
+    def offer_then_spent_elsewhere(member, amount):
+        answer = offer(member, amount)
+        PointsAccount.objects.filter(member_id=member.user_id).update(balance=100)
+        return answer
+
+    monkeypatch.setattr(discounts, "points_offer", offer_then_spent_elsewhere)
+    group_buy = make_group_buy(owner, price="20.00")
+    with pytest.raises(Conflict) as refused:
+        place(buyer, group_buy, "p", use_points=True)
+    assert refused.value.code == "points_changed"
+    assert not Order.objects.exists() and balance(buyer) == 100 and group_buy.items.get().quantity_sold == 0
+
+
+@pytest.fixture
+def top_up():
+    from payments import services as payments_services
+
+    def _top_up(admin, member, amount):
+        return payments_services.wallet_top_up(actor=fresh(admin), member_user=member.user, amount=Decimal(amount))
+
+    return _top_up
+
+
+def test_the_same_order_key_with_another_coupon_or_points_choice_is_422(shop):
+    from core.exceptions import Unprocessable
+
+    community, owner = shop
+    points_rules(community, percent=50)
+    make_coupon(owner, code="TEN")
+    make_coupon(owner, code="FIVE", amount_off=Decimal("5"))
+    buyer = membership(community)
+    give_points(buyer, 1_000)
+    group_buy = make_group_buy(owner, price="20.00")
+    first = place(buyer, group_buy, "k", coupon_code="TEN", use_points=True)
+    for changed in ({"coupon_code": "FIVE", "use_points": True}, {"coupon_code": "", "use_points": True},
+                    {"coupon_code": "TEN", "use_points": False}):
+        with pytest.raises(Unprocessable):
+            place(buyer, group_buy, "k", **changed)
+    assert place(buyer, group_buy, "k", coupon_code=" ten ", use_points=True).pk == first.pk  # as typed: the same
+    assert Order.objects.count() == 1 and Coupon.objects.get(code="TEN").uses == 1
+    assert first.points_spent == 1_000 and balance(buyer) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_order_key_sent_four_times_at_once_takes_the_coupon_and_the_points_once():
+    from tests.concurrency import run_at_once
+
+    community = CommunityFactory()
+    owner = membership(community, Role.OWNER)
+    points_rules(community, percent=50)
+    make_coupon(owner, code="TEN", per_member_limit=5)
+    buyer = membership(community)
+    give_points(buyer, 1_000)
+    group_buy = make_group_buy(owner, price="20.00")
+
+    results = run_at_once(4, lambda i: place(buyer, group_buy, "same", coupon_code="TEN", use_points=True))
+
+    assert all(isinstance(r, Order) for r in results), results
+    assert len({r.pk for r in results}) == 1 and Order.objects.count() == 1
+    assert Coupon.objects.get(code="TEN").uses == 1 and MemberCoupon.objects.get().used == 1
+    assert balance(buyer) == 1_000 - results[0].points_spent and group_buy.items.get().quantity_sold == 2
