@@ -283,7 +283,7 @@ def test_points_shop_and_hand_out_pages_hostile_values_are_never_a_500(login, ow
         assert answer.status_code in (200, 302, 400), (value, answer.status_code)
     spent = -sum(PointsEntry.objects.filter(member_id=member.user_id, reason="coupon").values_list("amount", flat=True))
     assert balance(member) == 100 - spent >= 0
-    assert CouponGrant.objects.filter(member_id=member.user_id).count() == PointsEntry.objects.filter(
+    assert CouponGrant.objects.filter(member_id=member.user_id, source="points").count() == PointsEntry.objects.filter(
         member_id=member.user_id, reason="coupon").count()
 
 
@@ -437,3 +437,55 @@ def test_one_order_key_sent_four_times_at_once_takes_the_coupon_and_the_points_o
     assert len({r.pk for r in results}) == 1 and Order.objects.count() == 1
     assert Coupon.objects.get(code="TEN").uses == 1 and MemberCoupon.objects.get().used == 1
     assert balance(buyer) == 1_000 - results[0].points_spent and group_buy.items.get().quantity_sold == 2
+
+
+def test_a_member_who_left_cannot_use_a_handed_coupon_points_or_the_shop(shop, api_as):
+    from communities.services import membership_leave
+    from core.exceptions import NotFound
+
+    community, owner = shop
+    points_rules(community, percent=50)
+    coupon = make_coupon(owner, code="GIFT", handed_out_only=True)
+    reward = points_shop.reward_save(actor=fresh(owner), coupon_id=coupon.pk, points=10)
+    buyer = membership(community)
+    give_points(buyer, 1_000)
+    coupons.coupon_hand_out(coupon=coupon, member_id=buyer.user_id, key="gift", tell=False)
+    group_buy = make_group_buy(owner, price="20.00")
+    stale = fresh(buyer)  # what a request that began before leaving holds
+    membership_leave(user=buyer.user, community=community)
+    stale.status = Membership.Status.LEFT  # the services check the membership they are given
+    with pytest.raises(NotFound):
+        place(stale, group_buy, "left", coupon_code="GIFT", use_points=True)
+    with pytest.raises(NotFound):
+        points_shop.points_exchange(membership=stale, reward=reward, idempotency_key="left")
+    client = api_as(buyer.user)
+    body = {"group_buy": group_buy.pk, "lines": [{"item": group_buy.items.get().pk, "quantity": 2}],
+            "pickup_point": group_buy.pickup_points.get().pk, "coupon_code": "GIFT", "use_points": True}
+    assert client.post(url(community.slug, "orders"), body, format="json",
+                       HTTP_IDEMPOTENCY_KEY="left").status_code in (403, 404)
+    assert client.post(url(community.slug, "points", "offers", reward.pk, "exchange"),
+                       HTTP_IDEMPOTENCY_KEY="left").status_code in (403, 404)
+    assert not Order.objects.exists() and balance(buyer) == 1_000
+    assert MemberCoupon.objects.get(member_id=buyer.user_id).used == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_order_coupons_at_once_give_one_first_order_discount():
+    """Two tabs, two welcome codes, one tap each at the same moment: both saw "no order yet"."""
+    from tests.concurrency import run_at_once
+
+    community = CommunityFactory()
+    owner = membership(community, Role.OWNER)
+    make_coupon(owner, code="WELCOME", new_members_only=True)
+    make_coupon(owner, code="HELLO", new_members_only=True)
+    buyer = membership(community)
+    group_buy = make_group_buy(owner, price="20.00")
+
+    codes = ["WELCOME", "HELLO", "WELCOME", "HELLO"]
+    results = run_at_once(4, lambda i: place(buyer, group_buy, f"first-{i}", coupon_code=codes[i]))
+
+    placed = [r for r in results if isinstance(r, Order)]
+    assert len(placed) == 1, results
+    assert all(isinstance(r, Order) or getattr(r, "code", "") in ("coupon_first_order_only", "coupon_member_limit")
+               for r in results), results
+    assert Order.objects.count() == 1 and sum(Coupon.objects.values_list("uses", flat=True)) == 1
