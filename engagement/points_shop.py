@@ -21,6 +21,7 @@ from core.exceptions import Conflict, NotFound, Unprocessable, ValidationFailed
 from engagement.models import PointsAccount, PointsEntry, PointsReward
 from engagement.points_checkout import ledger_line, take_from_balance
 from orders import coupons
+from orders.coupon_selectors import ROUND_LIVE
 from orders.models import Coupon, CouponGrant
 
 MAX_OFFERS = 50
@@ -68,15 +69,21 @@ def rewards_on_offer(community):
     (a coupon made a public code since needs no points) and not used up."""
     now = timezone.now()
     return (PointsReward.objects.filter(Q(coupon__total_limit__isnull=True) | Q(coupon__uses__lt=F("coupon__total_limit")),
+                                        Q(coupon__group_buy__isnull=True) | Q(coupon__group_buy__status__in=ROUND_LIVE,
+                                                                              coupon__group_buy__closes_at__gt=now),
                                         community_id=community.pk, is_active=True, coupon__is_active=True,
                                         coupon__handed_out_only=True, coupon__ends_at__gt=now)
             .select_related("coupon").order_by("points", "pk"))
 
 
 def _unavailable(coupon: Coupon) -> bool:
-    """Points must not buy a coupon nobody can use: switched off, ended, made a public code, or used up."""
-    return (not coupon.is_active or coupon.ends_at <= timezone.now() or not coupon.handed_out_only
-            or (coupon.total_limit is not None and coupon.uses >= coupon.total_limit))
+    """Points must not buy a coupon nobody can use: switched off, ended, made a public code, used up,
+    or only for a group-buy that has closed."""
+    now = timezone.now()
+    round_ = coupon.group_buy
+    return (not coupon.is_active or coupon.ends_at <= now or not coupon.handed_out_only
+            or (coupon.total_limit is not None and coupon.uses >= coupon.total_limit)
+            or (round_ is not None and (round_.status not in ROUND_LIVE or round_.closes_at <= now)))
 
 
 def _exchanges(reward: PointsReward, member_id: int) -> int:
@@ -105,7 +112,7 @@ def points_exchange(*, membership: Membership, reward: PointsReward, idempotency
             done = PointsEntry.objects.get(community_id=membership.community_id, key=ledger_key)
             return _replayed(done, membership, reward), False  # the same request, a moment ago
         # The offer and its coupon as they are now (an admin may have changed them since the page).
-        reward = PointsReward.objects.select_related("coupon").get(pk=reward.pk)
+        reward = PointsReward.objects.select_related("coupon__group_buy").get(pk=reward.pk)
         coupon = reward.coupon
         if not reward.is_active or _unavailable(coupon):
             raise Conflict(_("This coupon is no longer on offer."), code="reward_unavailable")

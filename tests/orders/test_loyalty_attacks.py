@@ -489,3 +489,18 @@ def test_two_first_order_coupons_at_once_give_one_first_order_discount():
     assert all(isinstance(r, Order) or getattr(r, "code", "") in ("coupon_first_order_only", "coupon_member_limit")
                for r in results), results
     assert Order.objects.count() == 1 and sum(Coupon.objects.values_list("uses", flat=True)) == 1
+
+
+def test_points_cannot_buy_a_coupon_for_a_group_buy_that_has_closed(shop):
+    community, owner = shop
+    group_buy = make_group_buy(owner, price="20.00")
+    coupon = make_coupon(owner, code="ROUND", handed_out_only=True, group_buy_id=group_buy.pk)
+    reward = points_shop.reward_save(actor=fresh(owner), coupon_id=coupon.pk, points=100)
+    buyer = membership(community)
+    give_points(buyer, 500)
+    assert [r.pk for r in points_shop.rewards_on_offer(community)] == [reward.pk]
+    services.group_buy_cancel(actor=fresh(owner), group_buy=group_buy)
+    assert list(points_shop.rewards_on_offer(community)) == []
+    with pytest.raises(Conflict):
+        points_shop.points_exchange(membership=buyer, reward=reward, idempotency_key="late")
+    assert balance(buyer) == 500 and not CouponGrant.objects.exists()
