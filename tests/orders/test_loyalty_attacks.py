@@ -504,3 +504,36 @@ def test_points_cannot_buy_a_coupon_for_a_group_buy_that_has_closed(shop):
     with pytest.raises(Conflict):
         points_shop.points_exchange(membership=buyer, reward=reward, idempotency_key="late")
     assert balance(buyer) == 500 and not CouponGrant.objects.exists()
+
+
+def test_an_admin_of_another_community_reaches_none_of_these_coupons_or_offers(shop, api_as, login):
+    from django.urls import reverse
+
+    community, owner = shop
+    coupon = make_coupon(owner, code="MINE", handed_out_only=True)
+    reward = points_shop.reward_save(actor=fresh(owner), coupon_id=coupon.pk, points=100)
+    other = membership(CommunityFactory(), Role.OWNER)
+    theirs, slug = api_as(other.user), other.community.slug
+    assert theirs.get(url(slug, "admin", "coupons", coupon.pk)).status_code == 404
+    assert theirs.patch(url(slug, "admin", "coupons", coupon.pk), {"is_active": False}, format="json").status_code == 404
+    assert theirs.get(url(slug, "admin", "coupons", coupon.pk, "redemptions")).status_code == 404
+    assert theirs.get(url(slug, "admin", "coupons", coupon.pk, "batches")).status_code == 404
+    assert theirs.post(url(slug, "admin", "coupons", coupon.pk, "hand-out"), {"segment": "everyone"},
+                       format="json").status_code == 404
+    assert theirs.put(url(slug, "admin", "points", "offers", reward.pk),
+                      {"coupon": coupon.pk, "points": 1}, format="json").status_code == 404
+    own = make_coupon(other, code="THEIRS", handed_out_only=True)
+    answer = theirs.post(url(slug, "admin", "points", "offers"), {"coupon": coupon.pk, "points": 1}, format="json")
+    assert answer.status_code == 400  # not their coupon
+    answer = theirs.post(url(slug, "points", "offers", reward.pk, "exchange"), HTTP_IDEMPOTENCY_KEY="x")
+    assert answer.status_code == 404
+    # And in A's own slug they are nobody.
+    assert theirs.get(url(community.slug, "admin", "coupons", coupon.pk)).status_code in (403, 404)
+    page = login(other)
+    assert page.post(reverse("orders_console:coupon_edit", args=[slug, coupon.pk]), {}).status_code == 404
+    assert page.post(reverse("engagement_console:points_reward", args=[slug, reward.pk]), {}).status_code == 404
+    assert page.post(reverse("engagement_console:coupon_hand_out", args=[slug, coupon.pk]),
+                     {"segment": "everyone"}).status_code == 404
+    coupon.refresh_from_db()
+    assert coupon.is_active and not CouponGrant.objects.exists() and own.community_id == other.community_id
+    assert PointsReward.objects.get(pk=reward.pk).points == 100
