@@ -10,16 +10,18 @@ coupon (orders.coupons.coupon_hand_out) in the same transaction.
 from __future__ import annotations
 
 from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Membership
 from communities.permissions import Perm, check_perm
 from core.audit import audit_record
-from core.exceptions import Conflict, NotFound, ValidationFailed
+from core.exceptions import Conflict, NotFound, Unprocessable, ValidationFailed
 from engagement.models import PointsAccount, PointsEntry, PointsReward
 from engagement.points_checkout import ledger_line, take_from_balance
 from orders import coupons
+from orders.coupon_selectors import ROUND_LIVE
 from orders.models import Coupon, CouponGrant
 
 MAX_OFFERS = 50
@@ -63,10 +65,25 @@ def reward_save(*, actor: Membership, reward: PointsReward | None = None, coupon
 
 
 def rewards_on_offer(community):
-    """What members may take for points now: active offers of coupons still valid."""
+    """What members may take for points now: active offers of coupons still valid, handed to members
+    (a coupon made a public code since needs no points) and not used up."""
     now = timezone.now()
-    return (PointsReward.objects.filter(community_id=community.pk, is_active=True, coupon__is_active=True,
-                                        coupon__ends_at__gt=now).select_related("coupon").order_by("points", "pk"))
+    return (PointsReward.objects.filter(Q(coupon__total_limit__isnull=True) | Q(coupon__uses__lt=F("coupon__total_limit")),
+                                        Q(coupon__group_buy__isnull=True) | Q(coupon__group_buy__status__in=ROUND_LIVE,
+                                                                              coupon__group_buy__closes_at__gt=now),
+                                        community_id=community.pk, is_active=True, coupon__is_active=True,
+                                        coupon__handed_out_only=True, coupon__ends_at__gt=now)
+            .select_related("coupon").order_by("points", "pk"))
+
+
+def _unavailable(coupon: Coupon) -> bool:
+    """Points must not buy a coupon nobody can use: switched off, ended, made a public code, used up,
+    or only for a group-buy that has closed."""
+    now = timezone.now()
+    round_ = coupon.group_buy
+    return (not coupon.is_active or coupon.ends_at <= now or not coupon.handed_out_only
+            or (coupon.total_limit is not None and coupon.uses >= coupon.total_limit)
+            or (round_ is not None and (round_.status not in ROUND_LIVE or round_.closes_at <= now)))
 
 
 def _exchanges(reward: PointsReward, member_id: int) -> int:
@@ -87,16 +104,18 @@ def points_exchange(*, membership: Membership, reward: PointsReward, idempotency
     ledger_key = f"exchange:{membership.user_id}:{key}"
     done = PointsEntry.objects.filter(community_id=membership.community_id, key=ledger_key).first()
     if done is not None:
-        return _grant_for(done, membership), False
-    coupon = reward.coupon
-    if not reward.is_active or not coupon.is_active or coupon.ends_at <= timezone.now():
-        raise Conflict(_("This coupon is no longer on offer."), code="reward_unavailable")
+        return _replayed(done, membership, reward), False
     with transaction.atomic():
         account = (PointsAccount.objects.select_for_update()
                    .filter(community_id=membership.community_id, member_id=membership.user_id).first())
         if PointsEntry.objects.filter(community_id=membership.community_id, key=ledger_key).exists():
             done = PointsEntry.objects.get(community_id=membership.community_id, key=ledger_key)
-            return _grant_for(done, membership), False  # the same request, a moment ago
+            return _replayed(done, membership, reward), False  # the same request, a moment ago
+        # The offer and its coupon as they are now (an admin may have changed them since the page).
+        reward = PointsReward.objects.select_related("coupon__group_buy").get(pk=reward.pk)
+        coupon = reward.coupon
+        if not reward.is_active or _unavailable(coupon):
+            raise Conflict(_("This coupon is no longer on offer."), code="reward_unavailable")
         if _exchanges(reward, membership.user_id) >= reward.per_member_limit:
             raise Conflict(_("You have taken this coupon as many times as it allows."), code="reward_limit")
         with connection.cursor() as cursor:
@@ -110,6 +129,15 @@ def points_exchange(*, membership: Membership, reward: PointsReward, idempotency
         coupons.coupon_hand_out(coupon=coupon, member_id=membership.user_id, key=f"points:{reward.pk}:{entry.pk}",
                                 source=CouponGrant.Source.POINTS, tell=False)
     return _grant_for(entry, membership), True
+
+
+def _replayed(entry: PointsEntry, membership: Membership, reward: PointsReward) -> CouponGrant:
+    """The first exchange of this request key; the key sent again for another offer is refused."""
+    grant = _grant_for(entry, membership)
+    if not grant.key.startswith(f"points:{reward.pk}:"):
+        raise Unprocessable(_("This request key was already used for another coupon: reload the page."),
+                            code="idempotency_key_reused", fields={"idempotency_key": [_("Used for another coupon.")]})
+    return grant
 
 
 def _grant_for(entry: PointsEntry, membership: Membership) -> CouponGrant:

@@ -41,6 +41,7 @@ CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_-]{2,19}")
 MAX_PRODUCTS = 200
 MAX_LIMIT = 1_000_000
 MAX_HAND_OUT = 100_000  # members in one batch
+FIRST_ORDER_LOCK = 0x4F31 << 48  # + the member's id: the advisory lock of a first-order coupon being taken
 
 
 def normalize_code(text) -> str:
@@ -294,6 +295,14 @@ def coupon_take_member_use(quote: Quote, member_id: int) -> None:
     one handed and not used; a public code stays within its per-member limit)."""
     coupon, table = quote.coupon, MemberCoupon._meta.db_table
     with connection.cursor() as cursor:
+        if coupon.new_members_only:
+            # "No order yet" was read before the transaction: two first-order codes tapped at once
+            # both saw it. One first-order coupon at a time per member (the lock lasts to the
+            # commit), and the check again now that any other one has committed.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s::bigint)", [FIRST_ORDER_LOCK + member_id])
+            if Order.objects.filter(community_id=coupon.community_id, member_id=member_id).exclude(
+                    status=Order.Status.CANCELLED).exists():
+                raise _refuse(_("This coupon is for a member's first order."), "coupon_first_order_only")
         if coupon.handed_out_only:
             cursor.execute(f"UPDATE {table} SET used = used + 1, updated_at = now() "
                            f"WHERE coupon_id = %s AND member_id = %s AND used < handed RETURNING id",

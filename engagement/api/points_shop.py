@@ -72,11 +72,12 @@ class PointsExchangeView(JSONAPIView):
     permission = Perm.VIEW
 
     @extend_schema(request=None, parameters=[KEY_PARAMETER],
-                   responses={201: ExchangeSerializer, 200: ExchangeSerializer, **errors(400, 403, 404, 409)},
+                   responses={201: ExchangeSerializer, 200: ExchangeSerializer, **errors(400, 403, 404, 409, 422)},
                    tags=[TAG], summary=_lazy("Take a coupon for points"),
                    description=_lazy("Idempotency-Key required: the same key answers with the first exchange "
-                                     "(200) and spends nothing again. 409 not_enough_points, reward_limit, "
-                                     "reward_unavailable."))
+                                     "(200) and spends nothing again; sent for another offer, 422 "
+                                     "idempotency_key_reused. 409 not_enough_points, reward_limit, "
+                                     "reward_unavailable (switched off, ended or used up)."))
     def post(self, request, slug, pk):
         from engagement.points import account_of
 
