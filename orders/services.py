@@ -1274,8 +1274,12 @@ def order_refund(*, actor: Membership, order: Order, reason: str = "") -> Order:
             _give_back_units(locked, release_coupon=previous != Order.Status.COMPLETED)
         elif previous != Order.Status.COMPLETED:
             coupons.coupon_release(locked)
-        _refund(locked, amount=locked.paid_amount, reason="admin", key=f"admin:order:{locked.pk}", actor=actor.user,
-                note=reason)
+        if _refund(locked, amount=locked.paid_amount, reason="admin", key=f"admin:order:{locked.pk}",
+                   actor=actor.user, note=reason) is None:
+            # Nothing to pay back (points or a coupon paid it all): the apps above still hear of it,
+            # so the points it spent come back (their handlers write under keys: once).
+            emit("order.refunded", community_id=locked.community_id, order_id=locked.pk, member_id=locked.member_id,
+                 amount="0.00", reason="admin", completed=locked.completed_at is not None)
         locked.status = Order.Status.REFUNDED
         locked.save(update_fields=["status"])
         _transition(locked, Order.Status.REFUNDED, actor=actor.user, from_status=previous, note=reason[:200])

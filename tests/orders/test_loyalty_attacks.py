@@ -145,8 +145,6 @@ def points_rules(community, rate=100, percent=100):
     settings.save()
 
 
-@pytest.mark.xfail(strict=True, reason="needs orders/services.py order_refund to emit order.refunded when no money "
-                                       "was refunded (see the attack report)")
 def test_an_admin_refund_of_an_order_paid_all_in_points_gives_the_points_back(shop):
     """Points paid the whole order (the cap at 100%): nothing was paid in money, so the refund of
     money writes nothing, and the points the member spent were lost."""
@@ -181,6 +179,20 @@ def test_a_100_percent_coupon_makes_a_free_order_that_is_paid_without_money_and_
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED and order.refunded_amount == 0
     assert Coupon.objects.get(code="FREE").uses == 0 and balance(buyer) == 10_000
+
+
+def test_a_free_orders_page_offers_one_confirm_button_and_no_transfer(client, shop):
+    community, owner = shop
+    make_coupon(owner, code="FREE", kind="percent", amount_off=None, percent_off=100)
+    buyer = membership(community)
+    order = place(buyer, make_group_buy(owner, price="20.00"), "free-page", coupon_code="free")
+    client.force_login(buyer.user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert "data-confirm-free" in page and "I have paid by transfer" not in page
+    client.post(f"{order.get_absolute_url()}pay/", {"method": "wallet"})
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID and order.charge.paid_amount == 0
 
 
 def test_points_cannot_buy_a_coupon_that_is_used_up_and_the_shop_stops_showing_it(shop):
