@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(PY) bench/campaign_settle.py
 	$(PY) bench/event_rush.py
 	$(PY) bench/leaderboard.py
+	$(PY) bench/repurchase_prompts.py
 
 services: $(STAMP)
 	$(PY) -m core.devservices up
