@@ -339,7 +339,11 @@ class OrderLine(models.Model):
             models.UniqueConstraint(fields=["order", "item"], name="uniq_line_item"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
         ]
-        indexes = [models.Index(fields=["community", "item"])]
+        indexes = [
+            models.Index(fields=["community", "item"]),
+            # Repurchase prompts: who bought the products on sale, how many (bench/repurchase_prompts.py).
+            models.Index(fields=["product"], include=["order", "quantity"], name="orderline_product_cover"),
+        ]
 
 
 class Commission(models.Model):
