@@ -24,6 +24,7 @@ from communities.permissions import Perm, check_perm
 from core.exceptions import Conflict
 from engagement.common import engagement_settings
 from engagement.models import DailyCheckIn, PointsAccount, PointsEntry, PointsTotal
+from engagement.points_checkout import ledger_line
 
 
 def points_award(*, community_id: int, member_id: int, amount: int, reason: str, key: str, note: str = "") -> bool:
@@ -31,13 +32,10 @@ def points_award(*, community_id: int, member_id: int, amount: int, reason: str,
     key was written before or the amount is zero. Call inside a transaction."""
     if not amount:
         return False
-    table, accounts = PointsEntry._meta.db_table, PointsAccount._meta.db_table
+    accounts = PointsAccount._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""INSERT INTO {table} (community_id, member_id, amount, reason, key, note, created_at)
-                VALUES (%s, %s, %s, %s, %s, %s, now()) ON CONFLICT (community_id, key) DO NOTHING RETURNING id""",
-            [community_id, member_id, amount, reason, key[:120], note[:200]])
-        if cursor.fetchone() is None:
+        if not ledger_line(cursor, community_id=community_id, member_id=member_id, amount=amount, reason=reason,
+                           key=key, note=note):
             return False
         cursor.execute(
             f"""INSERT INTO {accounts} (community_id, member_id, balance, lifetime, updated_at)
