@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from communities.pages import community_page
@@ -54,7 +54,7 @@ class RewardForm(forms.Form):
     points = forms.IntegerField(label=gettext_lazy("Price in points"), min_value=1, max_value=services.MAX_PRICE)
     per_member_limit = forms.IntegerField(label=gettext_lazy("Exchanges per member"), min_value=1, max_value=100,
                                           initial=1)
-    is_active = forms.BooleanField(label=gettext_lazy("On offer"), required=False, initial=True)
+    is_active = forms.BooleanField(label=pgettext_lazy("points shop", "On offer"), required=False, initial=True)
 
     def __init__(self, *args, community, **kwargs):
         super().__init__(*args, **kwargs)
