@@ -45,6 +45,11 @@ class Supplier(models.Model):
 
 
 class Product(models.Model):
+    class Review(models.TextChoices):
+        APPROVED = "approved", _("Approved")
+        PENDING = "pending", _("Waiting for review")
+        REJECTED = "rejected", _("Rejected")
+
     community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="products")
     name = models.CharField(_("name"), max_length=120)
     description = models.TextField(_("description"), blank=True)
@@ -59,6 +64,11 @@ class Product(models.Model):
     # How many days one unit lasts a household: drives repurchase prompts.
     consumption_cycle_days = models.PositiveIntegerField(_("consumption cycle (days)"), null=True, blank=True)
     is_active = models.BooleanField(_("on sale"), default=True)
+    # A product a partner shop pushed (keyed by its SKU) may wait for an admin before it is sold.
+    supplier_sku = models.CharField(_("supplier's SKU"), max_length=64, blank=True)
+    review = models.CharField(_("review"), max_length=10, choices=Review.choices, default=Review.APPROVED)
+    # The supplier hears (product.low_stock) when a reservation leaves this many units or fewer.
+    low_stock_threshold = models.PositiveIntegerField(_("low stock at"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -72,6 +82,10 @@ class Product(models.Model):
             models.CheckConstraint(condition=Q(list_price__gte=0), name="product_price_not_negative"),
             models.CheckConstraint(condition=Q(consumption_cycle_days__isnull=True) | Q(consumption_cycle_days__gt=0),
                                    name="product_cycle_positive"),
+            models.UniqueConstraint(fields=["community", "supplier", "supplier_sku"], condition=~Q(supplier_sku=""),
+                                    name="uniq_product_supplier_sku"),
+            models.CheckConstraint(condition=Q(review="approved") | Q(is_active=False),
+                                   name="product_on_sale_is_approved"),
         ]
         indexes = [models.Index(fields=["community", "is_active", "name"])]
 

@@ -21,6 +21,7 @@ from catalog.models import Category, Product, ProductImage, Supplier
 from communities.models import Community, Membership
 from communities.permissions import Perm, check_perm
 from core.audit import audit_record
+from core.events import emit
 from core.exceptions import Conflict, NotFound, ValidationFailed
 from core.images import clean_image, image_size, make_thumbnail
 
@@ -325,6 +326,9 @@ def product_update(*, actor: Membership, product: Product, **fields) -> Product:
     with transaction.atomic():
         locked = (Product.objects.select_for_update(of=("self",)).select_related("category", "supplier")
                   .get(pk=product.pk))
+        if values.get("is_active") and locked.review != Product.Review.APPROVED:
+            message = _("A partner's product goes on sale once an admin approves it.")
+            raise ValidationFailed(message, code="not_approved", fields={"is_active": [message]})
         changed = {}
         for key, value in values.items():
             old = getattr(locked, key)
@@ -431,6 +435,7 @@ def product_reserve_stock(*, product_id: int, quantity: int) -> None:
         return
     if Product.objects.filter(pk=product_id, stock__gte=quantity).update(stock=F("stock") - quantity,
                                                                         updated_at=timezone.now()):
+        _tell_if_low(product_id, quantity)
         return
     row = Product.objects.filter(pk=product_id).values("name", "stock").first()
     if row is None:
@@ -438,6 +443,38 @@ def product_reserve_stock(*, product_id: int, quantity: int) -> None:
     if row["stock"] is None:
         return
     raise InsufficientStock(product_id=product_id, name=row["name"], available=row["stock"], wanted=quantity)
+
+
+def _tell_if_low(product_id: int, quantity: int) -> None:
+    """The reservation took the stock to its low mark or under it (crossing it now): the supplier hears."""
+    crossed = (Product.objects.filter(pk=product_id, low_stock_threshold__isnull=False,
+                                      stock__lte=F("low_stock_threshold"),
+                                      stock__gt=F("low_stock_threshold") - quantity)
+               .values_list("community_id", "stock").first())
+    if crossed is not None:
+        emit("product.low_stock", community_id=crossed[0], product_id=product_id, stock=crossed[1])
+
+
+def product_review(*, actor: Membership, product: Product, approve: bool, note: str = "") -> Product:
+    """An admin decides on a product a partner shop pushed: approved, it can be sold (and goes on
+    sale); rejected, it stays off sale until the partner changes it."""
+    check_perm(actor, Perm.MANAGE_PARTNERS)
+    if product.community_id != actor.community_id:
+        raise NotFound(_("Product not found."), code="product_not_found")
+    with transaction.atomic():
+        locked = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
+        if locked.review != Product.Review.PENDING:
+            raise Conflict(_("This product is not waiting for review."), code="not_pending")
+        if approve:
+            locked.review, locked.is_active = Product.Review.APPROVED, True
+        else:
+            locked.review, locked.is_active = Product.Review.REJECTED, False
+        locked.save(update_fields=["review", "is_active", "updated_at"])
+        audit_record(community=locked.community, actor=actor.user,
+                     action="product.approved" if approve else "product.rejected", obj=locked, note=note[:200])
+        if approve:
+            emit("product.approved", community_id=locked.community_id, product_id=locked.pk)
+    return locked
 
 
 def product_release_stock(*, product_id: int, quantity: int) -> None:

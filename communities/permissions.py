@@ -44,6 +44,7 @@ class Perm(StrEnum):
     MANAGE_POSTS = "manage_posts"  # write posts (featuring products and rounds) and polls
     MODERATE = "moderate"  # pin, hide and delete anyone's posts and comments; answer reports
     MANAGE_LOYALTY = "manage_loyalty"  # coupons and their hand-outs, levels, referrals to review, prompts
+    MANAGE_PARTNERS = "manage_partners"  # partner shops: connections, pushed products to review, webhook log
 
 
 MIN_ROLE: dict[Perm, Role] = {
@@ -70,6 +71,7 @@ MIN_ROLE: dict[Perm, Role] = {
     Perm.MANAGE_POSTS: Role.LEADER,
     Perm.MODERATE: Role.ADMIN,
     Perm.MANAGE_LOYALTY: Role.ADMIN,
+    Perm.MANAGE_PARTNERS: Role.ADMIN,
 }
 
 

@@ -16,4 +16,6 @@ urlpatterns = [
     path("", include("orders.api.urls")),
     path("", include("crowdfunding.api.urls")),
     path("", include("engagement.api.urls")),
+    path("", include("partners.api.admin_urls")),
+    path("partner/", include("partners.api.urls")),
 ]

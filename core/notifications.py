@@ -73,6 +73,10 @@ KINDS: dict[str, str] = {
     "repurchase_prompt": _("Time to buy again something I buy regularly"),
     "referral_rewarded": _("A member I invited earned me a reward"),
     "referral_held": _("Referrals wait for review (admins)"),
+    "partner_request": _("A partner shop asks to connect, or pushed products to review (admins)"),
+    "order_line_out_of_stock": _("Part of my order was out of stock and refunded"),
+    "order_dispatched": _("My order's goods are on the way"),
+    "webhook_disabled": _("A webhook endpoint of my partner shop was switched off"),
 }
 
 
@@ -81,7 +85,8 @@ KINDS: dict[str, str] = {
 KIND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (_("Orders and payments"), ("group_buy_closing", "order_unpaid", "order_ready", "payment_received", "refund_paid",
                                 "group_buy_failed", "group_buy_cancelled", "group_buy_changed", "transfer_declined",
-                                "refund_owed", "refund_paid_back")),
+                                "refund_owed", "refund_paid_back", "order_line_out_of_stock",
+                                "order_dispatched")),
     (_("Campaigns and split bills"), ("campaign_ending", "campaign_update", "campaign_succeeded", "campaign_failed",
                                       "campaign_cancelled", "reward_shipped", "collection_added", "collection_paid",
                                       "collection_completed", "collection_reminder", "collection_closed",
@@ -90,7 +95,9 @@ KIND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
                              "poll_closed")),
     (_("Points, coupons and rewards"), ("coupon_received", "repurchase_prompt", "referral_rewarded")),
     (_("My membership"), ("join_request_decided", "membership_changed")),
-    (_("For admins and leaders"), ("join_request_digest", "transfer_waiting", "comment_reported", "referral_held")),
+    (_("For admins and leaders"), ("join_request_digest", "transfer_waiting", "comment_reported", "referral_held",
+                                 "partner_request")),
+    (_("Partner shops"), ("webhook_disabled",)),
 )
 
 

@@ -86,6 +86,13 @@ def _transition(obj, to: str, *, actor=None, community=None, note: str = "", **d
     audit_record(community=community or obj.community, actor=actor, action=f"{obj._meta.model_name}.{to}",
                  target_user=getattr(obj, "member", None), obj=obj,
                  **{"from": data.pop("from_status", None), "to": to, "note": note, **data})
+    if isinstance(obj, GroupBuy) and to in _ROUND_EVENTS:
+        # For the apps above (partner shops' webhooks): the round's suppliers hear of it.
+        emit(f"group_buy.{to}", community_id=obj.community_id, group_buy_id=obj.pk)
+
+
+_ROUND_EVENTS = {GroupBuy.Status.OPEN, GroupBuy.Status.CLOSED, GroupBuy.Status.SUCCEEDED, GroupBuy.Status.FAILED,
+                 GroupBuy.Status.CANCELLED}
 
 
 # Pickup points -------------------------------------------------------------------------------
@@ -1149,6 +1156,8 @@ def _mark_paid(order: Order, *, actor) -> None:
     order.expires_at = None
     order.save(update_fields=["status", "paid_at", "expires_at"])
     _transition(order, Order.Status.PAID, actor=actor, from_status=Order.Status.PENDING_PAYMENT)
+    emit("order.paid", community_id=order.community_id, order_id=order.pk, member_id=order.member_id,
+         total=str(order.total))
     if order.team_id:
         team = Team.objects.select_for_update().get(pk=order.team_id)
         team.paid_count += 1

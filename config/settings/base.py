@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "orders",
     "crowdfunding",
     "engagement",
+    "partners",
     "demo",
 ]
 
@@ -250,6 +251,11 @@ CELERY_BEAT_SCHEDULE = {
         "args": ("core.domain_events",),
         "schedule": 60.0,
     },
+    "webhook-deliveries": {
+        "task": "core.tasks.run_sweep",
+        "args": ("partners.webhook_deliveries",),
+        "schedule": 30.0,
+    },
     "forget-idempotency-keys": {
         "task": "core.tasks.run_sweep",
         "args": ("core.forget_idempotency_keys",),
@@ -286,3 +292,11 @@ LOGGING = {
     # axes: failures and lockouts are warnings; its start-up banner and resets are info.
     "loggers": {"pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# Partner shops (partners/). Webhook URLs must be https:// on a public address unless this is
+# set (tests and a laptop, where receivers listen on 127.0.0.1).
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+# Failed attempts in a row after which an endpoint is switched off and its partner told.
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=10)
+# Requests per API key: one busy partner system never starves the others.
+PARTNER_API_RATE = env("PARTNER_API_RATE", default="600/min")
