@@ -87,6 +87,9 @@ class GroupBuy(models.Model):
     settled_at = models.DateTimeField(null=True, blank=True)
     arrived_at = models.DateTimeField(null=True, blank=True)
     closing_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # For clients that sync (?updated_since=), partner systems among them: moved by every save()
+    # (see save()) and by the services' queryset updates of the status.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("group-buy")
@@ -104,10 +107,17 @@ class GroupBuy(models.Model):
             models.Index(fields=["status", "opens_at"], name="group_buy_due_open"),
             models.Index(fields=["status", "closes_at"], name="group_buy_due_close"),
             models.Index(fields=["community", "status"]),
+            models.Index(fields=["community", "updated_at"], name="group_buy_updated"),
         ]
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, update_fields=None, **kwargs):
+        # auto_now fields are written only when named in update_fields (as Order.save).
+        if update_fields is not None:
+            update_fields = {*update_fields, "updated_at"}
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     def get_absolute_url(self):
         return reverse("orders:group_buy", kwargs={"slug": self.community.slug, "pk": self.pk})

@@ -363,7 +363,7 @@ def _publish(*, actor: Membership, group_buy: GroupBuy) -> None:
         product_reserve_stock(product_id=item.product_id, quantity=item.quantity_on_offer)
     now = timezone.now()
     status = GroupBuy.Status.OPEN if group_buy.opens_at <= now else GroupBuy.Status.SCHEDULED
-    GroupBuy.objects.filter(pk=group_buy.pk).update(status=status)
+    GroupBuy.objects.filter(pk=group_buy.pk).update(status=status, updated_at=timezone.now())
     if status == GroupBuy.Status.OPEN:
         group_buy.items.update(is_open=True)
     group_buy.status = status
@@ -1498,7 +1498,7 @@ def group_buy_mark_arrived(*, actor: Membership, group_buy: GroupBuy,
         orders = list(orders.select_related("pickup_point").order_by("pk"))
         now = timezone.now()
         Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=Order.Status.READY, updated_at=timezone.now())
-        GroupBuy.objects.filter(pk=group_buy.pk, arrived_at__isnull=True).update(arrived_at=now)
+        GroupBuy.objects.filter(pk=group_buy.pk, arrived_at__isnull=True).update(arrived_at=now, updated_at=now)
         for order in orders:
             _transition(order, Order.Status.READY, actor=actor.user, from_status=Order.Status.CONFIRMED)
             with in_language_of(order.member):
@@ -1678,7 +1678,7 @@ def _fulfil_if_done(group_buy: GroupBuy) -> None:
         Order.Status.CONFIRMED, Order.Status.READY, Order.Status.SHIPPED]).exists()
     if not waiting and group_buy.status == GroupBuy.Status.SUCCEEDED:
         GroupBuy.objects.filter(pk=group_buy.pk, status=GroupBuy.Status.SUCCEEDED).update(
-            status=GroupBuy.Status.FULFILLED)
+            status=GroupBuy.Status.FULFILLED, updated_at=timezone.now())
         _transition(group_buy, GroupBuy.Status.FULFILLED, from_status=GroupBuy.Status.SUCCEEDED)
 
 
