@@ -76,7 +76,7 @@ KINDS: dict[str, str] = {
     "partner_request": _("A partner shop asks to connect, or pushed products to review (admins)"),
     "order_line_out_of_stock": _("Part of my order was out of stock and refunded"),
     "order_dispatched": _("My order's goods are on the way"),
-    "webhook_disabled": _("A webhook endpoint of my partner shop was switched off"),
+    "webhook_disabled": _("A webhook endpoint of my partner shop was switched off (partner staff)"),
 }
 
 
@@ -96,8 +96,7 @@ KIND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (_("Points, coupons and rewards"), ("coupon_received", "repurchase_prompt", "referral_rewarded")),
     (_("My membership"), ("join_request_decided", "membership_changed")),
     (_("For admins and leaders"), ("join_request_digest", "transfer_waiting", "comment_reported", "referral_held",
-                                 "partner_request")),
-    (_("Partner shops"), ("webhook_disabled",)),
+                                 "partner_request", "webhook_disabled")),
 )
 
 

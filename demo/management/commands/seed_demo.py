@@ -50,6 +50,13 @@ class Command(BaseCommand):
         if load_engagement_demo(community):
             loaded = True
             self.stdout.write(self.style.SUCCESS("Demo events, posts and polls loaded."))
+        from partners.demo import load_partner_demo
+
+        partner_key = load_partner_demo(community, password=PASSWORD)
+        if partner_key:
+            loaded = True
+            self.stdout.write(self.style.SUCCESS(
+                f"Demo partner shop 青山果园 loaded (staff login 13900001111). Its API key, shown once: {partner_key}"))
         if not loaded:
             self.stdout.write("Demo data already loaded.")
 
