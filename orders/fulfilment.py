@@ -365,7 +365,8 @@ def _out_of_stock(report: Shipment, item: GroupBuyItem) -> dict:
     still_open = [orders[pk] for pk in sorted(taken) if orders[pk].status in OPEN_STATUSES]
     # An order that waited only for these goods may now move on.
     _advance(report, still_open)
-    services._fulfil_if_done(report.group_buy)
+    # Read again: a completion above may have fulfilled the round already.
+    services._fulfil_if_done(GroupBuy.objects.select_related("community").get(pk=report.group_buy_id))
     return {"refunds": refunds}
 
 

@@ -316,3 +316,21 @@ def test_a_request_id_answers_its_first_report_and_refuses_another_body(shop):
     # Another supplier may use the same id for its own report.
     shop["report"](shop["dairy"], "dispatched", request_id="abc", pickup_point=shop["gate"])
     assert Shipment.objects.count() == 2
+
+
+def test_the_rounds_console_page_shows_the_suppliers_reports(shop, owner, login):
+    from django.urls import reverse
+
+    both = shop["buy"](lines=(("apple", 2), ("milk", 1)))
+    shop["close"]()
+    shop["report"](shop["farm"], "dispatched", pickup_point=shop["gate"], carrier="SF Express", tracking="SF777")
+    shop["report"](shop["dairy"], "out_of_stock", product=shop["milk"], note="Cow on holiday")
+
+    response = login(owner).get(reverse("orders_console:group_buy", args=[shop["community"].slug, shop["round"].pk]))
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Supplier reports" in text and "SF777" in text and "Cow on holiday" in text
+    assert text.count('data-report="') == 2
+    assert "1 line refunded" in text and "1 out of stock" in text
+    assert f"#{both.pk} Confirmed" in text

@@ -163,7 +163,10 @@ def test_a_partner_reaches_only_its_own_products_rounds_and_communities(world, m
     for body, code in cases:
         response = post(world, body)
         assert response.status_code == 404 and response.json()["code"] == code, (body, response.content)
-    # A round that sells none of the partner's products, and another community.
+    # Ids past any column's range, and a round that sells none of the partner's products.
+    for community_id, round_id in ((10**30, world["round"].pk), (world["community"].pk, 10**30)):
+        assert world["client"].get(url(community_id, round_id)).status_code == 404
+        assert world["client"].post(url(community_id, round_id), {"kind": "arrived"}, format="json").status_code == 404
     milk_round = make_group_buy(owner, products=[ProductFactory(community=world["community"])], point=world["point"])
     response = world["client"].post(url(world["community"].pk, milk_round.pk),
                                     {"kind": "arrived", "pickup_point_id": world["point"].pk, "request_id": "x5"},
