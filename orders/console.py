@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from communities.permissions import (
     Perm,
+    acts_community_wide,
     check_in_scope,
     has_perm,
     orders_in_scope,
@@ -40,7 +41,7 @@ from communities.pages import console_context, console_page
 from orders import exports, selectors, services
 from orders.addresses import order_place_text, place_sort_key, read_place
 from orders.console_forms import GroupBuyForm, PickupPointForm, TopUpForm, item_formset_class, item_initial
-from orders.models import GroupBuy, Order
+from orders.models import GroupBuy, Order, Shipment
 from payments import services as payments
 from payments.models import Payment, Refund, WalletEntry
 
@@ -207,6 +208,26 @@ def group_buy_copy(request, community, membership, pk):
     return redirect("orders_console:group_buy_edit", slug=community.slug, pk=copy.pk)
 
 
+SUPPLIER_REPORTS_SHOWN = 50
+
+
+def _supplier_reports(membership, round_, orders_in_view) -> list:
+    """What the round's suppliers reported through the partner API (read only), newest first; a
+    leader sees the reports about their branch's pickup points and orders."""
+    reports = Shipment.objects.filter(community_id=round_.community_id, group_buy=round_)
+    if not acts_community_wide(membership):
+        points = pickup_points_in_scope(membership, round_.pickup_points.all())
+        reports = reports.filter(Q(pickup_point__in=points) | Q(order__in=orders_in_view)
+                                 | Q(pickup_point__isnull=True, order__isnull=True))
+    reports = list(reports.select_related("supplier", "pickup_point", "product")
+                   .order_by("-created_at", "-id")[:SUPPLIER_REPORTS_SHOWN])
+    labels = dict(Order.Status.choices)
+    for report in reports:
+        report.moved = [(row.get("order_id"), labels.get(row.get("status"), row.get("status")))
+                        for row in (report.outcome or {}).get("orders", [])]
+    return reports
+
+
 @require_safe
 @console_page(Perm.MANAGE_GROUP_BUYS)
 def group_buy(request, community, membership, pk):
@@ -240,6 +261,7 @@ def group_buy(request, community, membership, pk):
     mine = _in_scope(membership, round_, rounds_in_scope)
     return render(request, "orders/console/group_buy.html", _ctx(
         community, membership, "group_buys", group_buy=round_, progress=progress, items=items, page=page,
+        supplier_reports=_supplier_reports(membership, round_, in_scope),
         commission_percent=round_.commission_rate * 100,
         status=status, filters={"status": status}, statuses=Order.Status.choices,
         status_counts=[(value, label, status_counts[value]) for value, label in Order.Status.choices

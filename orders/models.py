@@ -342,18 +342,80 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(**MONEY)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(**MONEY)
+    # Units the supplier reported it cannot deliver (out of stock), refunded to the member; never
+    # more than the line holds (orders.fulfilment writes them under the order's lock).
+    quantity_short = models.PositiveIntegerField(default=0)
+    out_of_stock_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["order", "item"], name="uniq_line_item"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(condition=Q(quantity_short__lte=F("quantity")), name="line_short_within_quantity"),
+            models.CheckConstraint(condition=Q(quantity_short=0) | Q(out_of_stock_at__isnull=False),
+                                   name="line_short_has_time"),
         ]
         indexes = [
             models.Index(fields=["community", "item"]),
             # Repurchase prompts: who bought the products on sale, how many (bench/repurchase_prompts.py).
             models.Index(fields=["product"], include=["order", "quantity"], name="orderline_product_cover"),
         ]
+
+
+class Shipment(models.Model):
+    """A supplier's fulfilment report for a round (a partner shop's system sends them): goods
+    dispatched to or arrived at a pickup point, a product out of stock, a delivery order shipped or
+    delivered. ``request_id`` is the client's key: a report sent again changes nothing and is
+    answered as the first time (``outcome`` keeps what it did)."""
+
+    class Kind(models.TextChoices):
+        DISPATCHED = "dispatched", _("Dispatched to a pickup point")
+        ARRIVED = "arrived", _("Arrived at a pickup point")
+        OUT_OF_STOCK = "out_of_stock", _("Out of stock")
+        SHIPPED = "shipped", _("Shipped to the member")
+        DELIVERED = "delivered", _("Delivered to the member")
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    group_buy = models.ForeignKey(GroupBuy, on_delete=models.CASCADE, related_name="shipments")
+    supplier = models.ForeignKey("catalog.Supplier", on_delete=models.PROTECT, related_name="shipments")
+    kind = models.CharField(_("report"), max_length=12, choices=Kind.choices)
+    pickup_point = models.ForeignKey(PickupPoint, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="shipments", verbose_name=_("pickup point"))
+    # A delivery order (shipped, delivered), or the one order an out-of-stock report is about.
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="shipments")
+    product = models.ForeignKey("catalog.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Out of stock: the units short in all (at the point, for the order, or in the round).
+    quantity = models.PositiveIntegerField(null=True, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=60, blank=True)
+    tracking = models.CharField(_("tracking number"), max_length=100, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    request_id = models.CharField(max_length=100)
+    outcome = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("supplier report")
+        verbose_name_plural = _("supplier reports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "supplier", "request_id"], name="uniq_shipment_request"),
+            models.CheckConstraint(condition=~Q(kind__in=["dispatched", "arrived"]) | Q(pickup_point__isnull=False),
+                                   name="shipment_to_a_point_has_point"),
+            models.CheckConstraint(condition=~Q(kind__in=["shipped", "delivered"]) | Q(order__isnull=False),
+                                   name="shipment_delivery_has_order"),
+            models.CheckConstraint(condition=~Q(kind="out_of_stock") | Q(product__isnull=False),
+                                   name="shipment_out_of_stock_has_product"),
+            models.CheckConstraint(condition=Q(quantity__isnull=True) | Q(quantity__gt=0),
+                                   name="shipment_quantity_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["community", "group_buy", "-created_at"], name="shipment_round"),
+            models.Index(fields=["group_buy", "kind", "pickup_point"], name="shipment_arrivals"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
 
 
 class Commission(models.Model):

@@ -1175,7 +1175,7 @@ def _mark_paid(order: Order, *, actor) -> None:
 # Refunds, cancellation, expiry -----------------------------------------------------------------
 
 # Refunds whose member is told by the notice of what caused them (the round failed or was cancelled).
-_REFUNDS_TOLD_ELSEWHERE = {"group_buy_failed", "group_buy_cancelled"}
+_REFUNDS_TOLD_ELSEWHERE = {"group_buy_failed", "group_buy_cancelled", "out_of_stock"}
 
 
 def _refund(order: Order, *, amount: Decimal, reason: str, key: str, actor=None, note: str = "") -> Refund | None:
@@ -1496,19 +1496,27 @@ def group_buy_mark_arrived(*, actor: Membership, group_buy: GroupBuy,
         if not acts_community_wide(actor):
             orders = orders.filter(pickup_point__in=points_in_scope)
         orders = list(orders.select_related("pickup_point").order_by("pk"))
-        now = timezone.now()
-        Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=Order.Status.READY, updated_at=timezone.now())
-        GroupBuy.objects.filter(pk=group_buy.pk, arrived_at__isnull=True).update(arrived_at=now, updated_at=now)
-        for order in orders:
-            _transition(order, Order.Status.READY, actor=actor.user, from_status=Order.Status.CONFIRMED)
-            with in_language_of(order.member):
-                notify(recipient=order.member, community=group_buy.community, kind="order_ready",
-                       title=_("Your order from %(title)s is ready") % {"title": group_buy.title},
-                       body=_("Pick it up at %(point)s (%(address)s) and show your pickup code %(code)s.") % {
-                           "point": order.pickup_point.name, "address": order.pickup_point.address,
-                           "code": order.pickup_code},
-                       url=order.get_absolute_url(), dedupe_key=f"ready:{order.pk}")
+        _mark_ready(group_buy, orders, actor=actor.user)
     return len(orders)
+
+
+def _mark_ready(group_buy: GroupBuy, orders: list[Order], *, actor=None, **data) -> None:
+    """Confirmed pickup orders (locked by the caller, with their member and pickup point) become
+    ready and their members are told; the round records when goods first arrived. Shared by an
+    admin marking goods arrived and a supplier reporting them (orders.fulfilment)."""
+    now = timezone.now()
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=Order.Status.READY, updated_at=now)
+    GroupBuy.objects.filter(pk=group_buy.pk, arrived_at__isnull=True).update(arrived_at=now, updated_at=now)
+    for order in orders:
+        order.status = Order.Status.READY
+        _transition(order, Order.Status.READY, actor=actor, from_status=Order.Status.CONFIRMED, **data)
+        with in_language_of(order.member):
+            notify(recipient=order.member, community=group_buy.community, kind="order_ready",
+                   title=_("Your order from %(title)s is ready") % {"title": group_buy.title},
+                   body=_("Pick it up at %(point)s (%(address)s) and show your pickup code %(code)s.") % {
+                       "point": order.pickup_point.name, "address": order.pickup_point.address,
+                       "code": order.pickup_code},
+                   url=order.get_absolute_url(), dedupe_key=f"ready:{order.pk}")
 
 
 # The member's pickup QR carries the community, the order and its 6-digit code, signed with the
@@ -1644,17 +1652,24 @@ def order_complete(*, actor: Membership, order: Order, code: str | None = None) 
                                  .get(pk=locked.pk))
         elif locked.status != Order.Status.SHIPPED:
             raise Conflict(_("This order has not been shipped."), code="not_shipped")
-        previous = locked.status
-        locked.status, locked.completed_at = Order.Status.COMPLETED, timezone.now()
-        locked.save(update_fields=["status", "completed_at"])
-        _transition(locked, Order.Status.COMPLETED, actor=actor.user, from_status=previous)
-        _earn_commission(locked)
-        # For the apps above (points, referrals, webhooks): orders never imports them.
-        emit("order.completed", community_id=locked.community_id, order_id=locked.pk, member_id=locked.member_id,
-             total=str(locked.total), currency=locked.currency)
-        _fulfil_if_done(locked.group_buy)
+        _complete(locked, actor=actor.user)
     order.refresh_from_db()
     return order
+
+
+def _complete(locked: Order, *, actor=None, **data) -> None:
+    """A ready order was picked up or a shipped one delivered (round and order locked by the caller):
+    completed, the commission earned, the apps above told. Shared by the desk, the console and a
+    supplier's delivery report (orders.fulfilment)."""
+    previous = locked.status
+    locked.status, locked.completed_at = Order.Status.COMPLETED, timezone.now()
+    locked.save(update_fields=["status", "completed_at"])
+    _transition(locked, Order.Status.COMPLETED, actor=actor, from_status=previous, **data)
+    _earn_commission(locked)
+    # For the apps above (points, referrals, webhooks): orders never imports them.
+    emit("order.completed", community_id=locked.community_id, order_id=locked.pk, member_id=locked.member_id,
+         total=str(locked.total), currency=locked.currency)
+    _fulfil_if_done(locked.group_buy)
 
 
 def order_ship(*, actor: Membership, order: Order, tracking: str = "") -> Order:
@@ -1665,12 +1680,18 @@ def order_ship(*, actor: Membership, order: Order, tracking: str = "") -> Order:
         locked = _lock_order(order)
         if locked.fulfilment != Order.Fulfilment.DELIVERY or locked.status != Order.Status.CONFIRMED:
             raise Conflict(_("Only confirmed delivery orders can be shipped."), code="not_shippable")
-        locked.status = Order.Status.SHIPPED
-        locked.save(update_fields=["status"])
-        _transition(locked, Order.Status.SHIPPED, actor=actor.user, from_status=Order.Status.CONFIRMED,
-                    tracking=tracking[:100])
+        _ship(locked, actor=actor.user, tracking=tracking)
     order.refresh_from_db()
     return order
+
+
+def _ship(locked: Order, *, actor=None, tracking: str = "", **data) -> None:
+    """A confirmed delivery order (locked by the caller) left for the member. Shared by the console
+    and a supplier's report (orders.fulfilment, which adds the carrier)."""
+    locked.status = Order.Status.SHIPPED
+    locked.save(update_fields=["status"])
+    _transition(locked, Order.Status.SHIPPED, actor=actor, from_status=Order.Status.CONFIRMED,
+                tracking=tracking[:100], **data)
 
 
 def _fulfil_if_done(group_buy: GroupBuy) -> None:
