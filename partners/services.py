@@ -39,6 +39,8 @@ MAX_ENDPOINTS_PER_PARTNER = 20
 # After a rotation the old secret keeps signing this long (receivers switch in between).
 SECRET_OVERLAP = timedelta(hours=24)
 MAX_KEY_LIFETIME = timedelta(days=3650)
+# Addresses of the partner console that are not a partner's (/partner/new/ is the sign-up page).
+RESERVED_SLUGS = frozenset({"new"})
 
 
 def _required(errors: dict, field: str, value: str, max_length: int) -> str:
@@ -73,7 +75,7 @@ def partner_create(*, user, name: str, contact_email: str = "", contact_phone: s
     with transaction.atomic():
         for n in range(1, 1000):
             slug = base if n == 1 else f"{base}-{n}"
-            if not Partner.objects.filter(slug=slug).exists():
+            if slug not in RESERVED_SLUGS and not Partner.objects.filter(slug=slug).exists():
                 break
         partner = Partner.objects.create(name=name, slug=slug, contact_email=contact_email,
                                          contact_phone=contact_phone, description=description)

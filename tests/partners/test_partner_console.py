@@ -404,3 +404,12 @@ def test_the_delivery_log_and_redelivery(partner, owner_client, endpoint, commun
     assert delivery.status == "pending" and delivery.next_attempt_at is not None
     assert owner_client.get(url("delivery_redeliver", partner, pk=endpoint.pk,
                                 delivery_pk=delivery.pk)).status_code == 405
+
+
+@pytest.mark.django_db
+def test_a_partner_named_new_does_not_hide_behind_the_sign_up_page():
+    client = browser(UserFactory())
+    client.post(url("signup"), {"name": "New"})
+    partner = Partner.objects.get()
+    assert partner.slug != "new"
+    assert client.get(url("partner", partner)).status_code == 200
