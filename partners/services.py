@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from datetime import timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -38,6 +39,8 @@ MAX_ENDPOINTS_PER_PARTNER = 20
 # After a rotation the old secret keeps signing this long (receivers switch in between).
 SECRET_OVERLAP = timedelta(hours=24)
 MAX_KEY_LIFETIME = timedelta(days=3650)
+# Addresses of the partner console that are not a partner's (/partner/new/ is the sign-up page).
+RESERVED_SLUGS = frozenset({"new"})
 
 
 def _required(errors: dict, field: str, value: str, max_length: int) -> str:
@@ -72,7 +75,7 @@ def partner_create(*, user, name: str, contact_email: str = "", contact_phone: s
     with transaction.atomic():
         for n in range(1, 1000):
             slug = base if n == 1 else f"{base}-{n}"
-            if not Partner.objects.filter(slug=slug).exists():
+            if slug not in RESERVED_SLUGS and not Partner.objects.filter(slug=slug).exists():
                 break
         partner = Partner.objects.create(name=name, slug=slug, contact_email=contact_email,
                                          contact_phone=contact_phone, description=description)
@@ -145,6 +148,7 @@ def connection_request(*, actor: PartnerStaff, community: Community, message: st
         if created:
             audit_record(community=community, actor=actor.user, action="partner.requested", obj=connection,
                          partner=actor.partner.name)
+            transaction.on_commit(partial(_tell_admins_requested, connection.pk), robust=True)
             return connection
         if connection.status == Connection.Status.INVITED:
             return _activate(connection, by=actor.user, community_side=False)
@@ -158,7 +162,35 @@ def connection_request(*, actor: PartnerStaff, community: Community, message: st
         connection.save(update_fields=["status", "message", "requested_by", "updated_at"])
         audit_record(community=community, actor=actor.user, action="partner.requested", obj=connection,
                      partner=actor.partner.name)
+        transaction.on_commit(partial(_tell_admins_requested, connection.pk), robust=True)
     return connection
+
+
+def _tell_admins_requested(connection_id: int) -> None:
+    """The community's admins hear that a partner shop asks to connect (one notice per request)."""
+    from django.urls import reverse
+
+    from communities.permissions import Role
+    from core.notifications import Notice, in_language_of, notify_many
+
+    connection = Connection.objects.select_related("partner", "community").filter(
+        pk=connection_id, status=Connection.Status.REQUESTED).first()
+    if connection is None:
+        return
+    community = connection.community
+    url = reverse("partners_console:partners", kwargs={"slug": community.slug})
+    stamp = int(connection.updated_at.timestamp())
+    notices = []
+    for admin in (Membership.objects.filter(community=community, status=Membership.Status.ACTIVE,
+                                            role__in=[Role.OWNER, Role.ADMIN]).select_related("user")):
+        with in_language_of(admin.user):
+            notices.append(Notice(
+                recipient=admin.user, kind="partner_request", community=community, url=url,
+                title=_("A partner shop asks to connect"),
+                body=_("%(partner)s asks to supply %(community)s: accept or refuse it in the console.") % {
+                    "partner": connection.partner.name, "community": community.name},
+                dedupe_key=f"partner_request:{connection.pk}:{admin.user_id}:{stamp}"))
+    notify_many(notices)
 
 
 def connection_invite(*, actor: Membership, partner: Partner, review_products: bool = True) -> Connection:
