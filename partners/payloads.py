@@ -45,5 +45,6 @@ def order_data(order: Order, supplier_id: int) -> dict:
         "paid_at": order.paid_at.isoformat() if order.paid_at else None,
         "lines": [{"line_id": line.pk, "product_id": line.product_id, "sku": line.product.supplier_sku,
                    "name": line.name, "unit": line.unit, "quantity": line.quantity,
-                   "unit_price": str(line.unit_price), "line_total": str(line.line_total)} for line in lines],
+                   "unit_price": str(line.unit_price), "line_total": str(line.line_total),
+                   "quantity_short": line.quantity_short} for line in lines],
     }

@@ -162,6 +162,7 @@ REFUND_REASONS = {
     "collection_refunded": _("The organizer closed the collection and refunded it"),
     "arrived_too_late": _("The transfer arrived after it was no longer due"),
     "event_cancelled": _("The event was cancelled"),
+    "out_of_stock": _("Out of stock at the supplier"),
 }
 
 
