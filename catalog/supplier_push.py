@@ -33,7 +33,7 @@ from catalog import services as catalog
 from catalog.models import Product, ProductImage, Supplier
 from communities.models import Community
 from core.audit import audit_record
-from core.exceptions import NotFound, ValidationFailed
+from core.exceptions import Conflict, NotFound, ValidationFailed
 from core.images import clean_image, image_size, make_thumbnail
 
 SKU_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
@@ -168,7 +168,7 @@ def _push_one(community: Community, supplier: Supplier, sku: str, fields: dict, 
             # Another push created it between our read and our insert; its row is committed now
             # (the unique index made us wait for it): update that one.
             continue
-    raise ValidationFailed(_("The product changed while it was being saved. Send it again."), code="retry")
+    raise Conflict(_("The product changed while it was being saved. Send it again."), code="retry")
 
 
 def product_push(*, community: Community, supplier: Supplier, sku: str, fields: dict, review_required: bool,

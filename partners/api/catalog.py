@@ -100,7 +100,8 @@ class ProductListView(PartnerView):
         return self.get_paginated_response(s.PartnerProductSerializer(page, many=True, context=self.context()).data)
 
     @extend_schema(parameters=[COMMUNITY], request=s.PartnerProductBatchSerializer,
-                   responses={200: s.PartnerProductBatchResultSerializer, **errors(400, 401, 403, 404, 429)},
+                   responses={200: s.PartnerProductBatchResultSerializer,
+                              **errors(400, 401, 403, 404, 409, 429)},
                    tags=[TAG],
                    summary=_lazy("Push products (batch)"), operation_id="partner_products_push_batch",
                    description=_lazy("Creates or updates each product by its SKU, all or nothing: one invalid "
@@ -135,7 +136,7 @@ class ProductDetailView(PartnerView):
 
     @extend_schema(parameters=[COMMUNITY, SKU], request=s.PartnerProductPushSerializer,
                    responses={200: s.PartnerProductSerializer, 201: s.PartnerProductSerializer,
-                              **errors(400, 401, 403, 404, 429)},
+                              **errors(400, 401, 403, 404, 409, 429)},
                    tags=[TAG], summary=_lazy("Push a product"),
                    description=_lazy("201 when the SKU is new (name, unit and list_price required), 200 when it "
                                      "updates the product (only the fields sent change). Sending it again changes "
