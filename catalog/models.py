@@ -87,7 +87,9 @@ class Product(models.Model):
             models.CheckConstraint(condition=Q(review="approved") | Q(is_active=False),
                                    name="product_on_sale_is_approved"),
         ]
-        indexes = [models.Index(fields=["community", "is_active", "name"])]
+        indexes = [models.Index(fields=["community", "is_active", "name"]),
+                   # Clients that sync (?updated_since=): the products API, partner systems.
+                   models.Index(fields=["community", "updated_at"], name="product_updated")]
 
     def __str__(self):
         return self.name

@@ -75,8 +75,13 @@ def _price(value, *, errors: dict) -> Decimal | None:
     if value is None or value == "":
         errors["list_price"] = [_("Enter a price.")]
         return None
+    text = None if isinstance(value, Decimal) else str(value).strip()
+    if text is not None and (not text.isascii() or "\x00" in text):
+        # Decimal() reads "１２" (full-width) as 12: a price is typed in ASCII digits.
+        errors["list_price"] = [_("Enter a price such as 12.50.")]
+        return None
     try:
-        price = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+        price = value if isinstance(value, Decimal) else Decimal(text)
     except (InvalidOperation, ValueError):
         errors["list_price"] = [_("Enter a price such as 12.50.")]
         return None

@@ -9,6 +9,7 @@ rounds and order lines are those of that supplier.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import uuid
@@ -197,7 +198,8 @@ class ApiKey(models.Model):
 
 
 def new_webhook_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+    """``whsec_`` + standard base64 of 32 random bytes (what Standard Webhooks libraries decode)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 class WebhookEndpoint(models.Model):

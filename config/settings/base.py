@@ -219,6 +219,10 @@ SPECTACULAR_SETTINGS = {
         "JoinRequestStatusEnum": "communities.models.JoinRequest.Status",
         "JoinPolicyEnum": "communities.models.Community.JoinPolicy",
         "CommunityKindEnum": "communities.models.Community.Kind",
+        "PartnerEventTypeEnum": "partners.models.EventType",
+        "WebhookDeliveryStatusEnum": "partners.models.WebhookDelivery.Status",
+        "PartnerScopeEnum": "partners.models.Scope",
+        "PartnerConnectionStatusEnum": "partners.models.Connection.Status",
     },
 }
 

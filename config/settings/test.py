@@ -16,3 +16,4 @@ DATABASES["default"]["TEST"] = {"NAME": env("TEST_DB_NAME", default="test_shequn
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 WEBHOOK_ALLOW_PRIVATE_URLS = True  # receivers in the tests listen on 127.0.0.1
+WEBHOOK_KICK_DEBOUNCE = 0  # every kick runs (eagerly): tests see deliveries as soon as they commit

@@ -1,7 +1,7 @@
 """How a partner system signs in to ``/api/v1/partner/``: ``Authorization: Bearer sqp_live_…``.
 
-``PartnerKeyAuthentication`` checks the key in one statement (the SHA-256 of the key, one
-indexed row, last use stamped at most once a minute in the same round trip); ``HasScopes``
+``PartnerKeyAuthentication`` checks the key in one read (the SHA-256 of the key, one indexed
+row; its last use is stamped by a separate guarded UPDATE at most once a minute); ``HasScopes``
 refuses a call outside the key's scopes with 403 ``missing_scope`` naming the scope;
 ``connection_for`` gives the community a call names only when the partner is connected to it
 and the key may reach it (404 otherwise: an unconnected community does not exist for it);
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection as db_connection
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions, throttling
@@ -60,27 +61,32 @@ class PartnerKeyAuthentication(BaseAuthentication):
         keys, partners = ApiKey._meta.db_table, Partner._meta.db_table
         now = timezone.now()
         key_hash = ApiKey.hash_key(key)
-        live = '"revoked_at" IS NULL AND ("expires_at" IS NULL OR "expires_at" > %s)'
-        sql = (f'WITH touched AS (UPDATE "{keys}" SET "last_used_at" = %s WHERE "key_hash" = %s AND {live} '
-               f'AND ("last_used_at" IS NULL OR "last_used_at" < %s)) '
-               f'SELECT k."id", k."key_id", k."name", k."scopes", k."community_ids", k."expires_at", k."revoked_at", '
-               f'p."id", p."name", p."slug", p."is_active" FROM "{keys}" k JOIN "{partners}" p ON p."id" = k."partner_id" '
-               f'WHERE k."key_hash" = %s')
+        # A read only: an UPDATE on every call (even a no-op one) costs a write-ahead-log flush's
+        # worth of time. last_used_at is written below, at most once per LAST_USED_RESOLUTION.
+        sql = (f'SELECT k."id", k."key_id", k."name", k."scopes", k."community_ids", k."expires_at", k."revoked_at", '
+               f'k."last_used_at", p."id", p."name", p."slug", p."is_active" '
+               f'FROM "{keys}" k JOIN "{partners}" p ON p."id" = k."partner_id" WHERE k."key_hash" = %s')
         with db_connection.cursor() as cursor:
-            cursor.execute(sql, [now, key_hash, now, now - ApiKey.LAST_USED_RESOLUTION, key_hash])
+            cursor.execute(sql, [key_hash])
             row = cursor.fetchone()
         if row is None:
             raise exceptions.AuthenticationFailed(_("Invalid key."))
-        key_pk, key_id, name, scopes, community_ids, expires_at, revoked_at, partner_id, partner_name, slug, active = row
+        (key_pk, key_id, name, scopes, community_ids, expires_at, revoked_at, last_used_at,
+         partner_id, partner_name, slug, active) = row
         if revoked_at is not None:
             raise exceptions.AuthenticationFailed(_("This key was revoked."), code="key_revoked")
         if expires_at is not None and expires_at <= now:
             raise exceptions.AuthenticationFailed(_("This key has expired."), code="key_expired")
         if not active:
             raise exceptions.AuthenticationFailed(_("This partner is suspended."), code="partner_inactive")
+        stale = now - ApiKey.LAST_USED_RESOLUTION
+        if last_used_at is None or last_used_at < stale:
+            # Guarded: of two calls at once, one writes.
+            ApiKey.objects.filter(pk=key_pk).filter(
+                Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale)).update(last_used_at=now)
         partner = Partner(id=partner_id, name=partner_name, slug=slug, is_active=active)
         api_key = ApiKey(id=key_pk, partner=partner, key_id=key_id, name=name, scopes=scopes,
-                         community_ids=community_ids, expires_at=expires_at)
+                         community_ids=community_ids, expires_at=expires_at, last_used_at=last_used_at)
         return PartnerClient(partner, api_key), api_key
 
     def authenticate_header(self, request):

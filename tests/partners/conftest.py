@@ -87,6 +87,8 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True  # else each small answer may wait ~40 ms for an ACK
+
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 receiver.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()},
