@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) bench/event_rush.py
 	$(PY) bench/leaderboard.py
 	$(PY) bench/repurchase_prompts.py
+	$(PY) bench/partner_api.py
 
 services: $(STAMP)
 	$(PY) -m core.devservices up
