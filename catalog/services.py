@@ -369,7 +369,13 @@ def _delete_files(*names: str) -> None:
 def product_image_add(*, actor: Membership, product: Product, upload) -> ProductImage:
     """Add a photo: checked and re-encoded without EXIF (core.images), with a thumbnail for lists."""
     community = _check_manager(actor, product)
-    if product.images.count() >= MAX_IMAGES_PER_PRODUCT:
+    return add_image(community=community, product=product, upload=upload, actor_user=actor.user)
+
+
+def add_image(*, community: Community, product: Product, upload, actor_user=None, **audit_data) -> ProductImage:
+    """The photo itself, for a checked caller (an admin's upload, a partner's push): at most
+    MAX_IMAGES_PER_PRODUCT per product, the files written before the transaction."""
+    if ProductImage.objects.filter(product_id=product.pk).count() >= MAX_IMAGES_PER_PRODUCT:
         raise _too_many_images()
     content = clean_image(upload, field="image")
     width, height = image_size(content)
@@ -387,8 +393,10 @@ def product_image_add(*, actor: Membership, product: Product, upload) -> Product
                 raise _too_many_images()
             image.position = 0 if stats["last"] is None else stats["last"] + 1
             image.save()
-            audit_record(community=community, actor=actor.user, action="product.updated", obj=product,
-                         changes={"images": [None, image.image.name]})
+            # The photo counts as a change to the product (clients sync on updated_at).
+            Product.objects.filter(pk=product.pk).update(updated_at=image.created_at)
+            audit_record(community=community, actor=actor_user, action="product.updated", obj=product,
+                         changes={"images": [None, image.image.name]}, **audit_data)
     except BaseException:
         _delete_files(image.image.name, image.thumbnail.name)
         raise

@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +33,6 @@ from catalog.models import Product, ProductImage, Supplier
 from communities.models import Community
 from core.audit import audit_record
 from core.exceptions import Conflict, NotFound, ValidationFailed
-from core.images import clean_image, image_size, make_thumbnail
 
 SKU_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
 SKU_MAX_LENGTH = 64
@@ -271,31 +269,7 @@ def product_image_push(*, community: Community, supplier: Supplier, sku: str, up
     """Add a photo to the partner's product, with catalog's checks and limits (core.images: checked,
     re-encoded without EXIF, thumbnailed; at most catalog.MAX_IMAGES_PER_PRODUCT)."""
     product = partner_product(community=community, supplier=supplier, sku=sku)
-    if ProductImage.objects.filter(product_id=product.pk).count() >= catalog.MAX_IMAGES_PER_PRODUCT:
-        raise catalog._too_many_images()
-    content = clean_image(upload, field="image")
-    width, height = image_size(content)
-    thumbnail = make_thumbnail(content)
-    image = ProductImage(community=community, product_id=product.pk, width=width, height=height)
-    # Files are written before the transaction (no I/O under the lock) and removed on refusal.
-    image.image.save(content.name, content, save=False)
-    image.thumbnail.save(thumbnail.name, thumbnail, save=False)
-    try:
-        with transaction.atomic():
-            Product.objects.select_for_update().filter(pk=product.pk).values_list("pk").get()
-            stats = ProductImage.objects.filter(product_id=product.pk).aggregate(n=Count("id"), last=Max("position"))
-            if stats["n"] >= catalog.MAX_IMAGES_PER_PRODUCT:
-                raise catalog._too_many_images()
-            image.position = 0 if stats["last"] is None else stats["last"] + 1
-            image.save()
-            # The photo counts as a change to the product (partners sync on updated_at).
-            Product.objects.filter(pk=product.pk).update(updated_at=image.created_at)
-            audit_record(community=community, actor=None, action="product.updated", obj=product,
-                         changes={"images": [None, image.image.name]}, partner=partner_name, sku=sku)
-    except BaseException:
-        catalog._delete_files(image.image.name, image.thumbnail.name)
-        raise
-    return image
+    return catalog.add_image(community=community, product=product, upload=upload, partner=partner_name, sku=sku)
 
 
 def product_image_delete(*, community: Community, supplier: Supplier, sku: str, image_id: int,

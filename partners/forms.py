@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from partners.models import EventType, Scope
 
@@ -70,7 +71,7 @@ class EndpointForm(forms.Form):
     url = forms.CharField(label=_("URL"), max_length=500,
                           widget=forms.URLInput(attrs={"placeholder": "https://erp.example.com/shequn/webhooks"}))
     description = forms.CharField(label=_("Description"), max_length=120, required=False)
-    events = forms.MultipleChoiceField(label=_("Events"), choices=EventType.choices,
+    events = forms.MultipleChoiceField(label=pgettext_lazy("webhook", "Events"), choices=EventType.choices,
                                        widget=forms.CheckboxSelectMultiple)
 
 

@@ -40,6 +40,24 @@ def connection(partner, staff, community, owner):
 
 
 @pytest.fixture
+def asked(partner, staff, community):
+    """``partner``'s request to connect to ``community``, not decided yet."""
+    return services.connection_request(actor=staff, community=community, message="Fresh pears")
+
+
+@pytest.fixture
+def elsewhere(db):
+    """Another community with its own admin, and another partner connected to it."""
+    from tests.factories import CommunityFactory, MembershipFactory
+
+    community = CommunityFactory(name="Far Away")
+    admin = MembershipFactory(community=community, role="admin", user=UserFactory(display_name="Far admin"))
+    far_partner = services.partner_create(user=UserFactory(), name="Far Farm")
+    asked = services.connection_request(actor=far_partner.staff.get(), community=community)
+    return community, admin, services.connection_decide(actor=admin, connection=asked, accept=True)
+
+
+@pytest.fixture
 def make_key(staff):
     """make_key(scopes=ALL, community_ids=()) -> (ApiKey, full key)."""
 

@@ -28,20 +28,6 @@ def as_user(api_as):
     return make
 
 
-@pytest.fixture
-def asked(partner, staff, community):
-    return services.connection_request(actor=staff, community=community, message="Fresh pears")
-
-
-@pytest.fixture
-def elsewhere(db):
-    from tests.factories import CommunityFactory, MembershipFactory, UserFactory
-
-    community = CommunityFactory(name="Far Away")
-    admin = MembershipFactory(community=community, role="admin", user=UserFactory(display_name="Far admin"))
-    far_partner = services.partner_create(user=UserFactory(), name="Far Farm")
-    asked = services.connection_request(actor=far_partner.staff.get(), community=community)
-    return community, admin, services.connection_decide(actor=admin, connection=asked, accept=True)
 
 
 @pytest.mark.django_db

@@ -13,7 +13,7 @@ from catalog.models import Product
 from core.models import AuditLog
 from partners import services
 from partners.models import Connection, WebhookDelivery
-from tests.factories import CommunityFactory, MembershipFactory, UserFactory
+from tests.factories import UserFactory
 from tests.partners.test_partner_console import browser, make_delivery
 
 
@@ -27,20 +27,6 @@ def pending_product(connection, sku="PEAR-1", **fields) -> Product:
                                   unit="box", list_price="12.00", review="pending", is_active=False, **fields)
 
 
-@pytest.fixture
-def asked(partner, staff, community):
-    return services.connection_request(actor=staff, community=community, message="Fresh pears")
-
-
-@pytest.fixture
-def elsewhere(db):
-    """Another community with its own admin, and a partner connected to it."""
-    community = CommunityFactory(name="Far Away")
-    admin = MembershipFactory(community=community, role="admin", user=UserFactory(display_name="Far admin"))
-    far_partner = services.partner_create(user=UserFactory(), name="Far Farm")
-    asked = services.connection_request(actor=far_partner.staff.get(), community=community)
-    connection = services.connection_decide(actor=admin, connection=asked, accept=True)
-    return community, admin, connection
 
 
 def _state():
