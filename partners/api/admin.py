@@ -41,6 +41,9 @@ def _no_nul(value: str) -> str:
 
 
 class PartnerCardSerializer(serializers.ModelSerializer):
+    # "" when the partner gave none: a plain string, not format "email".
+    contact_email = serializers.CharField(read_only=True)
+
     class Meta:
         model = Partner
         fields = ["id", "name", "slug", "description", "contact_email", "contact_phone"]
