@@ -45,6 +45,7 @@ class Perm(StrEnum):
     MODERATE = "moderate"  # pin, hide and delete anyone's posts and comments; answer reports
     MANAGE_LOYALTY = "manage_loyalty"  # coupons and their hand-outs, levels, referrals to review, prompts
     MANAGE_PARTNERS = "manage_partners"  # partner shops: connections, pushed products to review, webhook log
+    VIEW_ANALYTICS = "view_analytics"  # the dashboard: a leader's of their branch, admins' of all
 
 
 MIN_ROLE: dict[Perm, Role] = {
@@ -72,6 +73,7 @@ MIN_ROLE: dict[Perm, Role] = {
     Perm.MODERATE: Role.ADMIN,
     Perm.MANAGE_LOYALTY: Role.ADMIN,
     Perm.MANAGE_PARTNERS: Role.ADMIN,
+    Perm.VIEW_ANALYTICS: Role.LEADER,
 }
 
 

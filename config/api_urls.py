@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("crowdfunding.api.urls")),
     path("", include("engagement.api.urls")),
     path("", include("partners.api.admin_urls")),
+    path("", include("analytics.api.urls")),
     path("partner/", include("partners.api.urls")),
 ]

@@ -23,6 +23,7 @@ urlpatterns = [
     path("console/", include("crowdfunding.console_urls")),
     path("console/", include("engagement.console_urls")),
     path("console/", include("partners.console_urls")),
+    path("console/", include("analytics.console_urls")),
     path("", include("orders.urls")),
     path("", include("crowdfunding.urls")),
     path("", include("engagement.urls")),

@@ -303,6 +303,8 @@ class Order(models.Model):
             # picks by name.
             models.Index(fields=["community", "pickup_code"]),
             models.Index(fields=["community", "updated_at"], name="order_updated"),
+            # Analytics: a period's paid orders (rollups, distinct buyers, top products).
+            models.Index(fields=["community", "paid_at"], name="order_paid"),
         ]
 
     def __str__(self):

@@ -8,6 +8,7 @@ from tests.engagement import (
     parity_events, parity_loyalty, parity_points, parity_points_shop, parity_polls, parity_posts, parity_referrals,
     parity_repurchase,
 )
+from tests.analytics import parity_analytics
 from tests.partners import parity_partners
 
 # Console route → the API routes that do the same.
@@ -87,7 +88,8 @@ NOT_YET = {
 
 
 for _area in (parity_events, parity_posts, parity_polls, parity_referrals, parity_repurchase, parity_loyalty,
-              parity_points_shop, parity_points, parity_partners):
+              parity_points_shop, parity_points, parity_partners,
+              parity_analytics):
     API_FOR_CONSOLE.update(_area.API_FOR_CONSOLE)
     NOT_YET.update(_area.NOT_YET)
 
@@ -108,7 +110,8 @@ def _routes():
 
 
 CONSOLE_NAMESPACES = ("console:", "orders_console:", "catalog:", "crowdfunding_console:",
-                      "engagement_console:", "partners_console:")
+                      "engagement_console:", "partners_console:",
+                      "analytics_console:")
 
 
 def test_every_console_action_has_an_api_operation():

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "crowdfunding",
     "engagement",
     "partners",
+    "analytics",
     "demo",
 ]
 

@@ -1,0 +1,160 @@
+"""Computing the daily rollups: the same grouped queries serve the nightly refresh (stored in
+DailyRollup) and today's live figures (never stored as final).
+
+Days are the community's local days (its timezone). A day's figures:
+- members_joined: memberships whose joined_at falls on it (whoever left since);
+- orders_paid / gmv / buyers: orders paid that day that are not cancelled or refunded now (a
+  refund later takes the order out of its day's GMV at the next refresh: the refresh recomputes
+  the last REFRESH_WINDOW_DAYS days every night);
+- refunds / orders_refunded: refunds made that day (any charge of the community: orders, pledges,
+  tickets), and the charges they concern;
+- orders_completed: orders picked up or delivered that day.
+A branch's row counts the orders and members of that branch; the community's row (branch NULL)
+counts everything, branch or not.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Count, Min, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from analytics.models import DailyRollup, RollupState
+from communities.models import Community, Membership
+from orders.models import Order
+from payments.models import Refund
+
+REFRESH_WINDOW_DAYS = 90
+REFRESH_HOUR = 3  # local time of the nightly refresh
+METRICS = ("members_joined", "orders_paid", "gmv", "buyers", "refunds", "orders_refunded", "orders_completed")
+NOT_SOLD = (Order.Status.CANCELLED, Order.Status.REFUNDED)
+
+
+@dataclass
+class DayFigures:
+    members_joined: int = 0
+    orders_paid: int = 0
+    gmv: Decimal = Decimal("0.00")
+    buyers: int = 0
+    refunds: Decimal = Decimal("0.00")
+    orders_refunded: int = 0
+    orders_completed: int = 0
+
+    def add(self, other: "DayFigures") -> None:
+        for name in METRICS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict:
+        return {name: getattr(self, name) for name in METRICS}
+
+
+@dataclass
+class Computed:
+    """{(day, branch_id or None): DayFigures}; branch None is the whole community."""
+
+    rows: dict = field(default_factory=lambda: defaultdict(DayFigures))
+
+
+def zone(community: Community) -> ZoneInfo:
+    try:
+        return ZoneInfo(community.timezone or "UTC")
+    except (ValueError, KeyError):
+        return ZoneInfo("UTC")
+
+
+def local_today(community: Community, now: datetime | None = None) -> date:
+    return timezone.localtime(now or timezone.now(), zone(community)).date()
+
+
+def day_bounds(community: Community, start: date, end: date) -> tuple[datetime, datetime]:
+    """[first instant of ``start``, first instant after ``end``) in the community's timezone."""
+    tz = zone(community)
+    return (datetime.combine(start, time.min, tzinfo=tz), datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz))
+
+
+def compute(community: Community, start: date, end: date) -> Computed:
+    """Every figure of every day from ``start`` to ``end`` (local days), per branch and in all."""
+    tz = zone(community)
+    lower, upper = day_bounds(community, start, end)
+    out = Computed()
+
+    def grouped(qs, stamp: str, branch: str | None, **aggregates):
+        day = TruncDate(stamp, tzinfo=tz)
+        for by_branch in (False, True) if branch else (False,):
+            keys = ["d", branch] if by_branch else ["d"]
+            for row in qs.annotate(d=day).values(*keys).annotate(**aggregates).order_by():
+                branch_id = row.get(branch) if by_branch else None
+                if by_branch and branch_id is None:
+                    continue  # no branch: counted in the community's row only
+                yield (row["d"], branch_id), row
+
+    members = Membership.objects.filter(community=community, joined_at__gte=lower, joined_at__lt=upper)
+    for key, row in grouped(members, "joined_at", "branch_id", n=Count("id")):
+        out.rows[key].members_joined = row["n"]
+    sold = Order.objects.filter(community=community, paid_at__gte=lower, paid_at__lt=upper).exclude(
+        status__in=NOT_SOLD)
+    for key, row in grouped(sold, "paid_at", "branch_id", n=Count("id"), gmv=Sum("total"),
+                            buyers=Count("member_id", distinct=True)):
+        figures = out.rows[key]
+        figures.orders_paid, figures.gmv, figures.buyers = row["n"], row["gmv"] or Decimal("0.00"), row["buyers"]
+    refunds = Refund.objects.filter(community=community, created_at__gte=lower, created_at__lt=upper)
+    for key, row in grouped(refunds, "created_at", "charge__order__branch_id", amount=Sum("amount"),
+                            n=Count("charge_id", distinct=True)):
+        out.rows[key].refunds, out.rows[key].orders_refunded = row["amount"] or Decimal("0.00"), row["n"]
+    completed = Order.objects.filter(community=community, completed_at__gte=lower, completed_at__lt=upper)
+    for key, row in grouped(completed, "completed_at", "branch_id", n=Count("id")):
+        out.rows[key].orders_completed = row["n"]
+    return out
+
+
+def _first_day(community: Community) -> date:
+    """The community's first day with anything to count (imported history may predate it)."""
+    instants = [community.created_at,
+                Membership.objects.filter(community=community).aggregate(m=Min("joined_at"))["m"],
+                Order.objects.filter(community=community).aggregate(m=Min("created_at"))["m"]]
+    return timezone.localtime(min(i for i in instants if i is not None), zone(community)).date()
+
+
+def refresh(community: Community, *, start: date | None = None, now: datetime | None = None) -> int:
+    """Recompute and store the community's rows from ``start`` (default: the window, or all of
+    its history the first time) through today; the number of rows stored."""
+    today = local_today(community, now)
+    state = RollupState.objects.filter(community=community).first()
+    if start is None:
+        start = today - timedelta(days=REFRESH_WINDOW_DAYS) if state and state.refreshed_at else _first_day(community)
+    start = min(start, today)
+    computed = compute(community, start, today)
+    rows = [DailyRollup(community=community, branch_id=branch_id, day=day, **figures.as_dict())
+            for (day, branch_id), figures in sorted(computed.rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))
+            if any(figures.as_dict().values())]
+    with transaction.atomic():
+        DailyRollup.objects.filter(community=community, day__gte=start).delete()
+        DailyRollup.objects.bulk_create(rows, batch_size=2000)
+        RollupState.objects.update_or_create(community=community, defaults={
+            "refreshed_at": now or timezone.now(), "refreshed_from": start,
+            "next_refresh_at": next_refresh(community, now)})
+    return len(rows)
+
+
+def next_refresh(community: Community, now: datetime | None = None) -> datetime:
+    """The next REFRESH_HOUR:00, local time."""
+    tz = zone(community)
+    local = timezone.localtime(now or timezone.now(), tz)
+    candidate = local.replace(hour=REFRESH_HOUR, minute=0, second=0, microsecond=0)
+    if candidate <= local:
+        candidate += timedelta(days=1)
+    return candidate
+
+
+def ensure_state(community: Community) -> RollupState:
+    """A community's refresh is scheduled (due now, the first time it is asked for)."""
+    state, _created = RollupState.objects.get_or_create(community=community,
+                                                        defaults={"next_refresh_at": timezone.now()})
+    return state
