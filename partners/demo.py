@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from catalog.models import Product, Supplier
+from catalog.services import add_image
+from orders.demo import _fruit_photo
 from partners import services
 from partners.models import Connection, Partner, Scope, WebhookEndpoint
 
@@ -39,9 +41,11 @@ def load_partner_demo(community, *, password: str) -> str | None:
         for name, sku in SKUS.items():
             Product.objects.filter(community=community, supplier=supplier, name=name).update(supplier_sku=sku)
         # Pushed by its ERP this morning: waits for an admin (console → 合作商家 → 待审核商品).
-        Product.objects.create(community=community, supplier=supplier, supplier_sku="QS-CHERRY-2",
-                               name="智利车厘子 JJ 级 2斤", unit="盒", list_price="99.00", stock=120,
-                               consumption_cycle_days=7, review=Product.Review.PENDING, is_active=False)
+        cherries = Product.objects.create(community=community, supplier=supplier, supplier_sku="QS-CHERRY-2",
+                                          name="智利车厘子 JJ 级 2斤", unit="盒", list_price="99.00", stock=120,
+                                          consumption_cycle_days=7, review=Product.Review.PENDING, is_active=False)
+        add_image(community=community, product=cherries, upload=_fruit_photo("#fbe9e7", "#8e0000", name="cherries.png"),
+                  partner=partner.name, sku="QS-CHERRY-2")
         _key, raw = services.api_key_create(actor=staff, name="ERP 对接", scopes=list(Scope.values))
         WebhookEndpoint.objects.create(partner=partner, url="https://erp.qingshan.example/shequn/webhooks",
                                        description="ERP", events=["order.paid", "round.succeeded", "round.closed"],

@@ -175,6 +175,7 @@ def test_an_order_with_nothing_left_to_deliver_is_refunded_in_full_and_its_coupo
     other = shop["buy"](lines=(("milk", 1),))
     shop["close"]()
     assert Coupon.objects.get(pk=coupon.pk).uses == 1
+    type(order.member).objects.filter(pk=order.member_id).update(language="en")  # told in English (asserted below)
 
     report, _ = shop["report"](shop["farm"], "out_of_stock", product=shop["apple"])
 
