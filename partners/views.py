@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import User
@@ -236,6 +237,7 @@ def key_new(request, staff):
                   status=400 if form.is_bound else 200)
 
 
+@never_cache  # the full key is on this page once: no browser or proxy keeps a copy
 @require_safe
 @partner_page
 def key_created(request, staff, pk):

@@ -270,7 +270,9 @@ def test_a_key_is_shown_once(partner, owner_client, connection, community):
         "expires_on": (date.today() + timedelta(days=30)).isoformat()})
     api_key = ApiKey.objects.get()
     assert response.status_code == 302 and response["Location"] == url("key_created", partner, pk=api_key.pk)
-    first = owner_client.get(response["Location"]).content.decode()
+    shown = owner_client.get(response["Location"])
+    assert "no-store" in shown["Cache-Control"]  # no browser or proxy keeps the key
+    first = shown.content.decode()
     start = first.index("sqp_live_" + api_key.key_id + "_")
     full = first[start:first.index('"', start)]
     assert ApiKey.hash_key(full) == api_key.key_hash
