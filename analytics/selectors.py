@@ -70,7 +70,13 @@ def period_from(community: Community, *, period: str = "30d", start=None, end=No
         text = str(month or "").strip()
         if not text.isascii() or len(text) != 7:
             raise _bad("month", _("Enter a month such as 2026-11."))
-        first = _date(f"{text}-01", "month")
+        try:
+            first = date(int(text[:4]), int(text[5:]), 1) if text[4] == "-" and text[:4].isdigit() \
+                and text[5:].isdigit() else None
+        except ValueError:
+            first = None
+        if first is None:
+            raise _bad("month", _("Enter a month such as 2026-11."))
         following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
         return Period(first, min(following - timedelta(days=1), today))
     if period == "custom":
