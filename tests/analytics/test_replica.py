@@ -36,17 +36,25 @@ ROUTED = override_settings(DATABASE_ROUTERS=DATABASE_ROUTERS)
 @contextmanager
 def replica_alias(**changes):
     """A "replica" database alias for the length of the block: the default's settings with ``changes``."""
+    def drop_connection():
+        if hasattr(connections._connections, REPLICA):
+            connections[REPLICA].close()
+            del connections[REPLICA]
+
     config = copy.deepcopy(connections.settings["default"])
     config.update(changes)
     config["TEST"] = {**config.get("TEST", {}), "MIRROR": "default"}
+    configured = connections.settings.get(REPLICA)  # DATABASE_REPLICA_URL may have set one
+    drop_connection()
     connections.settings[REPLICA] = config
     try:
         yield
     finally:
-        if hasattr(connections._connections, REPLICA):
-            connections[REPLICA].close()
-            del connections[REPLICA]
-        del connections.settings[REPLICA]
+        drop_connection()
+        if configured is None:
+            del connections.settings[REPLICA]
+        else:
+            connections.settings[REPLICA] = configured
 
 
 # Settings and router (no server needed) -----------------------------------------------------------
@@ -67,10 +75,10 @@ def test_url_makes_a_replica_that_mirrors_default_in_tests():
 
 def test_reads_go_to_the_replica_only_inside_reading_replica_and_only_when_configured():
     route = ReplicaRouter()
-    assert not replica_configured()
-    with reading_replica():
-        assert reading()
-        assert route.db_for_read(Membership) == "default"  # no replica configured: the primary
+    if not replica_configured():  # DATABASE_REPLICA_URL unset (as in the suite)
+        with reading_replica():
+            assert reading()
+            assert route.db_for_read(Membership) == "default"  # no replica configured: the primary
     with replica_alias(NAME="unused"):
         assert route.db_for_read(Membership) == "default"
         with reading_replica():
