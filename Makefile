@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test bench services stop check-deploy messages clean
+.PHONY: install run test bench bench-analytics services stop check-deploy messages clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -34,6 +34,10 @@ bench: $(STAMP)
 	$(PY) bench/leaderboard.py
 	$(PY) bench/repurchase_prompts.py
 	$(PY) bench/partner_api.py
+
+# Analytics at scale (100k members, 1M orders over two years): a few minutes; not part of `make bench`.
+bench-analytics: $(STAMP)
+	$(PY) bench/analytics.py
 
 services: $(STAMP)
 	$(PY) -m core.devservices up

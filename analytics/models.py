@@ -41,6 +41,26 @@ class DailyRollup(models.Model):
         return f"{self.community_id}/{self.branch_id or '*'} {self.day}"
 
 
+class DailyProductRollup(models.Model):
+    """One product's sales on one local day of a community (``branch`` NULL) or of one branch: what
+    the top products read instead of joining a period's order lines to their orders."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey("communities.Community", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="+")
+    day = models.DateField()
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(default=0, **MONEY)
+    orders = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["community", "branch", "day", "product"], nulls_distinct=False,
+                                    name="uniq_daily_product_rollup"),
+        ]
+
+
 class RollupState(models.Model):
     """When a community's rollups are next refreshed (the ``analytics.rollups`` sweep's due time)."""
 

@@ -26,9 +26,9 @@ from django.db.models import Count, Min, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from analytics.models import DailyRollup, RollupState
+from analytics.models import DailyProductRollup, DailyRollup, RollupState
 from communities.models import Community, Membership
-from orders.models import Order
+from orders.models import Order, OrderLine
 from payments.models import Refund
 
 REFRESH_WINDOW_DAYS = 90
@@ -114,6 +114,24 @@ def compute(community: Community, start: date, end: date) -> Computed:
     return out
 
 
+def compute_products(community: Community, start: date, end: date) -> dict:
+    """{(day, branch_id or None, product_id): (quantity, amount, orders)} for orders paid from
+    ``start`` to ``end`` and not cancelled or refunded."""
+    tz = zone(community)
+    lower, upper = day_bounds(community, start, end)
+    lines = (OrderLine.objects.filter(community=community, order__paid_at__gte=lower, order__paid_at__lt=upper)
+             .exclude(order__status__in=NOT_SOLD).annotate(d=TruncDate("order__paid_at", tzinfo=tz)))
+    out = {}
+    for keys in (("d", "product_id"), ("d", "product_id", "order__branch_id")):
+        for row in lines.values(*keys).annotate(q=Sum("quantity"), a=Sum("line_total"),
+                                                n=Count("order_id", distinct=True)).order_by():
+            branch_id = row.get("order__branch_id")
+            if len(keys) == 3 and branch_id is None:
+                continue
+            out[(row["d"], branch_id, row["product_id"])] = (row["q"], row["a"], row["n"])
+    return out
+
+
 def _first_day(community: Community) -> date:
     """The community's first day with anything to count (imported history may predate it)."""
     instants = [community.created_at,
@@ -134,9 +152,14 @@ def refresh(community: Community, *, start: date | None = None, now: datetime | 
     rows = [DailyRollup(community=community, branch_id=branch_id, day=day, **figures.as_dict())
             for (day, branch_id), figures in sorted(computed.rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))
             if any(figures.as_dict().values())]
+    products = [DailyProductRollup(community=community, branch_id=branch_id, day=day, product_id=product_id,
+                                   quantity=q, amount=a, orders=n)
+                for (day, branch_id, product_id), (q, a, n) in compute_products(community, start, today).items()]
     with transaction.atomic():
         DailyRollup.objects.filter(community=community, day__gte=start).delete()
         DailyRollup.objects.bulk_create(rows, batch_size=2000)
+        DailyProductRollup.objects.filter(community=community, day__gte=start).delete()
+        DailyProductRollup.objects.bulk_create(products, batch_size=2000)
         RollupState.objects.update_or_create(community=community, defaults={
             "refreshed_at": now or timezone.now(), "refreshed_from": start,
             "next_refresh_at": next_refresh(community, now)})
@@ -155,6 +178,7 @@ def next_refresh(community: Community, now: datetime | None = None) -> datetime:
 
 def ensure_state(community: Community) -> RollupState:
     """A community's refresh is scheduled (due now, the first time it is asked for)."""
-    state, _created = RollupState.objects.get_or_create(community=community,
-                                                        defaults={"next_refresh_at": timezone.now()})
+    # On the primary, even inside reading_replica(): a replica that lags must not make it create twice.
+    state, _created = RollupState.objects.using("default").get_or_create(
+        community=community, defaults={"next_refresh_at": timezone.now()})
     return state

@@ -12,16 +12,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from analytics.models import DailyRollup
-from analytics.rollups import METRICS, NOT_SOLD, DayFigures, compute, day_bounds, ensure_state, local_today
+from analytics.models import DailyProductRollup, DailyRollup
+from analytics.rollups import (
+    METRICS, NOT_SOLD, DayFigures, compute, compute_products, day_bounds, ensure_state, local_today,
+)
+from catalog.models import Product
 from communities.models import Community, Membership
 from communities.permissions import acts_community_wide
 from core.exceptions import ValidationFailed
-from orders.models import GroupBuy, Order, OrderLine
+from orders.models import GroupBuy, Order
 
 PERIOD_CHOICES = {"7d": gettext_lazy("Last 7 days"), "30d": gettext_lazy("Last 30 days"),
                   "90d": gettext_lazy("Last 90 days"), "month": gettext_lazy("A month"),
@@ -116,7 +120,22 @@ def _series(community: Community, period: Period, branch: Community | None) -> d
 
 
 def _buyers(community: Community, period: Period, branch: Community | None) -> int:
-    """Distinct members with an order paid in the period (not cancelled or refunded)."""
+    """Distinct members with an order paid in the period (not cancelled or refunded). Not a sum of
+    days, so counted from the orders; a period that ended before today is kept in the cache until
+    the next refresh (as of the last refresh, like the stored GMV)."""
+    state = ensure_state(community)
+    if period.end < local_today(community) and state.refreshed_at is not None:
+        stamp = state.refreshed_at.timestamp()
+        key = f"analytics:buyers:{community.pk}:{branch.pk if branch else 0}:{period.start}:{period.end}:{stamp}"
+        cached = cache.get(key)
+        if cached is None:
+            cached = _count_buyers(community, period, branch)
+            cache.set(key, cached, timeout=26 * 3600)
+        return cached
+    return _count_buyers(community, period, branch)
+
+
+def _count_buyers(community: Community, period: Period, branch: Community | None) -> int:
     lower, upper = day_bounds(community, period.start, period.end)
     orders = Order.objects.filter(community=community, paid_at__gte=lower, paid_at__lt=upper).exclude(
         status__in=NOT_SOLD)
@@ -208,15 +227,26 @@ def by_branch(community: Community, period: Period) -> list[dict]:
 
 
 def top_products(community: Community, period: Period, *, branch: Community | None = None, limit: int = 10) -> list:
-    """The products sold most in the period by money (orders paid in it, not cancelled or refunded)."""
-    lower, upper = day_bounds(community, period.start, period.end)
-    lines = OrderLine.objects.filter(community=community, order__paid_at__gte=lower, order__paid_at__lt=upper).exclude(
-        order__status__in=NOT_SOLD)
-    if branch is not None:
-        lines = lines.filter(order__branch=branch)
-    return list(lines.values("product_id", "product__name").annotate(
-        quantity=Sum("quantity"), amount=Sum("line_total"), orders=Count("order_id", distinct=True))
-        .order_by("-amount", "product_id")[:limit])
+    """The products sold most in the period by money (orders paid in it, not cancelled or refunded):
+    the stored daily product rollups, plus today's computed live."""
+    ensure_state(community)
+    today = local_today(community)
+    totals: dict[int, list] = {}
+    stored = (DailyProductRollup.objects.filter(community=community, branch=branch, day__gte=period.start,
+                                                day__lte=min(period.end, today - timedelta(days=1)))
+              .values("product_id").annotate(q=Sum("quantity"), a=Sum("amount"), n=Sum("orders")).order_by())
+    for row in stored:
+        totals[row["product_id"]] = [row["q"], row["a"], row["n"]]
+    if period.start <= today <= period.end:
+        branch_id = branch.pk if branch else None
+        for (day, row_branch, product_id), (q, a, n) in compute_products(community, today, today).items():
+            if row_branch == branch_id:
+                current = totals.setdefault(product_id, [0, Decimal("0.00"), 0])
+                current[0], current[1], current[2] = current[0] + q, current[1] + a, current[2] + n
+    best = sorted(totals.items(), key=lambda kv: (-kv[1][1], kv[0]))[:limit]
+    names = dict(Product.objects.filter(pk__in=[pk for pk, _ in best]).values_list("pk", "name"))
+    return [{"product_id": pk, "product__name": names.get(pk, ""), "quantity": q, "amount": a, "orders": n}
+            for pk, (q, a, n) in best]
 
 
 def rounds(community: Community, period: Period, *, branch: Community | None = None) -> dict:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_safe
 
 from analytics import selectors
 from analytics.forms import PeriodForm
+from analytics.replica import reading_replica
 from communities.models import Community
 from communities.pages import console_context, console_page
 from communities.permissions import Perm, acts_community_wide
@@ -61,6 +62,7 @@ def _cards(overview: dict) -> list[dict]:
     return cards
 
 
+@reading_replica()  # the report reads the replica when one is configured (analytics/replica.py)
 def _figures(community: Community, period, branch: Community | None, *, everyone: bool) -> dict:
     overview = selectors.overview(community, period, branch=branch)
     weekly = period.days > WEEKLY_AFTER_DAYS

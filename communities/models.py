@@ -175,6 +175,8 @@ class Membership(models.Model):
             models.Index(fields=["community", "status", "role"]),
             models.Index(fields=["community", "branch"]),
             models.Index(fields=["community", "updated_at"], name="membership_updated"),
+            # Analytics: members who joined in a period (the daily rollups).
+            models.Index(fields=["community", "joined_at"], name="membership_joined"),
         ]
 
     def __str__(self):

@@ -304,7 +304,10 @@ class Order(models.Model):
             models.Index(fields=["community", "pickup_code"]),
             models.Index(fields=["community", "updated_at"], name="order_updated"),
             # Analytics: a period's paid orders (rollups, distinct buyers, top products).
-            models.Index(fields=["community", "paid_at"], name="order_paid"),
+            models.Index(fields=["community", "paid_at"], include=["member_id", "status", "branch_id"],
+                         name="order_paid"),
+            models.Index(fields=["community", "completed_at"], condition=Q(completed_at__isnull=False),
+                         name="order_completed"),
         ]
 
     def __str__(self):

@@ -199,7 +199,9 @@ class Refund(models.Model):
             models.CheckConstraint(condition=Q(status="done") | Q(paid_back_at__isnull=True),
                                    name="pay_refund_paid_back_only_when_done"),
         ]
-        indexes = [models.Index(fields=["community", "status", "-created_at"])]
+        indexes = [models.Index(fields=["community", "status", "-created_at"]),
+                   # Analytics: refunds made in a period (the daily rollups).
+                   models.Index(fields=["community", "created_at"], name="refund_created")]
 
     @property
     def reason_label(self):

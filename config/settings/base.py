@@ -103,6 +103,9 @@ DATABASE_URL, REDIS_URL = _service_urls()
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Reports (analytics) read from DATABASE_REPLICA_URL when it is set: config/settings/replica.py.
+from .replica import DATABASE_ROUTERS, replica_databases  # noqa: E402,F401
+DATABASES.update(replica_databases(DATABASES["default"]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 

@@ -17,3 +17,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 WEBHOOK_ALLOW_PRIVATE_URLS = True  # receivers in the tests listen on 127.0.0.1
 WEBHOOK_KICK_DEBOUNCE = 0  # every kick runs (eagerly): tests see deliveries as soon as they commit
+# The suite needs no replica (tests/analytics/test_replica.py starts a real one itself).
+DATABASES.pop("replica", None)  # noqa: F405
