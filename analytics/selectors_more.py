@@ -88,7 +88,9 @@ def cohorts(community: Community, *, branch: Community | None = None) -> dict:
     rows = []
     for index in range(COHORT_MONTHS):
         cohort = _month_add(first_month, index)
-        later = [{"month": _month_add(cohort, k), "offset": k, "members": counts.get((cohort, _month_add(cohort, k)), 0)}
-                 for k in range(1, COHORT_MONTHS - index)]
+        later = []
+        for k in range(1, COHORT_MONTHS - index):
+            month = _month_add(cohort, k)
+            later.append({"month": month, "offset": k, "members": counts.get((cohort, month), 0)})
         rows.append({"month": cohort, "members": counts.get((cohort, cohort), 0), "later": later})
     return {"start": first_month, "end": this_month, "cohorts": rows}

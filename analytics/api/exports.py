@@ -62,7 +62,8 @@ class ExportListView(AnalyticsAPIView):
         export = exports.export_request(actor=self.membership, kind=data["kind"], period=period,
                                         period_name=data["period"], branch=branch)
         export.refresh_from_db()
-        return Response(s.AnalyticsExportSerializer(export, context={"slug": slug}).data, status=status.HTTP_202_ACCEPTED)
+        return Response(s.AnalyticsExportSerializer(export, context={"slug": slug}).data,
+                        status=status.HTTP_202_ACCEPTED)
 
 
 class ExportDetailView(AnalyticsAPIView):
@@ -74,7 +75,8 @@ class ExportDetailView(AnalyticsAPIView):
 
 
 class ExportDownloadView(AnalyticsAPIView):
-    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description=_lazy("The CSV file")),
+    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY,
+                                                                 description=_lazy("The CSV file")),
                               **errors(403, 404, 409)}, tags=[TAG], summary=_lazy("Download an analytics export"),
                    description=_lazy("Owners and admins, or the leader who asked for it. 409 until it is ready."))
     def get(self, request, slug, pk):

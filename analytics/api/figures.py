@@ -129,7 +129,7 @@ class MembersView(AnalyticsAPIView):
 
 
 class BranchesView(TabularAPIView):
-    """Each branch's figures over the period (owners and admins)."""
+    """Each branch's figures over the period (owners and admins), a page at a time (CSV: all)."""
 
     @_schema(s.AnalyticsBranchFiguresSerializer(many=True), _lazy("Analytics by branch"), csv=True, branch=False,
              description=_lazy("Owners and admins only: 403 for a leader."))
@@ -142,11 +142,12 @@ class BranchesView(TabularAPIView):
             header = ["branch_id", "name", "members", "joined", "orders_paid", "gmv", "orders_completed"]
             return self.csv(f"branches-{period.start}-{period.end}", header,
                             ([row[name] for name in header] for row in rows))
-        return Response(s.AnalyticsBranchFiguresSerializer(rows, many=True).data)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(s.AnalyticsBranchFiguresSerializer(page, many=True).data)
 
 
 class TopProductsView(TabularAPIView):
-    """The ten products sold most in the period, by money."""
+    """The ten products sold most in the period, by money (one page; CSV: all ten)."""
 
     @_schema(s.AnalyticsTopProductSerializer(many=True), _lazy("Analytics: top products"), csv=True)
     def get(self, request, slug):
@@ -157,7 +158,8 @@ class TopProductsView(TabularAPIView):
                             ["product_id", "name", "quantity", "amount", "orders"],
                             ([r["product_id"], r["product__name"], r["quantity"], r["amount"], r["orders"]]
                              for r in rows))
-        return Response(s.AnalyticsTopProductSerializer(rows, many=True).data)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(s.AnalyticsTopProductSerializer(page, many=True).data)
 
 
 class RoundsView(AnalyticsAPIView):
@@ -166,7 +168,8 @@ class RoundsView(AnalyticsAPIView):
     @_schema(s.AnalyticsRoundsSerializer, _lazy("Analytics: rounds"))
     def get(self, request, slug):
         period = self.period()
-        return Response(s.AnalyticsRoundsSerializer(selectors.rounds(self.community, period, branch=self.branch())).data)
+        data = selectors.rounds(self.community, period, branch=self.branch())
+        return Response(s.AnalyticsRoundsSerializer(data).data)
 
 
 class RepurchaseView(AnalyticsAPIView):
@@ -174,7 +177,8 @@ class RepurchaseView(AnalyticsAPIView):
 
     @_schema(s.AnalyticsRepurchaseSerializer, _lazy("Analytics: repurchase rate"), period=False)
     def get(self, request, slug):
-        return Response(s.AnalyticsRepurchaseSerializer(selectors_more.repurchase(self.community, branch=self.branch())).data)
+        data = selectors_more.repurchase(self.community, branch=self.branch())
+        return Response(s.AnalyticsRepurchaseSerializer(data).data)
 
 
 class SourcesView(TabularAPIView):

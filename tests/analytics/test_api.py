@@ -137,3 +137,10 @@ def test_a_branch_of_another_community_is_refused_to_an_admin(client, shop):
     other = make_shop()
     response = get(client, shop["owner"], "api-analytics-overview", shop, {"branch": other["branch"].pk})
     assert response.status_code == 400 and "branch" in response.json()["fields"]
+
+
+def test_lists_come_a_page_at_a_time(client, shop):
+    branches = get(client, shop["owner"], "api-analytics-branches", shop, PERIOD).json()
+    assert branches["count"] == 1 and branches["results"][0]["gmv"] == "40.00"
+    top = get(client, shop["leader"], "api-analytics-top-products", shop, {**PERIOD, "page_size": "1"}).json()
+    assert top["count"] == 1 and top["results"][0]["amount"] == "40.00" and top["results"][0]["quantity"] == 4
