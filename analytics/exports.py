@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from datetime import timedelta
 
 from django.core.files import File
 from django.db import transaction
@@ -28,6 +29,9 @@ from orders.models import Order
 
 MAX_PENDING = 5
 CHUNK = 2000
+# A pending export older than this was lost (broker down, worker killed): it is marked failed and
+# no longer holds one of the community's places.
+STALE_AFTER = timedelta(minutes=30)
 
 
 def exports_visible(actor: Membership):
@@ -61,7 +65,10 @@ def export_request(*, actor: Membership, kind: str, period: selectors.Period, pe
     with transaction.atomic():
         # One requester at a time per community: the pending count cannot be raced past.
         Community.objects.select_for_update().filter(pk=community.pk).first()
-        pending = AnalyticsExport.objects.filter(community=community, status=AnalyticsExport.Status.PENDING).count()
+        pending = AnalyticsExport.objects.filter(community=community, status=AnalyticsExport.Status.PENDING)
+        pending.filter(created_at__lt=timezone.now() - STALE_AFTER).update(
+            status=AnalyticsExport.Status.FAILED, error="not written in time", finished_at=timezone.now())
+        pending = pending.count()
         if pending >= MAX_PENDING:
             raise TooManyAttempts(_("%(n)s exports are being prepared already; wait for one to finish.")
                                   % {"n": MAX_PENDING}, code="too_many_exports", retry_after=60)
@@ -69,7 +76,9 @@ def export_request(*, actor: Membership, kind: str, period: selectors.Period, pe
             community=community, branch=branch, requested_by_id=actor.user_id, kind=kind, period=period_name[:10],
             start=period.start, end=period.end)
         from analytics.tasks import write_analytics_export
-        transaction.on_commit(lambda: write_analytics_export.delay(export.pk))
+        # robust: a broker that is down must not turn the committed request into an error (the
+        # export then fails as stale and its place is freed).
+        transaction.on_commit(lambda: write_analytics_export.delay(export.pk), robust=True)
     return export
 
 

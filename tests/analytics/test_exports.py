@@ -4,6 +4,7 @@ their branch only; at most 5 are prepared at once."""
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -124,6 +125,18 @@ def test_a_pending_export_is_not_downloadable_and_five_pending_is_the_most(clien
     assert refused.status_code == 429 and refused.json()["code"] == "too_many_exports"
     conflict = download(client, shop["owner"], shop, pending[0])
     assert conflict.status_code == 409 and conflict.json()["code"] == "export_not_ready"
+    # One lost for half an hour (its task never ran) fails and frees its place.
+    AnalyticsExport.objects.filter(pk=pending[0].pk).update(created_at=NOW - timedelta(minutes=31))
+    assert post(client, shop["owner"], shop, ORDERS).status_code == 202
+    assert [e.status for e in AnalyticsExport.objects.filter(pk__in=[p.pk for p in pending]).order_by("id")] == \
+        ["failed", "pending", "pending", "pending", "pending"]
+
+
+def test_the_task_is_queued_when_the_request_commits(client, shop, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = post(client, shop["owner"], shop, ORDERS)
+    assert response.status_code == 202 and len(callbacks) == 1
+    assert AnalyticsExport.objects.get().status == "ready"  # run eagerly in the tests
 
 
 @pytest.mark.parametrize("body, field", [
