@@ -73,3 +73,4 @@ class RollupState(models.Model):
     class Meta:
         indexes = [models.Index(fields=["next_refresh_at"], condition=Q(next_refresh_at__isnull=False),
                                 name="rollup_state_due")]
+__all__ = ["DailyRollup", "RollupState", "AnalyticsExport"]; from analytics.models_exports import AnalyticsExport
