@@ -73,4 +73,9 @@ class RollupState(models.Model):
     class Meta:
         indexes = [models.Index(fields=["next_refresh_at"], condition=Q(next_refresh_at__isnull=False),
                                 name="rollup_state_due")]
-__all__ = ["DailyRollup", "RollupState", "AnalyticsExport"]; from analytics.models_exports import AnalyticsExport
+
+
+# Exports live in their own module; importing it here registers the model with the app.
+from analytics.models_exports import AnalyticsExport  # noqa: E402
+
+__all__ = ["AnalyticsExport", "DailyProductRollup", "DailyRollup", "RollupState"]

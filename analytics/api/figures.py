@@ -12,6 +12,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from analytics import selectors, selectors_more
+from analytics.replica import reading_replica
 from analytics.api import serializers as s
 from communities.api.views import CommunityAPIView
 from communities.models import Community
@@ -110,6 +111,7 @@ class OverviewView(TabularAPIView):
 
     @_schema(s.AnalyticsOverviewSerializer, _lazy("Analytics overview"), csv=True,
              description=_lazy("CSV: the daily series of the period."))
+    @reading_replica()  # figures read the replica when one is configured
     def get(self, request, slug):
         period, branch = self.period(), self.branch()
         data = selectors.overview(self.community, period, branch=branch)
@@ -124,6 +126,7 @@ class MembersView(AnalyticsAPIView):
     """Members now and those who ordered in the last 7 and 30 days."""
 
     @_schema(s.AnalyticsMembersSerializer, _lazy("Analytics: members"), period=False)
+    @reading_replica()  # figures read the replica when one is configured
     def get(self, request, slug):
         return Response(s.AnalyticsMembersSerializer(selectors.members(self.community, branch=self.branch())).data)
 
@@ -133,6 +136,7 @@ class BranchesView(TabularAPIView):
 
     @_schema(s.AnalyticsBranchFiguresSerializer(many=True), _lazy("Analytics by branch"), csv=True, branch=False,
              description=_lazy("Owners and admins only: 403 for a leader."))
+    @reading_replica()  # figures read the replica when one is configured
     def get(self, request, slug):
         if not acts_community_wide(self.membership):
             raise Forbidden(_("Only owners and admins compare branches."))
@@ -150,6 +154,7 @@ class TopProductsView(TabularAPIView):
     """The ten products sold most in the period, by money (one page; CSV: all ten)."""
 
     @_schema(s.AnalyticsTopProductSerializer(many=True), _lazy("Analytics: top products"), csv=True)
+    @reading_replica()  # figures read the replica when one is configured
     def get(self, request, slug):
         period = self.period()
         rows = selectors.top_products(self.community, period, branch=self.branch())
@@ -166,6 +171,7 @@ class RoundsView(AnalyticsAPIView):
     """Rounds settled in the period and how many reached their goal."""
 
     @_schema(s.AnalyticsRoundsSerializer, _lazy("Analytics: rounds"))
+    @reading_replica()  # figures read the replica when one is configured
     def get(self, request, slug):
         period = self.period()
         data = selectors.rounds(self.community, period, branch=self.branch())
@@ -176,6 +182,7 @@ class RepurchaseView(AnalyticsAPIView):
     """Buyers of the last 90 days who ordered twice or more in them."""
 
     @_schema(s.AnalyticsRepurchaseSerializer, _lazy("Analytics: repurchase rate"), period=False)
+    @reading_replica()  # figures read the replica when one is configured
     def get(self, request, slug):
         data = selectors_more.repurchase(self.community, branch=self.branch())
         return Response(s.AnalyticsRepurchaseSerializer(data).data)
@@ -186,6 +193,7 @@ class SourcesView(TabularAPIView):
 
     @_schema(s.AnalyticsSourcesSerializer, _lazy("Analytics: member sources"), csv=True,
              description=_lazy("CSV: the top inviters and their counts, then the joins with no inviter."))
+    @reading_replica()  # figures read the replica when one is configured
     def get(self, request, slug):
         period = self.period()
         data = selectors_more.sources(self.community, period, branch=self.branch())
@@ -201,6 +209,7 @@ class CohortsView(TabularAPIView):
 
     @_schema(s.AnalyticsCohortsSerializer, _lazy("Analytics: cohorts"), csv=True, period=False,
              description=_lazy("The last 12 months. CSV: one row per month, then after_1, after_2… the months after."))
+    @reading_replica()  # figures read the replica when one is configured
     def get(self, request, slug):
         data = selectors_more.cohorts(self.community, branch=self.branch())
         if self.wants_csv():

@@ -183,7 +183,7 @@ def test_the_console_form_shows_a_bad_period(client, shop):
     client.force_login(shop["owner"].user)
     url = reverse("analytics_console:exports", args=[shop["community"].slug])
     response = client.post(url, {"kind": "orders", "period": "month", "month": "2026-13"}, HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 200 and b"Enter a date such as 2026-11-30." in response.content
+    assert response.status_code == 200 and b"Enter a month such as 2026-11." in response.content
     nul = client.post(url, {"kind": "orders", "period": "month", "month": "2026-1\x00"}, HTTP_ACCEPT_LANGUAGE="en")
     assert nul.status_code == 400
     assert not AnalyticsExport.objects.exists()

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0001_initial'),
+        ('analytics', '0002_product_rollup'),
         ('communities', '0007_referral_links_ask_to_join'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
