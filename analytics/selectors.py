@@ -244,7 +244,9 @@ def top_products(community: Community, period: Period, *, branch: Community | No
                 current = totals.setdefault(product_id, [0, Decimal("0.00"), 0])
                 current[0], current[1], current[2] = current[0] + q, current[1] + a, current[2] + n
     best = sorted(totals.items(), key=lambda kv: (-kv[1][1], kv[0]))[:limit]
-    names = dict(Product.objects.filter(pk__in=[pk for pk, _ in best]).values_list("pk", "name"))
+    # One query whatever the result ([-1] matches nothing): the count stays the same with no sales.
+    names = dict(Product.objects.filter(community=community, pk__in=[pk for pk, _ in best] or [-1])
+                 .values_list("pk", "name"))
     return [{"product_id": pk, "product__name": names.get(pk, ""), "quantity": q, "amount": a, "orders": n}
             for pk, (q, a, n) in best]
 
