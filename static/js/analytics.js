@@ -80,12 +80,12 @@
 
     if (data.products.labels.length) {
       chart("products", {
-        grid: {left: 96, right: 24, top: 8, bottom: 24},
+        grid: {left: 20, right: 24, top: 8, bottom: 24, containLabel: true},
         tooltip: {trigger: "axis", valueFormatter: function (v) { return money.format(v); }},
         xAxis: {type: "value", axisLabel: {hideOverlap: true,
                 formatter: function (v) { return money.format(v).replace(/\.00$/, ""); }}},
         yAxis: {type: "category", data: data.products.labels, inverse: true,
-                axisLabel: {width: 88, overflow: "truncate"}},
+                axisLabel: {width: 120, overflow: "truncate"}},
         series: [{name: text.amount, type: "bar", data: num(data.products.amounts), barMaxWidth: 24,
                   itemStyle: {color: brand}}]
       });
