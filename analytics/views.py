@@ -18,7 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from analytics import selectors
+from analytics import selectors, selectors_more
 from analytics.forms import PeriodForm
 from analytics.replica import reading_replica
 from communities.models import Community
@@ -70,11 +70,14 @@ def _figures(community: Community, period, branch: Community | None, *, everyone
     members["conversion_percent"] = _percent(members["conversion_30d"])
     rounds = selectors.rounds(community, period, branch=branch)
     rounds["success_percent"] = _percent(rounds["success_rate"])
+    repurchase = selectors_more.repurchase(community, branch=branch)
+    repurchase["percent"] = _percent(repurchase["rate"])
     return {
         "overview": overview, "cards": _cards(overview), "weekly": weekly,
         "sales": overview["weekly"] if weekly else overview["series"],
         "members": members, "products": selectors.top_products(community, period, branch=branch),
         "rounds": rounds, "branches": selectors.by_branch(community, period) if everyone and branch is None else None,
+        "repurchase": repurchase, "sources": selectors_more.sources(community, period, branch=branch),
     }
 
 
@@ -126,6 +129,14 @@ def _csv(community: Community, table: str, figures: dict, period, branch: Commun
         r = figures["rounds"]
         header = [_("Rounds settled"), _("Reached their goal"), _("Failed"), _("Success rate (%)")]
         rows = [[r["settled"], r["succeeded"], r["failed"], r["success_percent"]]]
+    elif table == "repurchase":
+        r = figures["repurchase"]
+        header = [_("Buyers in 90 days"), _("Of them, ordered twice or more"), _("Repurchase rate (%)")]
+        rows = [[r["buyers"], r["repeat_buyers"], r["percent"]]]
+    elif table == "sources":
+        s = figures["sources"]
+        header = [_("Invited by"), _("Members joined")]
+        rows = [[row["name"], row["joined"]] for row in s["inviters"]] + [[_("No inviter"), s["no_inviter"]]]
     elif table == "branches" and figures["branches"] is not None:
         header = [_("Branch"), _("Members"), _("Joined"), _("Orders paid"), _("GMV"), _("Orders picked up")]
         rows = [[row["name"], row["members"], row["joined"], row["orders_paid"], row["gmv"], row["orders_completed"]]

@@ -112,7 +112,7 @@ def test_the_owner_sees_each_section_as_chart_data_and_table_with_the_change(cli
     assert response.status_code == 200
     html = response.content.decode()
     assert "vendor/echarts/echarts.common.min.js" in html and "js/analytics.js" in html
-    for section in ("headline", "sales", "members", "products", "rounds", "branches"):
+    for section in ("headline", "sales", "members", "products", "rounds", "repurchase", "sources", "branches"):
         assert f'data-section="{section}"' in html
         assert f"format=csv&amp;table={section}" in html
     figures = response.context["figures"]
@@ -204,6 +204,10 @@ def test_each_table_exports_as_csv(client, shop):
     assert rounds[1] == ["2", "1", "1", "50.0"]
     members = read_csv(get(client, shop["owner"], url(shop, format="csv", table="members")))
     assert members[1] == ["Members now", "6"]  # owner, leader and the four buyers
+    repurchase = read_csv(get(client, shop["owner"], url(shop, format="csv", table="repurchase")))
+    assert repurchase[1] == ["4", "0", "0.0"]  # four buyers in 90 days, one order each
+    sources = read_csv(get(client, shop["owner"], url(shop, format="csv", table="sources")))
+    assert sources[-1] == ["No inviter", "5"]  # owner, leader and three buyers joined in the 30 days
     response = get(client, shop["owner"], url(shop, format="csv", table="nope"))
     assert response.status_code == 404
 
