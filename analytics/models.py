@@ -18,6 +18,7 @@ class DailyRollup(models.Model):
                                related_name="+")
     day = models.DateField()
     members_joined = models.PositiveIntegerField(default=0)
+    members_left = models.PositiveIntegerField(default=0)  # left, removed or banned that day (and not back)
     # Orders paid that day and not cancelled or refunded since (net), their totals, their buyers.
     orders_paid = models.PositiveIntegerField(default=0)
     gmv = models.DecimalField(default=0, **MONEY)

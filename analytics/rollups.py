@@ -3,6 +3,7 @@ DailyRollup) and today's live figures (never stored as final).
 
 Days are the community's local days (its timezone). A day's figures:
 - members_joined: memberships whose joined_at falls on it (whoever left since);
+- members_left: memberships that ended that day (left, removed or banned) and have not come back;
 - orders_paid / gmv / buyers: orders paid that day that are not cancelled or refunded now (a
   refund later takes the order out of its day's GMV at the next refresh: the refresh recomputes
   the last REFRESH_WINDOW_DAYS days every night);
@@ -33,13 +34,16 @@ from payments.models import Refund
 
 REFRESH_WINDOW_DAYS = 90
 REFRESH_HOUR = 3  # local time of the nightly refresh
-METRICS = ("members_joined", "orders_paid", "gmv", "buyers", "refunds", "orders_refunded", "orders_completed")
+# (New figures go at the end: the API's CSV columns keep their places.)
+METRICS = ("members_joined", "orders_paid", "gmv", "buyers", "refunds", "orders_refunded", "orders_completed",
+           "members_left")
 NOT_SOLD = (Order.Status.CANCELLED, Order.Status.REFUNDED)
 
 
 @dataclass
 class DayFigures:
     members_joined: int = 0
+    members_left: int = 0
     orders_paid: int = 0
     gmv: Decimal = Decimal("0.00")
     buyers: int = 0
@@ -98,6 +102,9 @@ def compute(community: Community, start: date, end: date) -> Computed:
     members = Membership.objects.filter(community=community, joined_at__gte=lower, joined_at__lt=upper)
     for key, row in grouped(members, "joined_at", "branch_id", n=Count("id")):
         out.rows[key].members_joined = row["n"]
+    left = Membership.objects.filter(community=community, left_at__gte=lower, left_at__lt=upper)
+    for key, row in grouped(left, "left_at", "branch_id", n=Count("id")):
+        out.rows[key].members_left = row["n"]
     sold = Order.objects.filter(community=community, paid_at__gte=lower, paid_at__lt=upper).exclude(
         status__in=NOT_SOLD)
     for key, row in grouped(sold, "paid_at", "branch_id", n=Count("id"), gmv=Sum("total"),

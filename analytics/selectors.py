@@ -215,12 +215,13 @@ def by_branch(community: Community, period: Period) -> list[dict]:
     stored = (DailyRollup.objects.filter(community=community, branch__isnull=False, day__gte=period.start,
                                          day__lte=period.end)
               .values("branch_id").annotate(gmv=Sum("gmv"), orders=Sum("orders_paid"), joined=Sum("members_joined"),
-                                            completed=Sum("orders_completed")))
+                                            left=Sum("members_left"), completed=Sum("orders_completed")))
     figures = {row["branch_id"]: row for row in stored}
     counts = dict(Membership.objects.filter(community=community, status=Membership.Status.ACTIVE,
                                             branch__isnull=False).values_list("branch_id").annotate(n=Count("id")))
     return [{"branch_id": b["id"], "name": b["name"], "members": counts.get(b["id"], 0),
              "joined": (figures.get(b["id"]) or {}).get("joined") or 0,
+             "left": (figures.get(b["id"]) or {}).get("left") or 0,
              "orders_paid": (figures.get(b["id"]) or {}).get("orders") or 0,
              "gmv": (figures.get(b["id"]) or {}).get("gmv") or Decimal("0.00"),
              "orders_completed": (figures.get(b["id"]) or {}).get("completed") or 0} for b in branches]

@@ -92,12 +92,13 @@ def seed(members: int, orders_count: int, lines_per_order: int):
         run("SELECT min(id) FROM accounts_user WHERE phone LIKE '+86138%%'")
         first_user = cursor.fetchone()[0]
         run("""INSERT INTO communities_membership (role, status, joined_at, ban_reason, community_id, user_id,
-                                                   updated_at, branch_id)
+                                                   updated_at, branch_id, left_at)
                SELECT 'member', CASE WHEN g %% 50 = 7 THEN 'left' ELSE 'active' END,
                       %s - ((g %% 730) || ' days')::interval - ((g %% 1440) || ' minutes')::interval, '', %s,
-                      %s + g, %s, CASE WHEN g %% 10 = 9 THEN NULL ELSE (%s::bigint[])[1 + g %% %s] END
+                      %s + g, %s, CASE WHEN g %% 10 = 9 THEN NULL ELSE (%s::bigint[])[1 + g %% %s] END,
+                      CASE WHEN g %% 50 = 7 THEN %s - ((g %% 365) || ' days')::interval END
                FROM generate_series(0, %s - 1) g""",
-            [now, c, first_user, now, branches, BRANCHES, members])
+            [now, c, first_user, now, branches, BRANCHES, now, members])
     # Products, rounds and their items: a few thousand rows, by the ORM (its defaults fill the rest).
     from datetime import timedelta as days_ago
     from decimal import Decimal

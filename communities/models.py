@@ -153,6 +153,8 @@ class Membership(models.Model):
     joined_at = models.DateTimeField(_("joined"), default=timezone.now)
     banned_at = models.DateTimeField(null=True, blank=True)
     ban_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # When the membership stopped being active (left, removed or banned); cleared when they come back.
+    left_at = models.DateTimeField(null=True, blank=True)
     # For clients that sync the member list (?updated_since=): moved by every save(), including
     # save(update_fields=...) (see save()); a queryset .update() must set it itself.
     updated_at = models.DateTimeField(auto_now=True)
@@ -170,6 +172,10 @@ class Membership(models.Model):
             models.CheckConstraint(
                 condition=~Q(role="owner") | Q(status="active"), name="owner_is_active"
             ),
+            models.CheckConstraint(
+                condition=Q(status="active", left_at__isnull=True) | (~Q(status="active") & Q(left_at__isnull=False)),
+                name="left_at_iff_not_active",
+            ),
         ]
         indexes = [
             models.Index(fields=["community", "status", "role"]),
@@ -177,6 +183,7 @@ class Membership(models.Model):
             models.Index(fields=["community", "updated_at"], name="membership_updated"),
             # Analytics: members who joined in a period (the daily rollups).
             models.Index(fields=["community", "joined_at"], name="membership_joined"),
+            models.Index(fields=["community", "left_at"], condition=Q(left_at__isnull=False), name="membership_left"),
         ]
 
     def __str__(self):

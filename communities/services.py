@@ -367,7 +367,7 @@ def membership_join(*, user, community: Community, invite: Invite | None = None,
             if invite is not None:
                 _consume_invite_use(invite)
             values = dict(
-                status=Membership.Status.ACTIVE, role=Role.MEMBER, joined_at=timezone.now(),
+                status=Membership.Status.ACTIVE, role=Role.MEMBER, joined_at=timezone.now(), left_at=None,
                 invite=invite, invited_by=invite.created_by if invite else None,
                 branch=invite.branch if invite else None,
             )
@@ -415,7 +415,8 @@ def membership_leave(*, user, community: Community) -> Membership:
                             code="last_owner")
         membership.status = Membership.Status.LEFT
         membership.role = Role.MEMBER
-        membership.save(update_fields=["status", "role"])
+        membership.left_at = timezone.now()
+        membership.save(update_fields=["status", "role", "left_at"])
         _step_down_as_branch_leader(community, user)
         audit_record(community=community, actor=user, action="membership.left", target_user=user, obj=membership)
     return membership
@@ -500,7 +501,8 @@ def join_request_approve(*, actor: Membership, join_request: JoinRequest,
                 existing.status = Membership.Status.ACTIVE
                 existing.role = Role.MEMBER
                 existing.joined_at = timezone.now()
-                existing.save(update_fields=["status", "role", "joined_at"])
+                existing.left_at = None
+                existing.save(update_fields=["status", "role", "joined_at", "left_at"])
                 _joined_event(existing, address=None, rejoined=True, invited=False)
             membership = existing
         else:
@@ -660,8 +662,9 @@ def membership_ban(*, actor: Membership, membership: Membership, reason: str = "
         target.status = Membership.Status.BANNED
         target.role = Role.MEMBER
         target.banned_at = timezone.now()
+        target.left_at = target.left_at or target.banned_at  # banning someone who had left: they left then
         target.ban_reason = (reason or "").strip()[:200]
-        target.save(update_fields=["status", "role", "banned_at", "ban_reason"])
+        target.save(update_fields=["status", "role", "banned_at", "ban_reason", "left_at"])
         _step_down_as_branch_leader(actor.community, target.user)
         JoinRequest.objects.filter(pk__in=[r.pk for r in pending]).update(
             status=JoinRequest.Status.DECLINED, decided_by=actor.user, decided_at=timezone.now())

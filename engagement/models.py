@@ -64,6 +64,10 @@ class EngagementSettings(models.Model):
     repurchase_lead = models.DecimalField(_("remind early by (share of the cycle)"), max_digits=3, decimal_places=2,
                                           default=Decimal("0.15"))
     repurchase_cap_days = models.PositiveSmallIntegerField(_("at most one prompt per member in (days)"), default=3)
+    # A holdout (对照组): this share of the members due a prompt get none, so analytics can compare
+    # what the prompted members ordered with what the others did on their own. 0: everyone is prompted.
+    repurchase_holdout_percent = models.PositiveSmallIntegerField(_("holdout: members due but not prompted (%)"),
+                                                                  default=0, db_default=0)
 
     class Meta:
         constraints = [
@@ -83,6 +87,7 @@ class EngagementSettings(models.Model):
             models.CheckConstraint(condition=Q(repurchase_lead__gte=0) & Q(repurchase_lead__lte=Decimal("0.9"))
                                    & Q(repurchase_cap_days__gte=1) & Q(repurchase_cap_days__lte=60),
                                    name="eng_settings_repurchase_range"),
+            models.CheckConstraint(condition=Q(repurchase_holdout_percent__lte=50), name="eng_settings_holdout_range"),
         ]
 
 
@@ -389,6 +394,20 @@ class PostLike(models.Model):
         indexes = [models.Index(fields=["community", "member"])]
 
 
+class PostView(models.Model):
+    """A member opened a post (counted once per member): its reach, and where the orders it led to
+    start (analytics)."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="views")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    first_seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "member"], name="eng_uniq_post_view")]
+        indexes = [models.Index(fields=["community", "first_seen_at"], name="eng_post_view_seen")]
+
+
 class CommentReport(models.Model):
     """A member tells the admins a comment breaks the rules; admins resolve it (hide, delete or keep)."""
 
@@ -674,7 +693,9 @@ class RepurchasePrompt(models.Model):
     group_buy = models.ForeignKey("orders.GroupBuy", on_delete=models.CASCADE, related_name="+")  # where to buy again
     item = models.ForeignKey("orders.GroupBuyItem", on_delete=models.CASCADE, related_name="+")
     due_on = models.DateField()
+    # When it was sent; for a member held out (no prompt sent, the holdout), when it would have been.
     sent_at = models.DateTimeField()
+    held_out = models.BooleanField(default=False, db_default=False)  # raw INSERTs (the sweep) leave it out
     opened_at = models.DateTimeField(null=True, blank=True)
     converted_order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.SET_NULL,
                                         related_name="+")  # an order of the product within 7 days
@@ -684,6 +705,8 @@ class RepurchasePrompt(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["community", "member", "product", "last_order"],
                                     name="eng_uniq_repurchase_prompt"),
+            models.CheckConstraint(condition=Q(held_out=False) | Q(opened_at__isnull=True),
+                                   name="eng_held_out_prompt_never_opened"),
         ]
         indexes = [
             models.Index(fields=["community", "-sent_at"]),

@@ -188,6 +188,20 @@ class MemberAllowance(models.Model):
         ]
 
 
+class RoundView(models.Model):
+    """A member opened a round's page (counted once per member): the top of the 接龙 funnel, saw →
+    ordered → paid → picked up (analytics)."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    group_buy = models.ForeignKey(GroupBuy, on_delete=models.CASCADE, related_name="views")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    first_seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group_buy", "member"], name="uniq_round_view")]
+        indexes = [models.Index(fields=["community", "first_seen_at"], name="round_view_seen")]
+
+
 class Team(models.Model):
     """拼团: opened by a member's paid order; succeeds when ``size`` members have paid in time."""
 

@@ -1,4 +1,5 @@
 import factory
+from django.utils import timezone
 
 from accounts.models import User
 from communities.models import Community, Invite, Membership, Role
@@ -37,6 +38,8 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     community = factory.SubFactory(CommunityFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.MEMBER
+    status = Membership.Status.ACTIVE
+    left_at = factory.LazyAttribute(lambda m: None if m.status in (None, "active") else timezone.now())
 
 
 class InviteFactory(factory.django.DjangoModelFactory):

@@ -8,7 +8,9 @@ from tests.engagement import (
     parity_events, parity_loyalty, parity_points, parity_points_shop, parity_polls, parity_posts, parity_referrals,
     parity_repurchase,
 )
-from tests.analytics import parity_analytics
+from tests.analytics import (
+    parity_analytics, parity_crowdfunding, parity_engagement, parity_funnel, parity_leaders, parity_prompts,
+)
 from tests.partners import parity_partners
 
 # Console route → the API routes that do the same.
@@ -89,7 +91,8 @@ NOT_YET = {
 
 for _area in (parity_events, parity_posts, parity_polls, parity_referrals, parity_repurchase, parity_loyalty,
               parity_points_shop, parity_points, parity_partners,
-              parity_analytics):
+              parity_analytics, parity_funnel, parity_engagement, parity_crowdfunding, parity_prompts,
+              parity_leaders):
     API_FOR_CONSOLE.update(_area.API_FOR_CONSOLE)
     NOT_YET.update(_area.NOT_YET)
 

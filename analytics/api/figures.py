@@ -143,7 +143,7 @@ class BranchesView(TabularAPIView):
         period = self.period()
         rows = selectors.by_branch(self.community, period)
         if self.wants_csv():
-            header = ["branch_id", "name", "members", "joined", "orders_paid", "gmv", "orders_completed"]
+            header = ["branch_id", "name", "members", "joined", "orders_paid", "gmv", "orders_completed", "left"]
             return self.csv(f"branches-{period.start}-{period.end}", header,
                             ([row[name] for name in header] for row in rows))
         page = self.paginate_queryset(rows)

@@ -27,6 +27,7 @@ class AnalyticsSpanSerializer(serializers.Serializer):
 
 class AnalyticsFiguresSerializer(serializers.Serializer):
     members_joined = serializers.IntegerField()
+    members_left = serializers.IntegerField()
     orders_paid = serializers.IntegerField()
     gmv = serializers.DecimalField(**MONEY)
     buyers = serializers.IntegerField()
@@ -43,6 +44,7 @@ class AnalyticsChangesSerializer(serializers.Serializer):
     """Percent change from the period before; null when there was nothing before."""
 
     members_joined = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
+    members_left = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
     orders_paid = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
     gmv = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
     buyers = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
@@ -59,6 +61,7 @@ class AnalyticsDaySerializer(AnalyticsFiguresSerializer):
 class AnalyticsWeekSerializer(serializers.Serializer):
     week = serializers.DateField(help_text=_("The Monday of the ISO week"))
     members_joined = serializers.IntegerField()
+    members_left = serializers.IntegerField()
     orders_paid = serializers.IntegerField()
     gmv = serializers.DecimalField(**MONEY)
     refunds = serializers.DecimalField(**MONEY)
@@ -88,6 +91,7 @@ class AnalyticsBranchFiguresSerializer(serializers.Serializer):
     name = serializers.CharField()
     members = serializers.IntegerField()
     joined = serializers.IntegerField()
+    left = serializers.IntegerField()
     orders_paid = serializers.IntegerField()
     gmv = serializers.DecimalField(**MONEY)
     orders_completed = serializers.IntegerField()

@@ -5,4 +5,9 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("analytics.api.figure_urls")),
     path("", include("analytics.api.export_urls")),
+    path("", include("analytics.api.figure_urls_funnel")),
+    path("", include("analytics.api.figure_urls_engagement")),
+    path("", include("analytics.api.figure_urls_crowdfunding")),
+    path("", include("analytics.api.figure_urls_prompts")),
+    path("", include("analytics.api.figure_urls_leaders")),
 ]

@@ -1,5 +1,6 @@
 /* The analytics dashboard: draws each section's chart with window.echarts (SVG) from the JSON the
-   page embeds (#analytics-data), and shows the month or the custom dates of the period picker only
+   page embeds (#analytics-data): the overview's own charts, and on every page the charts it describes
+   in data.charts (analytics/pages.py), and shows the month or the custom dates of the period picker only
    when they are chosen. The tables under the charts carry the same figures without JavaScript. */
 (function () {
   "use strict";
@@ -50,7 +51,7 @@
     var grid = {left: 8, right: 8, top: 36, bottom: 8, containLabel: true};
 
     var s = data.sales;
-    chart("sales", {
+    if (s) chart("sales", {
       grid: grid,
       legend: {top: 0, itemGap: 24, data: [text.orders, text.gmv]},
       tooltip: {trigger: "axis", valueFormatter: null},
@@ -66,6 +67,7 @@
       ]
     });
 
+    if (data.members) {
     var membersBox = document.querySelector('[data-chart="members"]');
     var third = membersBox ? Math.max(56, Math.floor(membersBox.clientWidth / 3) - 16) : 100;
     chart("members", {
@@ -78,7 +80,8 @@
                 label: {show: true, position: "top", formatter: function (p) { return count.format(p.value); }}}]
     });
 
-    if (data.products.labels.length) {
+    }
+    if (data.products && data.products.labels.length) {
       chart("products", {
         grid: {left: 20, right: 24, top: 8, bottom: 24, containLabel: true},
         tooltip: {trigger: "axis", valueFormatter: function (v) { return money.format(v); }},
@@ -91,7 +94,7 @@
       });
     }
 
-    chart("rounds", {
+    if (data.rounds) chart("rounds", {
       tooltip: {trigger: "item", formatter: function (p) { return p.name + ": " + count.format(p.value) + " (" + p.percent + "%)"; }},
       legend: {bottom: 0},
       series: [{name: text.rounds, type: "pie", radius: ["40%", "68%"], center: ["50%", "44%"],
@@ -109,6 +112,56 @@
         series: [{name: text.gmv, type: "bar", data: num(data.branches.gmv), barMaxWidth: 56, itemStyle: {color: brand}}]
       });
     }
+
+    /* Charts described by the page (analytics/pages.py): kind bars | hbars | line | pie. */
+    var palette = [brand, second, "#16a34a", "#f59e0b", "#8b5cf6", "#9ca3af", "#0ea5e9", "#db2777"];
+    function fmt(isMoney) { return function (v) { return isMoney ? money.format(v) : count.format(v); }; }
+    function axisFmt(isMoney) {
+      return function (v) { return isMoney ? money.format(v).replace(/\.00$/, "") : count.format(v); };
+    }
+    Object.keys(data.charts || {}).forEach(function (name) {
+      var spec = data.charts[name], series = spec.series || [];
+      if (!spec.labels || !spec.labels.length) return;
+      if (spec.kind === "pie") {
+        var first = series[0] || {values: []};
+        chart(name, {
+          tooltip: {trigger: "item", formatter: function (p) { return p.name + ": " + fmt(first.money)(p.value) + " (" + p.percent + "%)"; }},
+          legend: {bottom: 0, type: "scroll"},
+          series: [{name: first.name, type: "pie", radius: ["40%", "68%"], center: ["50%", "44%"],
+                    label: {formatter: function (p) { return fmt(first.money)(p.value); }},
+                    data: spec.labels.map(function (l, i) {
+                      return {name: l, value: parseFloat(first.values[i]) || 0, itemStyle: {color: palette[i % palette.length]}};
+                    })}]
+        });
+        return;
+      }
+      var horizontal = spec.kind === "hbars";
+      var twoAxes = series.some(function (s) { return s.axis === 1; });
+      var valueAxes = [0, 1].slice(0, twoAxes ? 2 : 1).map(function (i) {
+        var onIt = series.filter(function (s) { return (s.axis || 0) === i; });
+        var isMoney = onIt.length > 0 && onIt.every(function (s) { return s.money; });
+        return {type: "value", minInterval: isMoney ? 0 : 1, splitLine: {show: i === 0},
+                axisLabel: {hideOverlap: true, formatter: axisFmt(isMoney)}};
+      });
+      var category = {type: "category", data: spec.labels, inverse: horizontal,
+                      axisLabel: horizontal ? {width: 120, overflow: "truncate"}
+                                            : {hideOverlap: true, formatter: spec.labels.length > 6 ? short : null}};
+      chart(name, {
+        grid: {left: 8, right: horizontal ? 24 : 8, top: series.length > 1 ? 36 : 16, bottom: 8, containLabel: true},
+        legend: series.length > 1 ? {top: 0, itemGap: 24} : undefined,
+        tooltip: {trigger: "axis"},
+        xAxis: horizontal ? valueAxes[0] : category,
+        yAxis: horizontal ? category : valueAxes,
+        series: series.map(function (s, i) {
+          var line = spec.kind === "line" || s.type === "line";
+          return {name: s.name, type: line ? "line" : "bar", data: num(s.values), yAxisIndex: horizontal ? 0 : (s.axis || 0),
+                  barMaxWidth: horizontal ? 24 : 40, showSymbol: spec.labels.length <= 31,
+                  itemStyle: {color: s.color || palette[i % palette.length]},
+                  label: spec.values_on_bars ? {show: true, position: horizontal ? "right" : "top", formatter: function (p) { return fmt(s.money)(p.value); }} : undefined,
+                  tooltip: {valueFormatter: fmt(s.money)}};
+        })
+      });
+    });
 
     var pending;
     window.addEventListener("resize", function () {

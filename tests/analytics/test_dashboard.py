@@ -199,7 +199,7 @@ def test_each_table_exports_as_csv(client, shop):
     assert headline[0] == ["Figure", "This period", "Period before", "Change (%)"]
     assert ["GMV", "60.00", "50.00", "20.0"] in headline
     branches = read_csv(get(client, shop["owner"], url(shop, format="csv", table="branches")))
-    assert branches[1][0] == "East gate" and branches[1][4] == "30.00"
+    assert branches[0][3] == "Left" and branches[1][0] == "East gate" and branches[1][5] == "30.00"
     rounds = read_csv(get(client, shop["owner"], url(shop, format="csv", table="rounds")))
     assert rounds[1] == ["2", "1", "1", "50.0"]
     members = read_csv(get(client, shop["owner"], url(shop, format="csv", table="members")))

@@ -114,7 +114,7 @@ def test_detail_is_not_found_for_outsiders_banned_members_and_branch_slugs(api_a
     assert_error(api_as(outsider).get(url(community.slug)), 404, "community_not_found")
     assert_error(api_as(member.user).get(url("no-such-community")), 404, "community_not_found")
     assert_error(api_as(member.user).get(url(branch.slug)), 404)
-    Membership.objects.filter(pk=member.pk).update(status=Membership.Status.BANNED)
+    Membership.objects.filter(pk=member.pk).update(status=Membership.Status.BANNED, left_at=timezone.now())
     assert_error(api_as(member.user).get(url(community.slug)), 404)
 
 
@@ -463,7 +463,7 @@ def test_join_request_refusals(api_as, community, member, leader, outsider):
 
 
 def test_banned_user_cannot_ask_to_join(api_as, community, member):
-    Membership.objects.filter(pk=member.pk).update(status=Membership.Status.BANNED)
+    Membership.objects.filter(pk=member.pk).update(status=Membership.Status.BANNED, left_at=timezone.now())
     assert_error(api_as(member.user).post(url(community.slug, "join-requests"), {}, format="json"), 403, "banned")
 
 

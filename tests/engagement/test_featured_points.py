@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from communities.services import membership_leave
 from core.models import DomainEvent
 from core.sweeps import sweep_run
 from engagement import levels, points
@@ -66,8 +67,7 @@ def test_nothing_when_the_rule_is_off_for_an_admins_own_comment_or_an_author_who
     services.comment_pin(actor=admin_member, comment=own)
     gone = new_member("Gone")
     left, _ = services.comment_add(member=gone, post=post, body="Bye")
-    gone.status = "left"
-    gone.save(update_fields=["status"])
+    membership_leave(user=gone.user, community=gone.community)
     services.comment_pin(actor=admin_member, comment=left)
     deliver_events()
     assert featured_points(admin_member) == [] and featured_points(gone) == []

@@ -192,9 +192,9 @@ def test_an_order_already_in_an_open_round_holds_the_prompt_back(owner, member, 
 @pytest.mark.django_db
 def test_only_active_members_are_prompted(owner, member, eggs, bought):
     on_sale(owner, eggs, at=local(9, 8, 0))
-    Membership.objects.filter(pk=member.pk).update(status=Membership.Status.LEFT)
+    Membership.objects.filter(pk=member.pk).update(status=Membership.Status.LEFT, left_at=timezone.now())
     assert due(local(9, 11)) == []
-    Membership.objects.filter(pk=member.pk).update(status=Membership.Status.ACTIVE)
+    Membership.objects.filter(pk=member.pk).update(status=Membership.Status.ACTIVE, left_at=None)
     assert len(due(local(9, 11))) == 1
 
 

@@ -43,8 +43,8 @@ def order(membership, group_buy, key):
 def test_everyone_is_every_active_member_of_this_community_only(community, staff, new_member):
     a, b = new_member("A"), new_member("B")
     left, banned = new_member("Left"), new_member("Banned")
-    Membership.objects.filter(pk=left.pk).update(status=Membership.Status.LEFT)
-    Membership.objects.filter(pk=banned.pk).update(status=Membership.Status.BANNED)
+    Membership.objects.filter(pk=left.pk).update(status=Membership.Status.LEFT, left_at=timezone.now())
+    Membership.objects.filter(pk=banned.pk).update(status=Membership.Status.BANNED, left_at=timezone.now())
     MembershipFactory(community=CommunityFactory())  # someone elsewhere
     chosen = ids(community, segment="everyone")
     assert chosen == staff | users(a, b)

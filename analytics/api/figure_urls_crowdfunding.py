@@ -1,0 +1,3 @@
+"""/api/v1/communities/<slug>/analytics/…: the figures of the dashboard's crowdfunding page."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The analytics dashboard's engagement page (analytics_console namespace, under /console/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The analytics dashboard's prompts page (analytics_console namespace, under /console/)."""
+
+urlpatterns: list = []
