@@ -30,6 +30,7 @@ REFUND_WINDOW_MAX = 90  # eng_settings_referral_range
 WEEKLY_CAP_MAX = 1000
 LEAD_MAX = Decimal("0.9")  # eng_settings_repurchase_range
 CAP_DAYS = (1, 60)
+HOLDOUT_MAX = 50  # eng_settings_holdout_range
 
 # The integer rules: (field, lowest, highest).
 INT_RULES = (
@@ -40,6 +41,7 @@ INT_RULES = (
     ("referral_refund_window_days", 0, REFUND_WINDOW_MAX),
     ("referral_weekly_cap", 0, WEEKLY_CAP_MAX),
     ("repurchase_cap_days", CAP_DAYS[0], CAP_DAYS[1]),
+    ("repurchase_holdout_percent", 0, HOLDOUT_MAX),
 )
 FIELDS = tuple(name for name, _low, _high in INT_RULES) + ("repurchase_enabled", "repurchase_lead", "referral_coupon")
 
@@ -69,16 +71,19 @@ def loyalty_settings_update(*, actor: Membership, points_featured_comment: int |
                             referral_points: int | None = None, referral_coupon_id=UNCHANGED,
                             referral_refund_window_days: int | None = None, referral_weekly_cap: int | None = None,
                             repurchase_enabled: bool | None = None, repurchase_lead: Decimal | None = None,
-                            repurchase_cap_days: int | None = None) -> EngagementSettings:
+                            repurchase_cap_days: int | None = None,
+                            repurchase_holdout_percent: int | None = None) -> EngagementSettings:
     """Change the loyalty rules; None (UNCHANGED for the coupon, where None clears it) leaves a
     rule as it is. Points 0 to 100000 (0: off); the share of an order points may pay 0 to 100 %;
     the referral refund window 0 to 90 days and its weekly cap 0 to 1000; the repurchase lead 0 to
-    0.9 with two decimals, at most one prompt in 1 to 60 days. Locks the settings row."""
+    0.9 with two decimals, at most one prompt in 1 to 60 days, a holdout of 0 to 50 % of the members
+    due. Locks the settings row."""
     check_perm(actor, Perm.MANAGE_SETTINGS)
     values = {"points_featured_comment": points_featured_comment, "points_per_yuan_off": points_per_yuan_off,
               "points_max_percent_off": points_max_percent_off, "referral_points": referral_points,
               "referral_refund_window_days": referral_refund_window_days,
-              "referral_weekly_cap": referral_weekly_cap, "repurchase_cap_days": repurchase_cap_days}
+              "referral_weekly_cap": referral_weekly_cap, "repurchase_cap_days": repurchase_cap_days,
+              "repurchase_holdout_percent": repurchase_holdout_percent}
     for name, low, high in INT_RULES:
         value = values[name]
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):

@@ -113,11 +113,12 @@ LOYALTY_GROUPS = (
                           "streak_bonus_points", "points_featured_comment")),
     (_("Spending points"), ("points_per_yuan_off", "points_max_percent_off")),
     (_("Referrals"), ("referral_points", "referral_coupon", "referral_refund_window_days", "referral_weekly_cap")),
-    (_("Repurchase prompts"), ("repurchase_enabled", "repurchase_lead", "repurchase_cap_days")),
+    (_("Repurchase prompts"), ("repurchase_enabled", "repurchase_lead", "repurchase_cap_days",
+                               "repurchase_holdout_percent")),
 )
 LOYALTY_FIELDS = ("points_featured_comment", "points_per_yuan_off", "points_max_percent_off", "referral_points",
                   "referral_refund_window_days", "referral_weekly_cap", "repurchase_enabled", "repurchase_lead",
-                  "repurchase_cap_days")
+                  "repurchase_cap_days", "repurchase_holdout_percent")
 
 
 class SettingsForm(forms.Form):
@@ -173,6 +174,10 @@ class SettingsForm(forms.Form):
     repurchase_cap_days = AsciiIntegerField(
         label=_("At most one prompt per member in (days)"), min_value=1, max_value=60,
         help_text=_("1 to 60 days between two prompts to the same member."))
+    repurchase_holdout_percent = AsciiIntegerField(
+        label=_("Holdout: members due but not prompted (%)"), min_value=0, max_value=50, required=False,
+        help_text=_("0 to 50. This share of the members due a prompt get none, so Analytics can show what the "
+                    "prompts add over what members order on their own. 0: everyone is prompted."))
 
     # The page posts this marker with the loyalty rules; a form posted without it (an older page, a
     # script) changes the events, posts and points-earned settings only, and leaves the others as they are.

@@ -316,6 +316,10 @@ class CommunityEngagementSettingsSerializer(serializers.Serializer):
     repurchase_cap_days = AsciiIntegerField(
         required=False, min_value=loyalty_rules.CAP_DAYS[0], max_value=loyalty_rules.CAP_DAYS[1],
         help_text=_lazy("At most one repurchase prompt per member in this many days, 1 to 60"))
+    repurchase_holdout_percent = AsciiIntegerField(
+        required=False, min_value=0, max_value=loyalty_rules.HOLDOUT_MAX,
+        help_text=_lazy("Share of the members due a prompt who get none (the holdout analytics compares with), "
+                        "0 to 50"))
 
 
 # Helpers -------------------------------------------------------------------------------------
@@ -773,7 +777,7 @@ class AdminReportResolveView(CommunityAPIView):
 
 LOYALTY_API_FIELDS = {"points_featured_comment", "points_per_yuan_off", "points_max_percent_off", "referral_points",
                       "referral_coupon_id", "referral_refund_window_days", "referral_weekly_cap",
-                      "repurchase_enabled", "repurchase_lead", "repurchase_cap_days"}
+                      "repurchase_enabled", "repurchase_lead", "repurchase_cap_days", "repurchase_holdout_percent"}
 
 
 class AdminEngagementSettingsView(CommunityAPIView):

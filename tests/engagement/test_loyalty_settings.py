@@ -25,7 +25,7 @@ GOOD_FORM = {
     "streak_bonus_every": "7", "streak_bonus_points": "10", "points_featured_comment": "30",
     "points_per_yuan_off": "50", "points_max_percent_off": "25", "referral_points": "80", "referral_coupon": "",
     "referral_refund_window_days": "14", "referral_weekly_cap": "5", "repurchase_enabled": "",
-    "repurchase_lead": "0.2", "repurchase_cap_days": "7",
+    "repurchase_lead": "0.2", "repurchase_cap_days": "7", "repurchase_holdout_percent": "10",
 }
 
 
@@ -52,7 +52,7 @@ def test_the_page_shows_every_rule_in_its_group(client, admin_member):
         assert f"<h2>{heading}</h2>" in page
     for name in ("points_featured_comment", "points_per_yuan_off", "points_max_percent_off", "referral_points",
                  "referral_coupon", "referral_refund_window_days", "referral_weekly_cap", "repurchase_enabled",
-                 "repurchase_lead", "repurchase_cap_days"):
+                 "repurchase_lead", "repurchase_cap_days", "repurchase_holdout_percent"):
         assert f'name="{name}"' in page, name
     assert "unpinning keeps them" in page  # the help text says what a featured comment earns
 
@@ -67,7 +67,8 @@ def test_an_admin_saves_every_rule_from_the_page(client, admin_member):
     assert (rules.points_featured_comment, rules.points_per_yuan_off, rules.points_max_percent_off,
             rules.referral_points, rules.referral_coupon_id, rules.referral_refund_window_days,
             rules.referral_weekly_cap, rules.repurchase_enabled, rules.repurchase_lead,
-            rules.repurchase_cap_days) == (30, 50, 25, 80, coupon.pk, 14, 5, False, Decimal("0.2"), 7)
+            rules.repurchase_cap_days, rules.repurchase_holdout_percent) == (
+        30, 50, 25, 80, coupon.pk, 14, 5, False, Decimal("0.2"), 7, 10)
     # and the page shows them back
     page = client.get(settings_page(community.slug)).content.decode()
     assert f'<option value="{coupon.pk}" selected>' in page and 'value="0.20"' in page
@@ -78,7 +79,8 @@ def test_an_admin_saves_every_rule_from_the_page(client, admin_member):
     ("points_max_percent_off", "101"), ("referral_points", "1\x00"), ("referral_refund_window_days", "91"),
     ("referral_weekly_cap", "1001"), ("repurchase_lead", "0.91"), ("repurchase_lead", "0.155"),
     ("repurchase_lead", "1e-1"), ("repurchase_lead", "０.1"), ("repurchase_lead", "NaN"),
-    ("repurchase_cap_days", "0"), ("repurchase_cap_days", "61"), ("referral_coupon", "٣"),
+    ("repurchase_cap_days", "0"), ("repurchase_cap_days", "61"), ("repurchase_holdout_percent", "51"),
+    ("repurchase_holdout_percent", "-1"), ("repurchase_holdout_percent", "５"), ("referral_coupon", "٣"),
     ("referral_coupon", "99999999"), ("points_featured_comment", ""),
 ])
 def test_out_of_bounds_rules_are_refused_on_the_page_and_nothing_changes(client, admin_member, field, value):
@@ -170,13 +172,15 @@ def test_the_api_reads_and_changes_every_loyalty_rule(api_as, admin_member):
     assert (body["points_featured_comment"], body["points_per_yuan_off"], body["points_max_percent_off"],
             body["referral_points"], body["referral_coupon"], body["referral_refund_window_days"],
             body["referral_weekly_cap"], body["repurchase_enabled"], body["repurchase_lead"],
-            body["repurchase_cap_days"]) == (20, 100, 20, 50, None, 7, 10, True, "0.15", 3)
+            body["repurchase_cap_days"], body["repurchase_holdout_percent"]) == (
+        20, 100, 20, 50, None, 7, 10, True, "0.15", 3, 0)
     response = client.patch(route(community), {
         "points_featured_comment": 0, "points_per_yuan_off": 200, "points_max_percent_off": 100,
         "referral_points": 100000, "referral_coupon": coupon.pk, "referral_refund_window_days": 0,
         "referral_weekly_cap": 1000, "repurchase_enabled": False, "repurchase_lead": "0.9",
-        "repurchase_cap_days": 60, "points_check_in": 2}, format="json")
+        "repurchase_cap_days": 60, "repurchase_holdout_percent": 50, "points_check_in": 2}, format="json")
     assert response.status_code == 200, response.json()
+    assert response.json()["repurchase_holdout_percent"] == 50
     assert response.json()["referral_coupon"] == coupon.pk and response.json()["repurchase_lead"] == "0.90"
     rules = EngagementSettings.objects.get(community=community)
     assert (rules.points_featured_comment, rules.points_per_yuan_off, rules.referral_coupon_id,
@@ -190,7 +194,8 @@ def test_the_api_reads_and_changes_every_loyalty_rule(api_as, admin_member):
     {"referral_points": "３"}, {"referral_refund_window_days": 91}, {"referral_weekly_cap": 10 ** 40},
     {"repurchase_lead": "0.91"}, {"repurchase_lead": "0.155"}, {"repurchase_lead": "1e-1"},
     {"repurchase_lead": "NaN"}, {"repurchase_lead": -0.1}, {"repurchase_cap_days": 0},
-    {"repurchase_cap_days": True}, {"repurchase_enabled": "maybe"}, {"referral_coupon": "٣"},
+    {"repurchase_cap_days": True}, {"repurchase_holdout_percent": 51}, {"repurchase_holdout_percent": "1\x00"},
+    {"repurchase_enabled": "maybe"}, {"referral_coupon": "٣"},
     {"referral_coupon": 0}, {"referral_coupon": 99999999}, {"referral_points": "1\x00"},
     # one bad loyalty rule: the good posts and loyalty values are not saved either
     {"points_check_in": 5, "referral_points": 9, "referral_coupon": 99999999},
