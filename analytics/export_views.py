@@ -60,7 +60,8 @@ def export_list(request, community, membership):
             return redirect("analytics_console:exports", community.slug)
     page = Paginator(exports.exports_visible(membership), 50).get_page(request.GET.get("page"))
     return render(request, "analytics/exports.html", {
-        "community": community, "membership": membership, "form": form, "page": page, "section": "analytics"})
+        "community": community, "membership": membership, "form": form, "page": page, "section": "analytics",
+        "keep_days": exports.KEEP_FOR.days})
 
 
 @community_page(Perm.VIEW_ANALYTICS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import tempfile
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from analytics import selectors
 from analytics.models_exports import AnalyticsExport
+from analytics.replica import reading_replica
 from analytics.rollups import day_bounds, zone
 from communities.models import Community, Membership
 from communities.permissions import Perm, acts_community_wide, check_perm
@@ -29,9 +31,13 @@ from orders.models import Order
 
 MAX_PENDING = 5
 CHUNK = 2000
+logger = logging.getLogger(__name__)
 # A pending export older than this was lost (broker down, worker killed): it is marked failed and
 # no longer holds one of the community's places.
 STALE_AFTER = timedelta(minutes=30)
+# A finished export (its file, or the failure) is kept this long, then deleted by the
+# analytics.delete_expired_exports sweep.
+KEEP_FOR = timedelta(days=7)
 
 
 def exports_visible(actor: Membership):
@@ -66,8 +72,9 @@ def export_request(*, actor: Membership, kind: str, period: selectors.Period, pe
         # One requester at a time per community: the pending count cannot be raced past.
         Community.objects.select_for_update().filter(pk=community.pk).first()
         pending = AnalyticsExport.objects.filter(community=community, status=AnalyticsExport.Status.PENDING)
-        pending.filter(created_at__lt=timezone.now() - STALE_AFTER).update(
-            status=AnalyticsExport.Status.FAILED, error="not written in time", finished_at=timezone.now())
+        now = timezone.now()
+        pending.filter(created_at__lt=now - STALE_AFTER).update(
+            status=AnalyticsExport.Status.FAILED, error="not written in time", finished_at=now, expires_at=now + KEEP_FOR)
         pending = pending.count()
         if pending >= MAX_PENDING:
             raise TooManyAttempts(_("%(n)s exports are being prepared already; wait for one to finish.")
@@ -101,8 +108,9 @@ def _order_rows(export: AnalyticsExport):
 def _daily_rows(export: AnalyticsExport):
     period = selectors.Period(export.start, export.end)
     series = selectors._series(export.community, period, export.branch)
+    # In the order of selectors.METRICS.
     yield [_("Day"), _("Members joined"), _("Orders paid"), _("GMV"), _("Buyers"), _("Refunds"),
-           _("Orders refunded"), _("Orders completed")]
+           _("Orders refunded"), _("Orders completed"), _("Members left")]
     for day, figures in sorted(series.items()):
         yield [day.isoformat(), *(getattr(figures, name) for name in selectors.METRICS)]
 
@@ -119,9 +127,10 @@ def export_write(export_id: int) -> str:
             text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
             text.write("\ufeff")
             writer = csv.writer(text)
-            for index, row in enumerate(rows):
-                writer.writerow([_cell(value) for value in row])
-                count = index
+            with reading_replica():  # the rows come from the replica when one is configured
+                for index, row in enumerate(rows):
+                    writer.writerow([_cell(value) for value in row])
+                    count = index
             text.flush()
             raw.seek(0)
             name = f"{export.community.slug}-{export.kind}-{export.start}-{export.end}-{export.pk}.csv"
@@ -131,10 +140,27 @@ def export_write(export_id: int) -> str:
                     return "skipped"
                 locked.file.save(name, File(raw), save=False)
                 locked.rows, locked.status, locked.finished_at = count, AnalyticsExport.Status.READY, timezone.now()
-                locked.save(update_fields=["file", "rows", "status", "finished_at"])
+                locked.expires_at = locked.finished_at + KEEP_FOR
+                locked.save(update_fields=["file", "rows", "status", "finished_at", "expires_at"])
             text.detach()
         return "ready"
     except Exception as exc:  # noqa: BLE001 — recorded on the export, shown as failed
+        now = timezone.now()
         AnalyticsExport.objects.filter(pk=export.pk, status=AnalyticsExport.Status.PENDING).update(
-            status=AnalyticsExport.Status.FAILED, error=str(exc)[:200], finished_at=timezone.now())
+            status=AnalyticsExport.Status.FAILED, error=str(exc)[:200], finished_at=now, expires_at=now + KEEP_FOR)
         return "failed"
+
+
+def export_delete_expired(export: AnalyticsExport) -> None:
+    """Delete an export past its keeping time: the row now, the file once that has committed (a
+    file that cannot be deleted then is logged, never brought back)."""
+    name, storage = export.file.name, export.file.storage
+    export.delete()
+    if name:
+        def remove():
+            try:
+                storage.delete(name)
+            except OSError:
+                logger.warning("Could not delete the expired export file %s", name, exc_info=True)
+
+        transaction.on_commit(remove)

@@ -34,11 +34,15 @@ class AnalyticsExport(models.Model):
     error = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Kept this long after it was finished (ready or failed), then deleted with its file.
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["community", "status"], name="analytics_export_status"),
-                   models.Index(fields=["community", "-created_at"], name="analytics_export_recent")]
+                   models.Index(fields=["community", "-created_at"], name="analytics_export_recent"),
+                   models.Index(fields=["expires_at"], condition=Q(expires_at__isnull=False),
+                                name="analytics_export_expiry")]
         constraints = [models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="analytics_export_dates")]
 
     def __str__(self):

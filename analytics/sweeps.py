@@ -1,8 +1,10 @@
-"""The nightly rollup refresh, through core's sweep mechanism (one community per row)."""
+"""Analytics' periodic work, through core's sweep mechanism: the nightly rollup refresh (one
+community per row) and deleting exports past their keeping time (one export per row)."""
 
 from django.utils.translation import gettext_lazy as _
 
-from analytics.models import RollupState
+from analytics.exports import export_delete_expired
+from analytics.models import AnalyticsExport, RollupState
 from analytics.rollups import refresh
 from core.sweeps import Sweep, register
 
@@ -24,3 +26,19 @@ class RefreshRollups(Sweep):
 
     def describe(self, state):
         return f"analytics of community #{state.community_id}"
+
+
+@register
+class DeleteExpiredExports(Sweep):
+    name = "analytics.delete_expired_exports"
+    label = _("Deleting old analytics exports")
+    batch = 200
+
+    def due(self, now):
+        return AnalyticsExport.objects.filter(expires_at__lte=now).order_by("expires_at", "id")
+
+    def settle(self, export, now):
+        export_delete_expired(export)
+
+    def describe(self, export):
+        return f"analytics export #{export.pk}"

@@ -285,6 +285,12 @@ CELERY_BEAT_SCHEDULE = {
     "referral-rewards": {"task": "core.tasks.run_sweep", "args": ("engagement.referral_rewards",), "schedule": 600.0},
     "repurchase-prompts": {"task": "core.tasks.run_sweep", "args": ("engagement.repurchase_prompts",),
                            "schedule": crontab(minute=23)},
+    # Analytics: each community's rollups are refreshed at 03:00 its own time (due rows, so a run every
+    # ten minutes finds each when it is due); exports past their keeping time are deleted.
+    "analytics-rollups": {"task": "core.tasks.run_sweep", "args": ("analytics.refresh_rollups",),
+                          "schedule": crontab(minute="*/10")},
+    "analytics-exports": {"task": "core.tasks.run_sweep", "args": ("analytics.delete_expired_exports",),
+                          "schedule": crontab(minute=47)},
 }
 
 # Cover images and other uploads.

@@ -4,6 +4,7 @@ their branch only; at most 5 are prepared at once."""
 
 import csv
 import io
+import os
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from django.urls import reverse
 from analytics.models_exports import AnalyticsExport
 from analytics.tasks import write_analytics_export
 from communities.models import Role
+from core.sweeps import sweep_run
 from orders.models import Order
 from tests.analytics.test_more_figures import NOW, at, make_shop
 from tests.factories import CommunityFactory, MembershipFactory, UserFactory
@@ -95,6 +97,38 @@ def test_daily_export_has_one_row_per_day(client, shop):
     export = requested(client, shop["owner"], shop, {"kind": "daily", "period": "7d"})
     rows = rows_of(download(client, shop["owner"], shop, export))
     assert export.rows == 7 and len(rows) == 8 and rows[1][0] == "2026-11-14"
+    # Every column has its heading (members left is the last).
+    assert {len(row) for row in rows} == {9} and rows[0][-1] == "Members left"
+
+
+def test_a_finished_export_is_deleted_with_its_file_after_a_week(client, shop, django_capture_on_commit_callbacks):
+    kept = requested(client, shop["owner"], shop)
+    gone = requested(client, shop["owner"], shop, {"kind": "daily", "period": "7d"})
+    assert kept.expires_at == gone.expires_at == NOW + timedelta(days=7)
+    path = gone.file.path
+    AnalyticsExport.objects.filter(pk=kept.pk).update(expires_at=NOW + timedelta(days=8))
+    with time_machine.travel(NOW + timedelta(days=6), tick=False):
+        assert sweep_run("analytics.delete_expired_exports").as_dict()["settled"] == 0
+    with time_machine.travel(NOW + timedelta(days=7, minutes=1), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):  # the file goes once the row's deletion commits
+            result = sweep_run("analytics.delete_expired_exports").as_dict()
+    assert result == {"settled": 1, "failed": 0, "skipped": 0}
+    assert list(AnalyticsExport.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert not os.path.exists(path) and os.path.exists(kept.file.path)
+    # The console says how long files are kept, and until when this one is.
+    client.force_login(shop["owner"].user)
+    page = client.get(reverse("analytics_console:exports", args=[shop["community"].slug]),
+                      HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Files are kept for 7 days." in page and "until 2026-11-28" in page
+
+
+def test_an_expired_export_whose_file_is_already_gone_is_still_deleted(client, shop,
+                                                                     django_capture_on_commit_callbacks):
+    export = requested(client, shop["owner"], shop)
+    os.remove(export.file.path)
+    with time_machine.travel(NOW + timedelta(days=8), tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert sweep_run("analytics.delete_expired_exports").as_dict()["settled"] == 1
+    assert not AnalyticsExport.objects.exists()
 
 
 def test_the_download_is_refused_to_others(client, shop):

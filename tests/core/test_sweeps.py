@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from communities.models import Community, Role
 from core.models import SweepFailure
-from core.sweeps import get_sweep, sweep_run
+from core.sweeps import get_sweep, registered_sweeps, sweep_run
 from core.tasks import run_sweep
 from tests.concurrency import run_at_once
 from tests.core.sweeps_fixtures import FlagSweep
@@ -128,6 +128,15 @@ def test_the_email_and_digest_sweeps_are_registered_and_scheduled(settings):
     for name in ("core.notification_emails", "communities.join_request_digest"):
         get_sweep(name)
         assert (name,) in scheduled
+
+
+@pytest.mark.django_db
+def test_every_registered_sweep_is_scheduled(settings):
+    """A sweep nobody schedules never runs (the analytics refresh once was such a sweep)."""
+    scheduled = {entry["args"][0] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+                 if entry["task"] == "core.tasks.run_sweep"}
+    unscheduled = {name for name in registered_sweeps() if not name.startswith("tests.")} - scheduled
+    assert not unscheduled
 
 
 # Two workers ---------------------------------------------------------------------------------
