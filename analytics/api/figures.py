@@ -4,10 +4,12 @@ their own branch whatever they ask (analytics.selectors.scope_branch)."""
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotAcceptable
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
@@ -81,6 +83,13 @@ class AnalyticsAPIView(CommunityAPIView):
             message = _("Choose a branch of this community.")
             raise ValidationFailed(message, code="invalid_branch", fields={"branch": [message]})
         return branch
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:  # ?format= names a format this figure is not given in: not a missing page
+            formats = ", ".join(renderer.format for renderer in self.get_renderers())
+            raise NotAcceptable(_("This figure is given as %(formats)s only.") % {"formats": formats}) from None
 
     def handle_exception(self, exc):
         # Errors keep the one JSON shape, whatever format was asked for.

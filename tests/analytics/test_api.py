@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from analytics import rollups
 from communities.models import Role
+from tests.api import assert_error
 from tests.analytics.test_more_figures import NOW, at, make_shop
 from tests.factories import CommunityFactory, MembershipFactory, UserFactory
 
@@ -144,3 +145,12 @@ def test_lists_come_a_page_at_a_time(client, shop):
     assert branches["count"] == 1 and branches["results"][0]["gmv"] == "40.00"
     top = get(client, shop["leader"], "api-analytics-top-products", shop, {**PERIOD, "page_size": "1"}).json()
     assert top["count"] == 1 and top["results"][0]["amount"] == "40.00" and top["results"][0]["quantity"] == 4
+
+
+@pytest.mark.parametrize("name", ["api-analytics-members", "api-analytics-rounds", "api-analytics-repurchase"])
+def test_csv_of_a_figure_given_as_json_only_is_not_acceptable(client, shop, name):
+    by_parameter = get(client, shop["owner"], name, shop, {**PERIOD, "format": "csv"})
+    assert_error(by_parameter, 406, code="not_acceptable")
+    assert by_parameter.json()["message"] == "This figure is given as json only."
+    assert_error(get(client, shop["owner"], name, shop, PERIOD, HTTP_ACCEPT="text/csv"), 406, code="not_acceptable")
+    assert get(client, shop["owner"], name, shop, {**PERIOD, "format": "json"}).status_code == 200
