@@ -259,3 +259,18 @@ def test_the_query_count_does_not_grow_with_the_orders(client, shop):
     assert many_page.context["figures"]["overview"]["totals"]["orders_paid"] == 31
     assert few_page.context["figures"]["overview"]["totals"]["orders_paid"] == 4
     assert few == many and few_90 == many_90
+
+
+def test_the_tabs_lead_to_each_page_keeping_the_period(client, shop):
+    seed(shop)
+    response = get(client, shop["owner"], url(shop, period="custom", start="2026-11-01", end="2026-11-20"))
+    html = response.content.decode()
+    tabs = response.context["tabs"]
+    assert [t["name"] for t in tabs if t["current"]] == ["overview"]
+    assert 'data-tab="overview" aria-current="page"' in html
+    # Every other page is reached with the same period (the query string goes along).
+    for tab in tabs:
+        assert tab["url"].endswith("?period=custom&start=2026-11-01&end=2026-11-20"), tab
+    # A bad period: the tabs carry no bad query along.
+    bad = get(client, shop["owner"], url(shop, period="custom", start="2026-11-30", end="2026-11-01"))
+    assert bad.status_code == 400 and all("?" not in tab["url"] for tab in bad.context["tabs"])
