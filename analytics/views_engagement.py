@@ -73,14 +73,15 @@ def _figures(community: Community, period, branch: Community | None, *, everyone
 
 def _charts(community: Community, figures: dict) -> dict:
     series = figures["check_ins"]["series"]
+    reasons = figures["points"]["reasons"]
     charts = {
         "check_ins": {"kind": "bars", "labels": [row["day"].isoformat() for row in series],
                       "series": [{"name": _("Check-ins"), "values": [row["check_ins"] for row in series],
                                   "money": False, "axis": 0}]},
-        "points": {"kind": "hbars", "labels": [row["label"] for row in figures["points"]["reasons"]],
-                   "series": [{"name": _("Points issued"), "values": [r["issued"] for r in figures["points"]["reasons"]],
+        "points": {"kind": "hbars", "labels": [row["label"] for row in reasons],
+                   "series": [{"name": _("Points issued"), "values": [r["issued"] for r in reasons],
                                "money": False, "axis": 0},
-                              {"name": _("Points spent"), "values": [r["spent"] for r in figures["points"]["reasons"]],
+                              {"name": _("Points spent"), "values": [r["spent"] for r in reasons],
                                "money": False, "axis": 0}]},
     }
     events = list(reversed(figures["events"]["events"]))
