@@ -23,7 +23,7 @@ RISE_IS_BAD = {"no_shows", "discount"}
 def _labels() -> dict:
     return {
         "events": _("Events held"), "seats_taken": _("Seats taken"), "attended": _("Attended"),
-        "no_shows": _("No-shows"), "attendance_rate": _("Attendance rate (%)"),
+        "no_shows": _("No-shows"), "attendance_rate": _("Attendance rate"),
         "posts": _("Posts published"), "reach": _("Members reached"), "likes": _("Likes"), "comments": _("Comments"),
         "orders": _("Orders led to"), "gmv": _("GMV of those orders"),
         "check_ins": _("Check-ins"), "members": _("Members who checked in"), "longest_streak": _("Longest streak"),
@@ -99,7 +99,7 @@ def _charts(community: Community, figures: dict) -> dict:
 
 
 def _headline_rows(figures) -> list:
-    return [[card["label"], card["value"], card["before"], card["change"]]
+    return [[_("Attendance rate (%)") if card["rate"] else card["label"], card["value"], card["before"], card["change"]]
             for section in ("events", "posts", "check_ins", "points", "coupons", "referrals")
             for card in figures["cards"][section]]
 
