@@ -94,7 +94,10 @@ def _stranger_post(request, slug, pk):
 
 @community_page(Perm.VIEW, stranger=_stranger_post)
 def post(request, community, membership, pk):
-    return _post_page(request, community, membership, _post_for(membership, pk))
+    item = _post_for(membership, pk)
+    if request.method == "GET":
+        services.post_seen(membership=membership, post=item)  # its reach (analytics)
+    return _post_page(request, community, membership, item)
 
 
 @require_POST

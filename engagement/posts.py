@@ -646,3 +646,23 @@ def engagement_settings_update(*, actor: Membership, posts_public: bool | None =
                          obj=row, changes=changes)
     return row
 
+
+
+# Reach -----------------------------------------------------------------------------------------
+
+def post_seen(*, membership: Membership, post: Post, now: datetime | None = None) -> bool:
+    """Record that a member opened a post (its reach; analytics): one row per member and post, the
+    first time only. One statement that never raises on a duplicate, so two first views at once
+    store one row. Members only: an active membership of the post's community (a stranger's public
+    preview is not a member's view). True when this call stored the row."""
+    from django.db import connection
+
+    if membership is None or membership.pk is None or membership.community_id != post.community_id \
+            or membership.status != Membership.Status.ACTIVE:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO engagement_postview (community_id, post_id, member_id, first_seen_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (post_id, member_id) DO NOTHING",
+            [post.community_id, post.pk, membership.user_id, now or timezone.now()])
+        return cursor.rowcount == 1

@@ -399,7 +399,9 @@ class PostDetailView(CommunityAPIView):
 
     @extend_schema(responses={200: PostDetailSerializer, **errors(403, 404)}, tags=[TAG], summary=_lazy("A post"))
     def get(self, request, slug, pk):
-        return _detail(self, _member_post(self, pk))
+        post = _member_post(self, pk)
+        services.post_seen(membership=self.membership, post=post)  # its reach (analytics)
+        return _detail(self, post)
 
 
 class PostCommentListView(CommunityAPIView):
