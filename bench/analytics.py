@@ -193,8 +193,31 @@ def seed(members: int, orders_count: int, lines_per_order: int):
                       "orders_orderline", "payments_refund", "orders_groupbuy", "orders_groupbuyitem",
                       "catalog_product"):
             run(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        # Each other page's data (events, posts, points, prompts, campaigns...): its own bench module.
+        for module in page_modules():
+            say(f"  seeding {module.__name__[len('analytics_'):]}...")
+            module.seed(cursor, c, range(first_user, first_user + members), now)
         run("VACUUM ANALYZE")
     return Community.objects.get(pk=c), made[0]
+
+
+PAGE_MODULES = ("analytics_engagement", "analytics_funnel", "analytics_crowdleaders", "analytics_prompts")
+
+
+def page_modules() -> list:
+    """bench/analytics_<page>.py: seed(cursor, community_id, member_ids, now) and figures(community,
+    branch) for each page past the overview (loaded by path: bench/ is off sys.path here)."""
+    import importlib.util
+
+    modules = []
+    for name in PAGE_MODULES:
+        path = BASE_DIR / "bench" / f"{name}.py"
+        if path.exists():
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            modules.append(module)
+    return modules
 
 
 def counts(community_id: int) -> dict:
@@ -244,7 +267,7 @@ def figures(community, branch):
         ("top_products 90d", lambda: selectors.top_products(community, p90)),
         ("top_products 90d, one branch", lambda: selectors.top_products(community, p90, branch=branch)),
         ("rounds 90d", lambda: selectors.rounds(community, p90)),
-    ]
+    ] + [row for module in page_modules() for row in module.figures(community, branch)]
 
 
 def measure(community, branch, repeats: int = 5):

@@ -551,7 +551,9 @@ class PointsEntry(models.Model):
             models.UniqueConstraint(fields=["community", "key"], name="eng_uniq_points_key"),
             models.CheckConstraint(condition=~Q(amount=0), name="eng_points_not_zero"),
         ]
-        indexes = [models.Index(fields=["community", "member", "-created_at"])]
+        indexes = [models.Index(fields=["community", "member", "-created_at"]),
+                   # Analytics: points issued and spent in a period.
+                   models.Index(fields=["community", "created_at"], name="eng_points_entry_time")]
 
 
 class PointsAccount(models.Model):
@@ -584,7 +586,9 @@ class DailyCheckIn(models.Model):
             models.UniqueConstraint(fields=["community", "member", "day"], name="eng_uniq_daily_check_in"),
             models.CheckConstraint(condition=Q(streak__gte=1), name="eng_check_in_streak_positive"),
         ]
-        indexes = [models.Index(fields=["community", "member", "-day"])]
+        indexes = [models.Index(fields=["community", "member", "-day"]),
+                   # Analytics: check-ins per day of a period.
+                   models.Index(fields=["community", "day"], name="eng_check_in_day")]
 
 
 class LoyaltyLevel(models.Model):
