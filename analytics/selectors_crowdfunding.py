@@ -96,9 +96,10 @@ def open_campaigns(community: Community, *, branch: Community | None = None) -> 
     (local days from today to the deadline's day; 0 on its last day). One query."""
     today = local_today(community)
     tz = zone(community)
-    rows = (_with_pledges(_campaigns(community, branch).filter(status=Campaign.Status.LIVE))
+    first = _campaigns(community, branch).filter(status=Campaign.Status.LIVE).order_by("deadline", "id")
+    rows = (_with_pledges(Campaign.objects.filter(pk__in=first.values("pk")[:LIMIT]))  # sums of LIMIT at most
             .values("id", "title", "branch__name", "goal", "deadline", "funding_model", "pledged", "backers")
-            .order_by("deadline", "id")[:LIMIT])
+            .order_by("deadline", "id"))
     out = []
     for row in rows:
         ratio = _ratio(row["pledged"], row["goal"], "0.001")
@@ -116,11 +117,12 @@ def ended_campaigns(community: Community, period: Period, *, branch: Community |
     at the deadline (a failed campaign's pledges are refunded afterwards), else counted now. One query."""
     lower, upper = day_bounds(community, period.start, period.end)
     tz = zone(community)
-    rows = (_with_pledges(_campaigns(community, branch).filter(status__in=ENDED, settled_at__gte=lower,
-                                                               settled_at__lt=upper))
+    last = _campaigns(community, branch).filter(status__in=ENDED, settled_at__gte=lower, settled_at__lt=upper) \
+        .order_by("-settled_at", "-id")
+    rows = (_with_pledges(Campaign.objects.filter(pk__in=last.values("pk")[:LIMIT]))  # sums of LIMIT at most
             .values("id", "title", "branch__name", "goal", "status", "settled_at", "deadline_raised",
                     "deadline_backers", "pledged", "backers")
-            .order_by("-settled_at", "-id")[:LIMIT])
+            .order_by("-settled_at", "-id"))
     out = []
     for row in rows:
         raised = row["deadline_raised"] if row["deadline_raised"] is not None else row["pledged"]
@@ -140,14 +142,16 @@ def collections(community: Community, period: Period, *, branch: Community | Non
     lower, upper = day_bounds(community, period.start, period.end)
     paid = Q(shares__status=CollectionShare.Status.PAID)
     unpaid = Q(shares__status=CollectionShare.Status.UNPAID)
-    rows = (_collections(community, branch).filter(created_at__gte=lower, created_at__lt=upper)
+    newest = _collections(community, branch).filter(created_at__gte=lower, created_at__lt=upper) \
+        .order_by("-created_at", "-id")
+    rows = (Collection.objects.filter(pk__in=newest.values("pk")[:LIMIT])  # sums of LIMIT at most
             .annotate(n_shares=Count("shares"), n_paid=Count("shares", filter=paid),
                       paid_amount=Coalesce(Sum("shares__amount", filter=paid), ZERO),
                       outstanding=Coalesce(Sum("shares__amount", filter=unpaid), ZERO),
                       n_refunded=Count("shares", filter=Q(shares__status=CollectionShare.Status.REFUNDED)))
             .values("id", "title", "status", "total", "created_at", "organizer__display_name", "n_shares", "n_paid",
                     "paid_amount", "outstanding", "n_refunded")
-            .order_by("-created_at", "-id")[:LIMIT])
+            .order_by("-created_at", "-id"))
     tz = zone(community)
     return [{"collection_id": r["id"], "title": r["title"], "status": r["status"],
              "organizer": r["organizer__display_name"], "created_on": r["created_at"].astimezone(tz).date(),

@@ -6,6 +6,7 @@ A leader sees their branch's only (the rule is in ``analytics.selectors_crowdfun
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_safe
 
 from analytics import selectors_crowdfunding as cf
@@ -21,7 +22,8 @@ RISE_IS_BAD = {"failed"}
 
 
 def _labels() -> dict:
-    return {"ended": _("Campaigns ended"), "succeeded": _("Succeeded"), "failed": _("Failed"),
+    return {"ended": _("Campaigns ended"), "succeeded": pgettext("campaign status", "Succeeded"),
+            "failed": pgettext("campaign status", "Failed"),
             "pledged": _("Money pledged"), "backers": _("Backers"), "shares_paid": _("Collection shares paid"),
             "collected": _("Collected by split bills")}
 
@@ -56,8 +58,8 @@ def charts(community: Community, data: dict) -> dict:
     out = {}
     if data["open"]:
         out["open"] = {"kind": "hbars", "labels": [row["title"] for row in data["open"]], "values_on_bars": True,
-                       "series": [{"name": _("Goal reached (%)"), "values": [row["percent"] for row in data["open"]],
-                                   "money": False, "axis": 0}]}
+                       "series": [{"name": _("Share of the goal (%)"),
+                                   "values": [row["percent"] for row in data["open"]], "money": False, "axis": 0}]}
     return {"charts": out}
 
 
@@ -69,19 +71,19 @@ def _table_headline(data):
 
 
 def _table_open(data):
-    return ([_("Campaign"), _("Branch"), _("Goal"), _("Pledged"), _("Goal reached (%)"), _("Backers"),
+    return ([_("Campaign"), _("Branch"), _("Goal"), _("Pledged"), _("Share of the goal (%)"), _("Backers"),
              _("Deadline"), _("Days left")],
             [[r["title"], r["branch"], r["goal"], r["pledged"], r["percent"], r["backers"], r["deadline"].isoformat(),
               r["days_left"]] for r in data["open"]])
 
 
 def _result(row) -> str:
-    return _("Succeeded") if row["succeeded"] else _("Failed")
+    return pgettext("campaign status", "Succeeded") if row["succeeded"] else pgettext("campaign status", "Failed")
 
 
 def _table_ended(data):
-    return ([_("Campaign"), _("Branch"), _("Result"), _("Settled on"), _("Goal"), _("Raised"), _("Goal reached (%)"),
-             _("Backers")],
+    return ([_("Campaign"), _("Branch"), _("Result"), _("Settled on"), _("Goal"), _("Raised"),
+             _("Share of the goal (%)"), _("Backers")],
             [[r["title"], r["branch"], _result(r), r["settled_on"].isoformat(), r["goal"], r["raised"], r["percent"],
               r["backers"]] for r in data["ended"]])
 
