@@ -1,4 +1,5 @@
-"""Console route → API routes doing the same, for the analytics crowdfunding page (read by tests/test_console_api_parity.py).
+"""Console route → API routes doing the same, for the analytics crowdfunding page
+(read by tests/test_console_api_parity.py).
 
 The page's headline, open and ended campaigns are api-analytics-crowdfunding (CSV: ?table=ended|open);
 its collections are api-analytics-collections."""
