@@ -1,3 +1,9 @@
 """The analytics dashboard's leaders page (analytics_console namespace, under /console/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from analytics import views_leaders
+
+urlpatterns: list = [
+    path("<slug:slug>/analytics/leaders/", views_leaders.leaders, name="leaders"),
+]

@@ -1,4 +1,7 @@
-"""Console route → API routes doing the same, for the analytics leaders page (read by tests/test_console_api_parity.py)."""
+"""Console route → API routes doing the same, for the analytics leaders page
+(read by tests/test_console_api_parity.py)."""
 
-API_FOR_CONSOLE: dict[str, list[str]] = {}
+API_FOR_CONSOLE: dict[str, list[str]] = {
+    "analytics_console:leaders": ["api-analytics-leaders"],
+}
 NOT_YET: dict[str, str] = {}
