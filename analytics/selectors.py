@@ -209,22 +209,38 @@ def members(community: Community, *, branch: Community | None = None) -> dict:
     return result
 
 
+BRANCH_SUMS = ("members_joined", "members_left", "orders_paid", "gmv", "orders_completed")
+
+
+def branch_sums(community: Community, period: Period, branch_ids: list[int]) -> dict[int, dict]:
+    """{branch id: the BRANCH_SUMS of the period}: stored rows before today, today's computed live
+    (two queries, plus today's when the period holds it)."""
+    ensure_state(community)
+    today = local_today(community)
+    figures = {pk: {name: 0 for name in BRANCH_SUMS} | {"gmv": Decimal("0.00")} for pk in branch_ids}
+    stored = (DailyRollup.objects.filter(community=community, branch__in=list(figures) or [-1],
+                                         day__gte=period.start, day__lte=min(period.end, today - timedelta(days=1)))
+              .values("branch_id").annotate(**{name: Sum(name) for name in BRANCH_SUMS}).order_by())
+    for row in stored:
+        figures[row["branch_id"]].update({name: row[name] or 0 for name in BRANCH_SUMS})
+    if period.start <= today <= period.end:
+        for (_day, branch_id), live in compute(community, today, today).rows.items():
+            if branch_id in figures:
+                for name in BRANCH_SUMS:
+                    figures[branch_id][name] += getattr(live, name)
+    return figures
+
+
 def by_branch(community: Community, period: Period) -> list[dict]:
     """Each branch's members, GMV, orders and pickups over the period (for owners and admins)."""
     branches = list(Community.objects.filter(parent=community).order_by("name").values("id", "name", "leader_id"))
-    stored = (DailyRollup.objects.filter(community=community, branch__isnull=False, day__gte=period.start,
-                                         day__lte=period.end)
-              .values("branch_id").annotate(gmv=Sum("gmv"), orders=Sum("orders_paid"), joined=Sum("members_joined"),
-                                            left=Sum("members_left"), completed=Sum("orders_completed")))
-    figures = {row["branch_id"]: row for row in stored}
+    figures = branch_sums(community, period, [b["id"] for b in branches])
     counts = dict(Membership.objects.filter(community=community, status=Membership.Status.ACTIVE,
                                             branch__isnull=False).values_list("branch_id").annotate(n=Count("id")))
     return [{"branch_id": b["id"], "name": b["name"], "members": counts.get(b["id"], 0),
-             "joined": (figures.get(b["id"]) or {}).get("joined") or 0,
-             "left": (figures.get(b["id"]) or {}).get("left") or 0,
-             "orders_paid": (figures.get(b["id"]) or {}).get("orders") or 0,
-             "gmv": (figures.get(b["id"]) or {}).get("gmv") or Decimal("0.00"),
-             "orders_completed": (figures.get(b["id"]) or {}).get("completed") or 0} for b in branches]
+             "joined": figures[b["id"]]["members_joined"], "left": figures[b["id"]]["members_left"],
+             "orders_paid": figures[b["id"]]["orders_paid"], "gmv": figures[b["id"]]["gmv"],
+             "orders_completed": figures[b["id"]]["orders_completed"]} for b in branches]
 
 
 def top_products(community: Community, period: Period, *, branch: Community | None = None, limit: int = 10) -> list:

@@ -2,8 +2,8 @@
 now, joined and left, orders paid and GMV, orders picked up, and the commission the leader earned in
 the period. Reads only; a fixed number of queries whatever the data.
 
-- Sums over days come from the stored branch rollups (``DailyRollup`` rows with a branch) before
-  today, and today's figures are computed live, as ``analytics.selectors._series`` does.
+- Sums over days come from ``analytics.selectors.branch_sums`` (the stored branch rollups before
+  today, today's figures computed live), as the overview's branches table does.
 - Orders picked up are the branch's orders (``Order.branch``: the buyer's branch when ordering)
   completed in the period, wherever they were picked up: that is what the rollups record.
 - Commission: the ``Commission`` rows of the branch's current leader created in the period, earned
@@ -14,41 +14,26 @@ the period. Reads only; a fixed number of queries whatever the data.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
-from analytics.models import DailyRollup
-from analytics.rollups import compute, day_bounds, ensure_state, local_today
-from analytics.selectors import Period, _ratio
+from analytics.rollups import day_bounds
+from analytics.selectors import Period, _ratio, branch_sums
 from communities.models import Community, Membership
 from orders.models import Commission
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
-SUMMED = ("members_joined", "members_left", "orders_paid", "gmv", "orders_completed")
 
 
 def by_leader(community: Community, period: Period, *, branch: Community | None = None) -> list[dict]:
     """Each branch (or only ``branch``) with its leader's figures over the period, by name."""
-    ensure_state(community)
-    today = local_today(community)
     branches = Community.objects.filter(parent=community)
     if branch is not None:
         branches = branches.filter(pk=branch.pk)
     rows = list(branches.order_by("name", "id").values("id", "name", "leader_id", "leader__display_name"))
-    figures = {row["id"]: {name: 0 for name in SUMMED} | {"gmv": Decimal("0.00")} for row in rows}
-    stored = (DailyRollup.objects.filter(community=community, branch__in=[r["id"] for r in rows] or [-1],
-                                         day__gte=period.start, day__lte=min(period.end, today - timedelta(days=1)))
-              .values("branch_id").annotate(**{name: Sum(name) for name in SUMMED}).order_by())
-    for row in stored:
-        figures[row["branch_id"]].update({name: row[name] or 0 for name in SUMMED})
-    if period.start <= today <= period.end:
-        for (day, branch_id), live in compute(community, today, today).rows.items():
-            if branch_id in figures:
-                for name in SUMMED:
-                    figures[branch_id][name] += getattr(live, name)
+    figures = branch_sums(community, period, [row["id"] for row in rows])
     counts = dict(Membership.objects.filter(community=community, status=Membership.Status.ACTIVE,
                                             branch_id__in=list(figures) or [-1])
                   .values_list("branch_id").annotate(n=Count("id")).order_by())

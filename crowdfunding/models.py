@@ -87,6 +87,8 @@ class Campaign(models.Model):
             # The sweeps: live campaigns due to settle, live campaigns ending soon.
             models.Index(fields=["status", "deadline"], name="cf_campaign_due"),
             models.Index(fields=["community", "status", "-created_at"]),
+            # Analytics: campaigns ended in a period.
+            models.Index(fields=["community", "settled_at"], name="cf_campaign_settled"),
         ]
 
     def __str__(self):
@@ -236,6 +238,8 @@ class Pledge(models.Model):
             models.Index(fields=["community", "pickup_code"]),
             # The expiry sweep: unpaid pledges, oldest window first.
             models.Index(fields=["expires_at"], condition=Q(status="pending_payment"), name="cf_pledge_unpaid_due"),
+            # Analytics: pledges paid in a period.
+            models.Index(fields=["community", "paid_at"], name="cf_pledge_paid"),
         ]
 
     def __str__(self):
@@ -351,4 +355,6 @@ class CollectionShare(models.Model):
                                    name="cf_share_paid_has_payer"),
         ]
         indexes = [models.Index(fields=["community", "collection"]),
-                   models.Index(fields=["community", "participant"])]
+                   models.Index(fields=["community", "participant"]),
+                   # Analytics: shares paid in a period.
+                   models.Index(fields=["community", "paid_at"], name="cf_share_paid")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from analytics.api.serializers import MONEY, AnalyticsPeriodSerializer, AnalyticsSpanSerializer
@@ -11,17 +12,17 @@ PERCENT = {"max_digits": 12, "decimal_places": 1, "coerce_to_string": True}
 
 
 class CrowdfundingTotalsSerializer(serializers.Serializer):
-    ended = serializers.IntegerField(help_text="Campaigns settled in the period (succeeded + failed).")
+    ended = serializers.IntegerField(help_text=_("Campaigns settled in the period (succeeded + failed)."))
     succeeded = serializers.IntegerField()
     failed = serializers.IntegerField()
-    success_rate = serializers.DecimalField(allow_null=True, help_text="succeeded / ended (null: none ended).",
+    success_rate = serializers.DecimalField(allow_null=True, help_text=_("succeeded / ended (null: none ended)."),
                                             **RATE)
-    pledged = serializers.DecimalField(help_text="Pledges paid in the period, not refunded or cancelled since.",
+    pledged = serializers.DecimalField(help_text=_("Pledges paid in the period, not refunded or cancelled since."),
                                        **MONEY)
     pledges = serializers.IntegerField()
-    backers = serializers.IntegerField(help_text="Distinct members behind those pledges.")
-    shares_paid = serializers.IntegerField(help_text="Collection shares paid in the period, not refunded.")
-    collected = serializers.DecimalField(help_text="What those shares amount to.", **MONEY)
+    backers = serializers.IntegerField(help_text=_("Distinct members behind those pledges."))
+    shares_paid = serializers.IntegerField(help_text=_("Collection shares paid in the period, not refunded."))
+    collected = serializers.DecimalField(help_text=_("What those shares amount to."), **MONEY)
 
 
 class CrowdfundingChangesSerializer(serializers.Serializer):
@@ -38,13 +39,13 @@ class CrowdfundingChangesSerializer(serializers.Serializer):
 class OpenCampaignSerializer(serializers.Serializer):
     campaign_id = serializers.IntegerField()
     title = serializers.CharField()
-    branch = serializers.CharField(help_text="The branch's name; empty for a community-wide campaign.")
+    branch = serializers.CharField(help_text=_("The branch's name; empty for a community-wide campaign."))
     goal = serializers.DecimalField(**MONEY)
     pledged = serializers.DecimalField(**MONEY)
-    percent = serializers.DecimalField(allow_null=True, help_text="Pledged over goal, in percent.", **PERCENT)
+    percent = serializers.DecimalField(allow_null=True, help_text=_("Pledged over goal, in percent."), **PERCENT)
     backers = serializers.IntegerField()
-    deadline = serializers.DateField(help_text="The deadline's local day.")
-    days_left = serializers.IntegerField(help_text="Local days from today to the deadline's day (0 on it).")
+    deadline = serializers.DateField(help_text=_("The deadline's local day."))
+    days_left = serializers.IntegerField(help_text=_("Local days from today to the deadline's day (0 on it)."))
     funding_model = serializers.CharField()
 
 
@@ -56,7 +57,7 @@ class EndedCampaignSerializer(serializers.Serializer):
     succeeded = serializers.BooleanField()
     settled_on = serializers.DateField()
     goal = serializers.DecimalField(**MONEY)
-    raised = serializers.DecimalField(help_text="As it stood at the deadline.", **MONEY)
+    raised = serializers.DecimalField(help_text=_("As it stood at the deadline."), **MONEY)
     backers = serializers.IntegerField()
     percent = serializers.DecimalField(allow_null=True, **PERCENT)
 
@@ -67,8 +68,8 @@ class CrowdfundingSerializer(serializers.Serializer):
     totals = CrowdfundingTotalsSerializer()
     previous_totals = CrowdfundingTotalsSerializer()
     changes = CrowdfundingChangesSerializer()
-    open = OpenCampaignSerializer(many=True, help_text="Live campaigns now (at most 100, ending first first).")
-    ended = EndedCampaignSerializer(many=True, help_text="Campaigns settled in the period (at most 100).")
+    open = OpenCampaignSerializer(many=True, help_text=_("Live campaigns now (at most 100, ending first first)."))
+    ended = EndedCampaignSerializer(many=True, help_text=_("Campaigns settled in the period (at most 100)."))
 
 
 class CollectionFiguresSerializer(serializers.Serializer):
@@ -82,31 +83,32 @@ class CollectionFiguresSerializer(serializers.Serializer):
     shares_paid = serializers.IntegerField()
     paid = serializers.DecimalField(**MONEY)
     refunded_shares = serializers.IntegerField()
-    outstanding = serializers.DecimalField(help_text="Unpaid shares' amounts.", **MONEY)
+    outstanding = serializers.DecimalField(help_text=_("Unpaid shares' amounts."), **MONEY)
 
 
 class CollectionsSerializer(serializers.Serializer):
     period = AnalyticsPeriodSerializer()
-    collections = CollectionFiguresSerializer(many=True, help_text="Created in the period (at most 100).")
+    collections = CollectionFiguresSerializer(many=True, help_text=_("Created in the period (at most 100)."))
 
 
 class LeaderFiguresSerializer(serializers.Serializer):
     branch_id = serializers.IntegerField()
     branch = serializers.CharField()
     leader_id = serializers.IntegerField(allow_null=True)
-    leader = serializers.CharField(help_text="Empty when the branch has no leader.")
-    members = serializers.IntegerField(help_text="Active members now.")
+    leader = serializers.CharField(help_text=_("Empty when the branch has no leader."))
+    members = serializers.IntegerField(help_text=_("Active members now."))
     joined = serializers.IntegerField()
     left = serializers.IntegerField()
     orders_paid = serializers.IntegerField()
     gmv = serializers.DecimalField(**MONEY)
-    orders_completed = serializers.IntegerField(help_text="The branch's orders picked up or delivered in the period.")
+    orders_completed = serializers.IntegerField(
+        help_text=_("The branch's orders picked up or delivered in the period."))
     commission_earned = serializers.DecimalField(**MONEY)
     commission_reversed = serializers.DecimalField(**MONEY)
-    commission = serializers.DecimalField(help_text="Earned minus reversed, created in the period.", **MONEY)
+    commission = serializers.DecimalField(help_text=_("Earned minus reversed, created in the period."), **MONEY)
     commission_rate = serializers.DecimalField(
         allow_null=True, max_digits=8, decimal_places=2, coerce_to_string=True,
-        help_text="Effective rate in percent: commission earned over the order totals it was earned on.")
+        help_text=_("Effective rate in percent: commission earned over the order totals it was earned on."))
 
 
 class LeadersSerializer(serializers.Serializer):
