@@ -165,3 +165,15 @@ def test_a_worker_killed_after_writing_the_row_leaves_nothing_half_done(monkeypa
     prompt = repurchase.repurchase_prompt_send(due=dues[0], now=local(9, 11))  # the retry does it whole
     assert prompt is not None and prompt.held_out == held_out
     assert notices(community).filter(recipient_id=dues[0].member_id).count() == (0 if held_out else 1)
+
+
+def test_the_console_list_marks_held_out_rows(client, api_as):
+    community, owner, eggs, people, round_ = shop(12, 50)
+    sweep_run(SWEEP, now=local(9, 11))
+    held = set(RepurchasePrompt.objects.filter(community=community, held_out=True).values_list("pk", flat=True))
+    response = api_as(owner.user).get(reverse("api-admin-repurchase-prompts", kwargs={"slug": community.slug}))
+    assert {r["id"] for r in response.json()["results"] if r["held_out"]} == held
+    client.force_login(owner.user)
+    page = client.get(reverse("engagement_console:repurchase", kwargs={"slug": community.slug}),
+                      HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert page.count("data-held-out") == len(held)
