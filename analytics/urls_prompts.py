@@ -1,3 +1,9 @@
 """The analytics dashboard's prompts page (analytics_console namespace, under /console/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from analytics import views_prompts
+
+urlpatterns: list = [
+    path("<slug:slug>/analytics/prompts/", views_prompts.prompts, name="prompts"),
+]

@@ -29,6 +29,13 @@ NOTHING on the unique key) and only when the row was inserted writes the notice,
 transaction under the member's membership row lock, so a rerun, a retried task or two workers at
 once send each message once and the frequency cap holds.
 
+The holdout (对照组): with ``repurchase_holdout_percent`` above 0, that share of the members due
+is held out: the prompt is recorded (``held_out``, ``sent_at`` = when it would have gone out) but
+no notice is sent, and the member never sees it. Who is held out is a stable hash of the purchase
+(``is_held_out``), so a rerun, a retried task or two workers decide alike. A held-out row counts for
+the frequency cap and the unique key like a sent one, and converts by the same rule, so analytics
+compares the two groups measured alike.
+
 Conversion: an order of the product placed by the member within ``CONVERSION_WINDOW`` after the
 prompt was sent, counted once it completes (the ``order.completed`` event: a placed order that is
 then cancelled or expires unpaid sold nothing), and uncounted if that order is later refunded.
@@ -36,6 +43,7 @@ then cancelled or expires unpaid sold nothing), and uncounted if that order is l
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -215,6 +223,16 @@ def due_memberships_sql(now: datetime) -> tuple[str, list]:
     return _positional(f"SELECT due.membership_id FROM ({sql}) due", _params(now))
 
 
+def is_held_out(due: Due, percent: int) -> bool:
+    """Whether this due purchase falls in the holdout: sha256 of (community, member, product, last
+    order) modulo 100 below ``percent``. Deterministic (no random, no clock), so every run, retry
+    and worker decides the same; keyed on the purchase, so one member is not held out for ever."""
+    if percent <= 0:
+        return False
+    key = f"{due.community_id}:{due.member_id}:{due.product_id}:{due.last_order_id}".encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % 100 < percent
+
+
 # The service ------------------------------------------------------------------------------------
 
 class _NotSent(Exception):
@@ -223,7 +241,8 @@ class _NotSent(Exception):
 
 def repurchase_prompt_send(*, due: Due, now: datetime | None = None) -> RepurchasePrompt | None:
     """Record the prompt and tell the member, once: None when this purchase was prompted already,
-    a prompt reached the member within the cap, or they opted out.
+    a prompt reached the member within the cap, or they opted out. A member in the holdout
+    (``is_held_out``) gets the row (``held_out``) and no notice.
 
     One transaction: the member's membership row is locked first (FOR NO KEY UPDATE: two workers
     prompting the same member queue up here), the cap, the opt-out and the round's item are checked
@@ -250,11 +269,18 @@ def repurchase_prompt_send(*, due: Due, now: datetime | None = None) -> Repurcha
                                            community_id=due.community_id, is_open=True,
                                            group_buy__status=GroupBuy.Status.OPEN).exists():
             return None  # the round closed or the item went since the due rows were read
+        # The holdout row is written like a sent one, on purpose: the cap above and the unique key
+        # then hold a held-out member back exactly as a prompted one (no prompt on the next run,
+        # none for another product within the cap). Otherwise the next run would prompt them after
+        # all, and the two groups would differ in more than the notice.
+        held_out = is_held_out(due, rules.repurchase_holdout_percent if rules else 0)
         try:
             with transaction.atomic():
-                prompt_id = _insert(due, now)
+                prompt_id = _insert(due, now, held_out=held_out)
                 if prompt_id is None:
                     return None
+                if held_out:
+                    return RepurchasePrompt.objects.get(pk=prompt_id)
                 prompt = RepurchasePrompt.objects.select_related("product", "group_buy", "item").get(pk=prompt_id)
                 if _notify(prompt, membership, due.quantity) is None:
                     raise _NotSent
@@ -263,16 +289,16 @@ def repurchase_prompt_send(*, due: Due, now: datetime | None = None) -> Repurcha
     return prompt
 
 
-def _insert(due: Due, now: datetime) -> int | None:
+def _insert(due: Due, now: datetime, *, held_out: bool = False) -> int | None:
     table = RepurchasePrompt._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""INSERT INTO "{table}" (community_id, member_id, product_id, last_order_id, group_buy_id, item_id,
-                                       due_on, sent_at)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+                                       due_on, sent_at, held_out)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
                 ON CONFLICT (community_id, member_id, product_id, last_order_id) DO NOTHING RETURNING id""",
             [due.community_id, due.member_id, due.product_id, due.last_order_id, due.group_buy_id, due.item_id,
-             due.due_on, now])
+             due.due_on, now, held_out])
         row = cursor.fetchone()
     return row[0] if row else None
 
@@ -303,14 +329,17 @@ def _notify(prompt: RepurchasePrompt, membership: Membership, quantity: int):
 # Member side ------------------------------------------------------------------------------------
 
 def prompt_for_member(membership: Membership, prompt_id: int) -> RepurchasePrompt | None:
-    """The member's own prompt in this community (None for anyone else's: pages answer 404)."""
+    """The member's own prompt in this community (None for anyone else's, and for a held-out one,
+    which was never sent: pages answer 404)."""
     return (RepurchasePrompt.objects.select_related("product", "group_buy", "item", "last_order")
-            .filter(pk=prompt_id, community_id=membership.community_id, member_id=membership.user_id).first())
+            .filter(pk=prompt_id, community_id=membership.community_id, member_id=membership.user_id,
+                    held_out=False).first())
 
 
 def repurchase_prompt_open(*, membership: Membership, prompt: RepurchasePrompt, now: datetime | None = None) -> bool:
     """Mark the prompt opened (the first time only); True when this call marked it."""
-    if prompt.member_id != membership.user_id or prompt.community_id != membership.community_id:
+    if (prompt.member_id != membership.user_id or prompt.community_id != membership.community_id
+            or prompt.held_out):
         return False
     now = now or timezone.now()
     marked = RepurchasePrompt.objects.filter(pk=prompt.pk, opened_at__isnull=True).update(opened_at=now)
@@ -362,7 +391,9 @@ def is_opted_out(user) -> bool:
 
 
 def my_prompts(membership: Membership):
-    return (RepurchasePrompt.objects.filter(community_id=membership.community_id, member_id=membership.user_id)
+    """The prompts the member received (never a held-out one: it was not sent)."""
+    return (RepurchasePrompt.objects.filter(community_id=membership.community_id, member_id=membership.user_id,
+                                            held_out=False)
             .select_related("product", "group_buy").order_by("-sent_at", "-id"))
 
 
@@ -379,8 +410,8 @@ SUMMARY_DAYS = 30
 
 def summary(community: Community, *, now: datetime | None = None, days: int = SUMMARY_DAYS) -> dict:
     """The last ``days`` days (the community's calendar days, today included): prompts sent, opened
-    and followed by an order within 7 days, in all and per day. Two aggregate queries over the
-    (community, sent_at) index."""
+    and followed by an order within 7 days, in all and per day (held-out rows were not sent: they
+    are compared on the analytics page). Two aggregate queries over the (community, sent_at) index."""
     import zoneinfo
 
     now = now or timezone.now()
@@ -388,7 +419,8 @@ def summary(community: Community, *, now: datetime | None = None, days: int = SU
     today = timezone.localtime(now, tz).date()
     first = today - timedelta(days=days - 1)
     since = datetime.combine(first, time(0), tzinfo=tz)
-    rows = RepurchasePrompt.objects.filter(community_id=community.pk, sent_at__gte=since, sent_at__lte=now)
+    rows = RepurchasePrompt.objects.filter(community_id=community.pk, sent_at__gte=since, sent_at__lte=now,
+                                           held_out=False)
     counts = Count("id"), Count("id", filter=Q(opened_at__isnull=False)), \
         Count("id", filter=Q(converted_order__isnull=False))
     totals = rows.aggregate(sent=counts[0], opened=counts[1], converted=counts[2])

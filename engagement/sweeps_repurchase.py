@@ -17,7 +17,9 @@ class RepurchasePromptSweep(Sweep):
     """Hourly (a beat entry): each member due for a prompt gets one, the most overdue. A row is a
     membership, so a member whose prompt fails (recorded, retried after the backoff) never stops
     the others; the prompt's unique key and the frequency cap (checked again under the membership's
-    lock) leave the member no longer due once prompted, so a rerun sends nothing twice."""
+    lock) leave the member no longer due once prompted, so a rerun sends nothing twice. A member
+    in the holdout gets the row (``held_out``) and no notice, decided by a hash of the purchase
+    (``repurchase.is_held_out``), so every run and worker decides alike."""
 
     name = "engagement.repurchase_prompts"
     label = _("Repurchase prompts")

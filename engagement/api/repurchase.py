@@ -64,9 +64,12 @@ class RepurchasePromptSerializer(serializers.ModelSerializer):
 
 class AdminRepurchasePromptSerializer(RepurchasePromptSerializer):
     member = PersonSerializer(read_only=True)
+    held_out = serializers.BooleanField(
+        read_only=True, help_text=_lazy("In the holdout: recorded when it would have been sent, never sent to the "
+                                        "member (its conversion is measured alike)"))
 
     class Meta(RepurchasePromptSerializer.Meta):
-        fields = ["id", "member", *RepurchasePromptSerializer.Meta.fields]
+        fields = ["id", "member", "held_out", *RepurchasePromptSerializer.Meta.fields]
         read_only_fields = fields
 
 
