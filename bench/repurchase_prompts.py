@@ -95,19 +95,20 @@ def seed(members: int, products: int, lines: int, now: datetime) -> int:
             [now, c, first_user, now, branches, BRANCHES, members])
         # Products: cycles 3–30 days.
         run("""INSERT INTO catalog_product (name, description, unit, list_price, is_active, created_at, updated_at,
-                                            community_id, consumption_cycle_days)
-               SELECT 'Product ' || g, '', 'box', 10 + g %% 50, TRUE, %s - interval '200 days', %s, %s, 3 + g %% 28
+                                            community_id, consumption_cycle_days, supplier_sku, review)
+               SELECT 'Product ' || g, '', 'box', 10 + g %% 50, TRUE, %s - interval '200 days', %s, %s, 3 + g %% 28,
+                      '', 'approved'
                FROM generate_series(0, %s - 1) g""", [now, now, c, products])
         run("SELECT min(id) FROM catalog_product WHERE community_id = %s", [c])
         first_product = cursor.fetchone()[0]
         # Past rounds: one every three days, open two days, fulfilled; each sells every product.
         run("""INSERT INTO orders_groupbuy (title, description, status, mode, team_window_hours, opens_at, closes_at,
                                             allows_delivery, delivery_fee, success_rule, success_threshold,
-                                            commission_rate, created_at, community_id)
+                                            commission_rate, created_at, community_id, updated_at)
                SELECT 'Past round ' || r, '', 'fulfilled', 'normal', 24,
                       %s - ((90 - 3 * r) || ' days')::interval, %s - ((88 - 3 * r) || ' days')::interval,
-                      FALSE, 0, 'none', 0, 0, %s - ((91 - 3 * r) || ' days')::interval, %s
-               FROM generate_series(0, %s - 1) r""", [now, now, now, c, PAST_ROUNDS])
+                      FALSE, 0, 'none', 0, 0, %s - ((91 - 3 * r) || ' days')::interval, %s, %s
+               FROM generate_series(0, %s - 1) r""", [now, now, now, c, now, PAST_ROUNDS])
         run("""INSERT INTO orders_groupbuyitem (group_price, quantity_on_offer, quantity_sold, position, is_open,
                                                 community_id, group_buy_id, product_id)
                SELECT p.list_price, 1000000, 0, 0, FALSE, %s, g.id, p.id
@@ -116,10 +117,10 @@ def seed(members: int, products: int, lines: int, now: datetime) -> int:
         # Open rounds: four, selling ON_SALE products (two rounds share some), the last aimed at one branch.
         run("""INSERT INTO orders_groupbuy (title, description, status, mode, team_window_hours, opens_at, closes_at,
                                             allows_delivery, delivery_fee, success_rule, success_threshold,
-                                            commission_rate, created_at, community_id)
+                                            commission_rate, created_at, community_id, updated_at)
                SELECT 'Open round ' || r, '', 'open', 'normal', 24, %s - interval '1 hour',
-                      %s + ((1 + r) || ' days')::interval, FALSE, 0, 'none', 0, 0, %s - interval '1 day', %s
-               FROM generate_series(0, 3) r""", [now, now, now, c])
+                      %s + ((1 + r) || ' days')::interval, FALSE, 0, 'none', 0, 0, %s - interval '1 day', %s, %s
+               FROM generate_series(0, 3) r""", [now, now, now, c, now])
         run("SELECT id FROM orders_groupbuy WHERE community_id = %s AND status = 'open' ORDER BY id", [c])
         open_rounds = [row[0] for row in cursor.fetchall()]
         run("""INSERT INTO orders_groupbuy_branches (groupbuy_id, community_id) VALUES (%s, %s)""",

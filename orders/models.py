@@ -363,7 +363,7 @@ class OrderLine(models.Model):
     line_total = models.DecimalField(**MONEY)
     # Units the supplier reported it cannot deliver (out of stock), refunded to the member; never
     # more than the line holds (orders.fulfilment writes them under the order's lock).
-    quantity_short = models.PositiveIntegerField(default=0)
+    quantity_short = models.PositiveIntegerField(default=0, db_default=0)
     out_of_stock_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
