@@ -18,7 +18,7 @@ from datetime import date
 from django.db import connection
 
 from analytics.models import CohortMonth, RollupState
-from analytics.rollups import COHORT_MONTHS, NOT_SOLD, day_bounds, local_today, month_add
+from analytics.rollups import COHORT_MONTHS, NOT_SOLD, day_bounds, local_today, month_add, zone
 from analytics.selectors import Period, _ratio
 from communities.models import Community, Membership
 from orders.models import GroupBuy, Order, RoundView
@@ -56,7 +56,9 @@ def _funnel_rows(community: Community, period: Period, branch: Community | None)
         params.append(branch.pk)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [{"group_buy_id": gid, "title": title, "closes_at": closes, "saw": saw, "orders": orders,
+        tz = zone(community)
+        return [{"group_buy_id": gid, "title": title, "closes_at": closes, "closes_on": closes.astimezone(tz).date(),
+                 "saw": saw, "orders": orders,
                  "ordered": ordered, "paid": paid, "completed": completed, "ordered_unseen": unseen}
                 for gid, title, closes, saw, orders, ordered, paid, completed, unseen in cursor.fetchall()]
 

@@ -6,6 +6,7 @@ and the cohorts by first-order month as the nightly refresh stored them. Each ta
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
 from analytics import selectors_funnel
@@ -63,14 +64,15 @@ def _table_funnel(figures):
 def _table_rounds(figures):
     return ([_("Round"), _("Closed"), _("Orders"), _("Saw"), _("Ordered"), _("Paid"), _("Picked up or delivered"),
              _("Ordered without a recorded view")],
-            [[r["title"], r["closes_at"].date().isoformat(), r["orders"], r["saw"], r["ordered"], r["paid"],
+            [[r["title"], r["closes_on"].isoformat(), r["orders"], r["saw"], r["ordered"], r["paid"],
               r["completed"], r["ordered_unseen"]] for r in figures["funnel"]["rounds"]])
 
 
 def _table_cohorts(figures):
     header = [_("First order in"), _("Members")]
     for k in figures["offsets"]:
-        header += [_("+%(n)d months") % {"n": k}, _("+%(n)d months (%%)") % {"n": k}]
+        header += [ngettext("%(n)d month later", "%(n)d months later", k) % {"n": k},
+                   ngettext("%(n)d month later (%%)", "%(n)d months later (%%)", k) % {"n": k}]
     rows = []
     for row in figures["cohorts"]["cohorts"]:
         line = [row["month"].strftime("%Y-%m"), row["members"]]

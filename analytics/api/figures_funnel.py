@@ -24,10 +24,10 @@ class FunnelView(TabularAPIView):
         period = self.period()
         data = selectors_funnel.funnel(self.community, period, branch=self.branch())
         if self.wants_csv():
-            header = ["group_buy_id", "title", "closes_at", "orders", "saw", "ordered", "paid", "completed",
+            header = ["group_buy_id", "title", "closes_at", "closes_on", "orders", "saw", "ordered", "paid", "completed",
                       "ordered_unseen"]
             return self.csv(f"funnel-rounds-{period.start}-{period.end}", header,
-                            ([r["closes_at"].isoformat() if n == "closes_at" else r[n] for n in header]
+                            ([r[n].isoformat() if n in ("closes_at", "closes_on") else r[n] for n in header]
                              for r in data["rounds"]))
         return Response(s.FunnelSerializer(data).data)
 

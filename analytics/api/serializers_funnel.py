@@ -20,6 +20,7 @@ class FunnelRoundSerializer(serializers.Serializer):
     group_buy_id = serializers.IntegerField()
     title = serializers.CharField()
     closes_at = serializers.DateTimeField()
+    closes_on = serializers.DateField(help_text="The community's local day the round closed.")
     orders = serializers.IntegerField()
     saw = serializers.IntegerField()
     ordered = serializers.IntegerField()
