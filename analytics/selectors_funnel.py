@@ -29,31 +29,36 @@ STAGES = ("saw", "ordered", "paid", "completed")
 
 def _funnel_rows(community: Community, period: Period, branch: Community | None) -> list[dict]:
     lower, upper = day_bounds(community, period.start, period.end)
-    view_branch = (f" JOIN {Membership._meta.db_table} m ON m.community_id = v.community_id "
-                   "AND m.user_id = v.member_id AND m.branch_id = %s") if branch is not None else ""
+    view_branch = (f" JOIN {Membership._meta.db_table} m ON m.community_id = %s "
+                   "AND m.user_id = av.member_id AND m.branch_id = %s") if branch is not None else ""
     order_branch = " AND o.branch_id = %s" if branch is not None else ""
     not_sold = [str(s) for s in NOT_SOLD]
+    # The rounds' ids as an array (not a join with the CTE): the views and the orders are read through
+    # their round's index; the orders' views are then matched by a hash join of the two (small) sets.
     sql = (f"WITH r AS (SELECT id, title, closes_at FROM {GroupBuy._meta.db_table} WHERE community_id = %s "
            "AND closes_at >= %s AND closes_at < %s AND status <> 'draft'), "
-           f"seen AS (SELECT v.group_buy_id AS g, COUNT(*) AS n FROM {RoundView._meta.db_table} v "
-           f"JOIN r ON r.id = v.group_buy_id{view_branch} GROUP BY v.group_buy_id), "
-           "o AS (SELECT o.group_buy_id AS g, COUNT(*) AS orders, COUNT(DISTINCT o.member_id) AS ordered, "
-           "COUNT(DISTINCT o.member_id) FILTER (WHERE o.paid_at IS NOT NULL AND NOT (o.status = ANY(%s))) AS paid, "
-           "COUNT(DISTINCT o.member_id) FILTER (WHERE o.completed_at IS NOT NULL AND NOT (o.status = ANY(%s))) "
-           "AS completed, "
-           "COUNT(DISTINCT o.member_id) FILTER (WHERE v.id IS NULL) AS unseen "
-           f"FROM {Order._meta.db_table} o JOIN r ON r.id = o.group_buy_id "
-           f"LEFT JOIN {RoundView._meta.db_table} v ON v.group_buy_id = o.group_buy_id AND v.member_id = o.member_id "
-           f"WHERE o.community_id = %s{order_branch} GROUP BY o.group_buy_id) "
+           f"av AS MATERIALIZED (SELECT group_buy_id AS g, member_id FROM {RoundView._meta.db_table} "
+           "WHERE group_buy_id = ANY(ARRAY(SELECT id FROM r))), "
+           f"seen AS (SELECT av.g, COUNT(*) AS n FROM av{view_branch} GROUP BY av.g), "
+           "ord AS MATERIALIZED (SELECT o.group_buy_id AS g, o.member_id, o.status, o.paid_at, o.completed_at "
+           f"FROM {Order._meta.db_table} o WHERE o.group_buy_id = ANY(ARRAY(SELECT id FROM r)) "
+           f"AND o.community_id = %s{order_branch}), "
+           "o AS (SELECT ord.g, COUNT(*) AS orders, COUNT(DISTINCT ord.member_id) AS ordered, "
+           "COUNT(DISTINCT ord.member_id) FILTER (WHERE ord.paid_at IS NOT NULL AND NOT (ord.status = ANY(%s))) "
+           "AS paid, COUNT(DISTINCT ord.member_id) FILTER (WHERE ord.completed_at IS NOT NULL "
+           "AND NOT (ord.status = ANY(%s))) AS completed, "
+           "COUNT(DISTINCT ord.member_id) FILTER (WHERE av.member_id IS NULL) AS unseen "
+           "FROM ord LEFT JOIN av ON av.g = ord.g AND av.member_id = ord.member_id GROUP BY ord.g) "
            "SELECT r.id, r.title, r.closes_at, COALESCE(seen.n, 0), COALESCE(o.orders, 0), COALESCE(o.ordered, 0), "
            "COALESCE(o.paid, 0), COALESCE(o.completed, 0), COALESCE(o.unseen, 0) "
            "FROM r LEFT JOIN seen ON seen.g = r.id LEFT JOIN o ON o.g = r.id")
     params = [community.pk, lower, upper]
     if branch is not None:
-        params.append(branch.pk)
-    params += [not_sold, not_sold, community.pk]
+        params += [community.pk, branch.pk]
+    params.append(community.pk)
     if branch is not None:
         params.append(branch.pk)
+    params += [not_sold, not_sold]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         tz = zone(community)
