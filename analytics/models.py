@@ -78,5 +78,6 @@ class RollupState(models.Model):
 
 # Exports live in their own module; importing it here registers the model with the app.
 from analytics.models_exports import AnalyticsExport  # noqa: E402
+from analytics.models_cohorts import CohortMonth  # noqa: E402
 
-__all__ = ["AnalyticsExport", "DailyProductRollup", "DailyRollup", "RollupState"]
+__all__ = ["AnalyticsExport", "CohortMonth", "DailyProductRollup", "DailyRollup", "RollupState"]

@@ -22,12 +22,12 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Min, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from analytics.models import DailyProductRollup, DailyRollup, RollupState
+from analytics.models import CohortMonth, DailyProductRollup, DailyRollup, RollupState
 from communities.models import Community, Membership
 from orders.models import Order, OrderLine
 from payments.models import Refund
@@ -139,6 +139,36 @@ def compute_products(community: Community, start: date, end: date) -> dict:
     return out
 
 
+COHORT_MONTHS = 12  # the cohort table's months, this one included
+
+
+def month_add(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def compute_cohorts(community: Community, this_month: date) -> list[tuple]:
+    """[(branch_id or None, cohort, month, members)]: for the cohorts of the last COHORT_MONTHS local
+    months (members by the month of their first sold order, in the community or in one branch), how
+    many of them had a sold order in each month since. One grouped query (both scopes)."""
+    first_month = month_add(this_month, -(COHORT_MONTHS - 1))
+    sql = (f"WITH sold AS (SELECT member_id, branch_id, date_trunc('month', paid_at AT TIME ZONE %s)::date AS m "
+           f"FROM {Order._meta.db_table} WHERE community_id = %s AND paid_at IS NOT NULL AND NOT (status = ANY(%s))), "
+           "firsts AS (SELECT member_id, MIN(m) AS cohort FROM sold GROUP BY member_id), "
+           "branch_firsts AS (SELECT member_id, branch_id, MIN(m) AS cohort FROM sold WHERE branch_id IS NOT NULL "
+           "GROUP BY member_id, branch_id) "
+           "SELECT NULL::bigint, f.cohort, s.m, COUNT(DISTINCT s.member_id) FROM firsts f "
+           "JOIN sold s ON s.member_id = f.member_id WHERE f.cohort >= %s AND s.m >= %s GROUP BY f.cohort, s.m "
+           "UNION ALL "
+           "SELECT f.branch_id, f.cohort, s.m, COUNT(DISTINCT s.member_id) FROM branch_firsts f "
+           "JOIN sold s ON s.member_id = f.member_id AND s.branch_id = f.branch_id "
+           "WHERE f.cohort >= %s AND s.m >= %s GROUP BY f.branch_id, f.cohort, s.m")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [zone(community).key, community.pk, [str(s) for s in NOT_SOLD],
+                             first_month, first_month, first_month, first_month])
+        return [row for row in cursor.fetchall() if row[2] <= this_month]
+
+
 def _first_day(community: Community) -> date:
     """The community's first day with anything to count (imported history may predate it)."""
     instants = [community.created_at,
@@ -162,7 +192,12 @@ def refresh(community: Community, *, start: date | None = None, now: datetime | 
     products = [DailyProductRollup(community=community, branch_id=branch_id, day=day, product_id=product_id,
                                    quantity=q, amount=a, orders=n)
                 for (day, branch_id, product_id), (q, a, n) in compute_products(community, start, today).items()]
+    this_month = today.replace(day=1)
+    cohorts = [CohortMonth(community=community, branch_id=branch_id, cohort=cohort, month=month, members=n)
+               for branch_id, cohort, month, n in compute_cohorts(community, this_month)]
     with transaction.atomic():
+        CohortMonth.objects.filter(community=community).delete()
+        CohortMonth.objects.bulk_create(cohorts, batch_size=2000)
         DailyRollup.objects.filter(community=community, day__gte=start).delete()
         DailyRollup.objects.bulk_create(rows, batch_size=2000)
         DailyProductRollup.objects.filter(community=community, day__gte=start).delete()

@@ -1,3 +1,9 @@
 """The analytics dashboard's funnel page (analytics_console namespace, under /console/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from analytics import views_funnel
+
+urlpatterns = [
+    path("<slug:slug>/analytics/funnel/", views_funnel.funnel, name="funnel"),
+]

@@ -23,6 +23,7 @@ from orders import coupon_selectors, coupons, selectors, services, sharing
 from orders.forms import OrderForm, TransferForm
 from catalog.services import MAX_IMAGES_PER_PRODUCT as MAX_PHOTOS
 from orders.models import CouponRedemption, GroupBuy, MemberAllowance, Order
+from orders.seen import round_seen
 from orders.services import MAX_QUANTITY
 
 from orders.discounts import points_offer
@@ -125,6 +126,8 @@ def _points_context(membership, rows, discount) -> dict:
 @community_page(Perm.VIEW, stranger=sharing.group_buy_preview)
 def group_buy(request, community, membership, pk):
     round_ = sharing.visible_round(community, membership, pk)
+    if request.method == "GET":  # the top of the funnel (analytics): counted once per member
+        round_seen(membership=membership, group_buy=round_)
     items = list(round_.items.all())
     limits = _item_limits(round_, items, request.user.pk)
     initial = {"token": uuid.uuid4().hex, "team": request.GET.get("team", "")[:12],

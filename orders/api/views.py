@@ -33,6 +33,7 @@ from orders import exports, selectors, services
 from orders.api import filters
 from orders.api import serializers as s
 from orders.models import Commission, GroupBuy, GroupBuyItem, Order, OrderLine, PickupPoint
+from orders.seen import round_seen
 from payments import services as payments
 from payments.models import Payment, Refund, Wallet
 
@@ -231,6 +232,7 @@ class GroupBuyDetailView(JSONAPIView):
         if not _visible_rounds(self.membership).filter(pk=pk).exists():
             raise NotFound(_("This group-buy does not exist."), code="group_buy_not_found")
         group_buy = selectors.group_buy_detail(self.community, pk)
+        round_seen(membership=self.membership, group_buy=group_buy)  # the top of the funnel (analytics)
         context = {"request": request, "sold": selectors.sold_by_item(group_buy)}
         return Response(s.GroupBuySerializer(group_buy, context=context).data)
 
