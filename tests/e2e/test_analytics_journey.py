@@ -126,3 +126,24 @@ def test_the_owner_changes_the_period_and_the_charts_and_tables_follow(english_p
     # The page itself does not scroll sideways: wide tables scroll inside their box.
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
     shot(phone, "phone")
+
+
+def test_the_owner_goes_through_every_analytics_page_keeping_the_period(english_page):
+    community, owner = seeded_shop()
+    page = english_page(CONSOLE)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, owner.user.phone, PASSWORD)
+    page.goto(reverse("analytics_console:dashboard", args=[community.slug]) + "?period=7d")
+    names = page.locator("[data-tabs] a").evaluate_all("links => links.map(a => a.dataset.tab)")
+    assert names[0] == "overview" and {"funnel", "engagement", "crowdfunding", "prompts", "leaders"} <= set(names)
+    for name in names[1:]:
+        page.click(f'[data-tabs] a[data-tab="{name}"]')
+        page.wait_for_url(lambda url, name=name: f"/analytics/{name}/" in url and "period=7d" in url)
+        expect(page.locator(f'[data-tabs] a[data-tab="{name}"]')).to_have_attribute("aria-current", "page")
+        expect(page.locator("select[name=period]")).to_have_value("7d")
+        assert page.locator(".a-section").count() >= 1, name
+        shot(page, f"tab-{name}")
+    # The leaders page draws its chart from the branch's sales (the seeded orders).
+    expect(page.locator('[data-chart] svg').first).to_be_visible()
+    assert errors == []

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0004_daily_members_left'),
+        ('analytics', '0005_export_expiry'),
         ('communities', '0009_membership_left_at'),
     ]
 
