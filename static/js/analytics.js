@@ -147,7 +147,7 @@
                       axisLabel: horizontal ? {width: 120, overflow: "truncate"}
                                             : {hideOverlap: true, formatter: spec.labels.length > 6 ? short : null}};
       chart(name, {
-        grid: {left: 8, right: horizontal ? 24 : 8, top: series.length > 1 ? 36 : 16, bottom: 8, containLabel: true},
+        grid: {left: horizontal ? 20 : 8, right: horizontal ? 36 : 8, top: series.length > 1 ? 36 : 16, bottom: 8, containLabel: true},
         legend: series.length > 1 ? {top: 0, itemGap: 24} : undefined,
         tooltip: {trigger: "axis"},
         xAxis: horizontal ? valueAxes[0] : category,
