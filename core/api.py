@@ -91,7 +91,7 @@ ERROR_DESCRIPTIONS = {
     400: gettext_lazy("Invalid input"), 401: gettext_lazy("Not logged in, or the token is invalid or expired"),
     403: gettext_lazy("Not allowed"), 404: gettext_lazy("Not found"),
     409: gettext_lazy("Conflicts with the current state"), 410: gettext_lazy("No longer usable"),
-    415: gettext_lazy("Unsupported media type"), 422: gettext_lazy("Same key, different request"),
+    406: gettext_lazy("Not given in the format asked for"), 415: gettext_lazy("Unsupported media type"), 422: gettext_lazy("Same key, different request"),
     429: gettext_lazy("Too many attempts: try again after the Retry-After header's number of seconds"),
 }
 
@@ -118,15 +118,24 @@ class IdField(serializers.IntegerField):
 
 
 class InstantField(serializers.DateTimeField):
-    """An ISO 8601 instant typed in ASCII digits, read in UTC. Django's parser falls back to a
-    regular expression whose ``\\d`` reads "٢٠٢٦" as the year 2026, and Python accepts offsets that
-    PostgreSQL refuses; both are invalid input here."""
+    """An ISO 8601 instant typed in ASCII digits, read in UTC, from the year 2000 on. Django's parser
+    falls back to a regular expression whose ``\\d`` reads "٢٠٢٦" as the year 2026, and Python
+    accepts offsets that PostgreSQL refuses; both are invalid input here. Every instant a client
+    sets (a round's, an event's, a coupon's times) is in this century: an older one is a typo, and
+    shown back in a community's zone it would carry a local mean time offset (+08:05:43) that is
+    no ISO 8601 date-time."""
+
+    EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+    default_error_messages = {"too_early": gettext_lazy("Pick a time from the year 2000 on.")}
 
     def to_internal_value(self, value):
         if isinstance(value, str) and (not value.isascii() or "\x00" in value):
             self.fail("invalid", format="ISO 8601")
         result = super().to_internal_value(value)
         try:
-            return result.astimezone(datetime.timezone.utc)
+            result = result.astimezone(datetime.timezone.utc)
         except OverflowError:
             self.fail("invalid", format="ISO 8601")
+        if result < self.EARLIEST:
+            self.fail("too_early")
+        return result

@@ -108,7 +108,7 @@ class TabularAPIView(AnalyticsAPIView):
 
 
 def _schema(serializer, summary, *, csv: bool = False, branch: bool = True, period: bool = True, **kwargs):
-    answers = {(200, "application/json"): serializer, **errors(400, 403, 404)}
+    answers = {(200, "application/json"): serializer, **errors(400, 403, 404, 406)}
     if csv:
         answers[(200, "text/csv")] = CSV_ANSWER
     parameters = (PERIOD_PARAMETERS if period else []) + ([BRANCH_PARAMETER] if branch else [])
