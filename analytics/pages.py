@@ -58,6 +58,22 @@ def percent(ratio) -> Decimal | None:
     return None if ratio is None else (Decimal(ratio) * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
+def headline_cards(names, labels: dict, totals: dict, previous: dict, changes: dict, *, money=(), rates=(),
+                   rise_is_bad=(), neutral=(), prefix: str = "") -> list[dict]:
+    """The headline tiles of a page (``templates/analytics/_card.html``): each figure of the period,
+    the period before, and the change as ▲/▼ coloured good or bad (a rise in ``rise_is_bad`` is bad
+    news; ``neutral`` ones are neither)."""
+    cards = []
+    for name in names:
+        change = changes.get(name)
+        direction = "" if change is None else "up" if change > 0 else "down" if change < 0 else "flat"
+        good = None if direction in ("", "flat") or name in neutral else (direction == "up") != (name in rise_is_bad)
+        cards.append({"name": prefix + name, "label": labels[name], "value": totals[name], "before": previous[name],
+                      "change": change, "change_abs": abs(change) if change is not None else None,
+                      "direction": direction, "good": good, "money": name in money, "rate": name in rates})
+    return cards
+
+
 def _tabs(community: Community, everyone: bool, current: str, query: str) -> list[dict]:
     tabs = []
     for tab in TABS:

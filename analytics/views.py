@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from analytics import selectors, selectors_more
-from analytics.pages import percent, render_page
+from analytics.pages import headline_cards, percent, render_page
 from communities.models import Community
 from communities.pages import console_page
 from communities.permissions import Perm
@@ -34,20 +34,8 @@ def _headline_labels() -> dict:
 
 
 def _cards(overview: dict) -> list[dict]:
-    labels = _headline_labels()
-    cards = []
-    for name in HEADLINE:
-        change = overview["changes"].get(name)
-        if change is None:
-            direction = ""
-        else:
-            direction = "up" if change > 0 else "down" if change < 0 else "flat"
-        good = None if direction in ("", "flat") else (direction == "up") != (name in RISE_IS_BAD)
-        cards.append({"name": name, "label": labels[name], "value": overview["totals"][name],
-                      "before": overview["previous_totals"][name], "change": change,
-                      "change_abs": abs(change) if change is not None else None,
-                      "direction": direction, "good": good, "money": name in MONEY_FIGURES})
-    return cards
+    return headline_cards(HEADLINE, _headline_labels(), overview["totals"], overview["previous_totals"],
+                          overview["changes"], money=MONEY_FIGURES, rise_is_bad=RISE_IS_BAD)
 
 
 def _figures(community: Community, period, branch: Community | None, *, everyone: bool) -> dict:

@@ -10,7 +10,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_safe
 
 from analytics import selectors_crowdfunding as cf
-from analytics.pages import percent, render_page
+from analytics.pages import headline_cards, percent, render_page
 from communities.models import Community
 from communities.pages import console_page
 from crowdfunding.models import Collection
@@ -29,16 +29,8 @@ def _labels() -> dict:
 
 
 def _cards(summary: dict) -> list[dict]:
-    labels, cards = _labels(), []
-    for name in HEADLINE:
-        change = summary["changes"].get(name)
-        direction = "" if change is None else "up" if change > 0 else "down" if change < 0 else "flat"
-        good = None if direction in ("", "flat") else (direction == "up") != (name in RISE_IS_BAD)
-        cards.append({"name": name, "label": labels[name], "value": summary["totals"][name],
-                      "before": summary["previous_totals"][name], "change": change,
-                      "change_abs": abs(change) if change is not None else None, "direction": direction,
-                      "good": good, "money": name in MONEY})
-    return cards
+    return headline_cards(HEADLINE, _labels(), summary["totals"], summary["previous_totals"], summary["changes"],
+                          money=MONEY, rise_is_bad=RISE_IS_BAD)
 
 
 def figures(community: Community, period, branch: Community | None, *, everyone: bool) -> dict:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from analytics import selectors_engagement as sel
-from analytics.pages import percent, render_page
+from analytics.pages import headline_cards, percent, render_page
 from communities.models import Community
 from communities.pages import console_page
 from communities.permissions import Perm
@@ -35,19 +35,11 @@ def _labels() -> dict:
 
 
 def _cards(figures: dict, section: str, names) -> list[dict]:
-    labels = _labels()
-    cards = []
-    for name in names:
-        value, before = figures["totals"][name], figures["previous_totals"][name]
-        if name in RATES:
-            value, before = percent(value), percent(before)
-        change = figures["changes"][name]
-        direction = "" if change is None else "up" if change > 0 else "down" if change < 0 else "flat"
-        good = None if direction in ("", "flat") else (direction == "up") != (name in RISE_IS_BAD)
-        cards.append({"name": f"{section}.{name}", "label": labels[name], "value": value, "before": before,
-                      "change": change, "change_abs": abs(change) if change is not None else None,
-                      "direction": direction, "good": good, "money": name in MONEY, "rate": name in RATES})
-    return cards
+    # Rates are shown in percent (their change stays relative, in percent of the rate before).
+    shown = {which: {name: percent(value) if name in RATES else value for name, value in figures[which].items()}
+             for which in ("totals", "previous_totals")}
+    return headline_cards(names, _labels(), shown["totals"], shown["previous_totals"], figures["changes"],
+                          money=MONEY, rates=RATES, rise_is_bad=RISE_IS_BAD, prefix=f"{section}.")
 
 
 def _figures(community: Community, period, branch: Community | None, *, everyone: bool) -> dict:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from analytics import selectors_prompts as sp
-from analytics.pages import render_page
+from analytics.pages import headline_cards, render_page
 from communities.models import Community
 from communities.pages import console_page
 from communities.permissions import Perm, has_perm
@@ -30,17 +30,9 @@ def _labels() -> dict:
 
 
 def _cards(summary: dict) -> list[dict]:
-    labels = _labels()
-    cards = []
-    for name in sp.HEADLINE:
-        change = summary["changes"].get(name)
-        direction = "" if change is None else "up" if change > 0 else "down" if change < 0 else "flat"
-        good = None if direction in ("", "flat") or name.startswith("held_out") else direction == "up"
-        cards.append({"name": name, "label": labels[name], "value": summary["totals"][name],
-                      "before": summary["previous_totals"][name], "change": change,
-                      "change_abs": abs(change) if change is not None else None, "direction": direction,
-                      "good": good, "money": name in MONEY, "rate": name in RATES})
-    return cards
+    # The holdout's figures are neither good nor bad news.
+    return headline_cards(sp.HEADLINE, _labels(), summary["totals"], summary["previous_totals"], summary["changes"],
+                          money=MONEY, rates=RATES, neutral={n for n in sp.HEADLINE if n.startswith("held_out")})
 
 
 def figures(community: Community, period, branch: Community | None, *, everyone: bool) -> dict:
