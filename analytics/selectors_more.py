@@ -1,24 +1,21 @@
-"""More figures for the dashboard and its API: repurchase rate, where members come from, cohorts by
-first-order month. Reads only; each figure spends a fixed number of queries whatever the data.
+"""More figures for the dashboard and its API: repurchase rate, where members come from. Reads only; each figure spends a fixed number of queries whatever the data.
 
 "Sold" orders are those paid and not cancelled or refunded since (analytics.rollups.NOT_SOLD).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
-from django.db import connection
 from django.db.models import Count, Q
 
-from analytics.rollups import NOT_SOLD, day_bounds, local_today, zone
+from analytics.rollups import NOT_SOLD, day_bounds, local_today
 from analytics.selectors import Period, _ratio
 from communities.models import Community, Membership
 from orders.models import Order
 
 REPURCHASE_DAYS = 90
 TOP_SOURCES = 10
-COHORT_MONTHS = 12
 
 
 def _sold(community: Community, branch: Community | None):
@@ -58,39 +55,3 @@ def sources(community: Community, period: Period, *, branch: Community | None = 
              .order_by("-n", "invite_id")[:TOP_SOURCES]]
     return {"period": {"start": period.start, "end": period.end, "days": period.days}, **totals,
             "inviters": inviters, "invites": links}
-
-
-def _month_add(month: date, n: int) -> date:
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def cohorts(community: Community, *, branch: Community | None = None) -> dict:
-    """For each of the last 12 local months: the members whose first sold order fell in it, and how
-    many of them ordered again in each later month (up to this one). One grouped query."""
-    this_month = local_today(community).replace(day=1)
-    first_month = _month_add(this_month, -(COHORT_MONTHS - 1))
-    table = Order._meta.db_table
-    branch_sql = " AND branch_id = %s" if branch is not None else ""
-    sql = (f"WITH sold AS (SELECT member_id, date_trunc('month', paid_at AT TIME ZONE %s)::date AS m "
-           f"FROM {table} WHERE community_id = %s AND paid_at IS NOT NULL "
-           f"AND NOT (status = ANY(%s)){branch_sql}), "
-           "firsts AS (SELECT member_id, MIN(m) AS cohort FROM sold GROUP BY member_id) "
-           "SELECT f.cohort, s.m, COUNT(DISTINCT s.member_id) FROM firsts f JOIN sold s ON s.member_id = f.member_id "
-           "WHERE f.cohort >= %s GROUP BY f.cohort, s.m")
-    params = [zone(community).key, community.pk, [str(s) for s in NOT_SOLD]]
-    if branch is not None:
-        params.append(branch.pk)
-    params.append(first_month)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        counts = {(cohort, month): n for cohort, month, n in cursor.fetchall()}
-    rows = []
-    for index in range(COHORT_MONTHS):
-        cohort = _month_add(first_month, index)
-        later = []
-        for k in range(1, COHORT_MONTHS - index):
-            month = _month_add(cohort, k)
-            later.append({"month": month, "offset": k, "members": counts.get((cohort, month), 0)})
-        rows.append({"month": cohort, "members": counts.get((cohort, cohort), 0), "later": later})
-    return {"start": first_month, "end": this_month, "cohorts": rows}

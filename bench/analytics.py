@@ -423,19 +423,33 @@ def main(argv=None) -> int:
     parser.add_argument("--lines-per-order", type=int, default=2, choices=range(1, ITEMS_PER_ROUND // 3 + 1))
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--plan-lines", type=int, default=30, help="lines of each slow query's plan (default 30)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time the database an earlier run kept (migrated to this code) instead of seeding one")
     args = parser.parse_args(argv)
     if args.members < 100 or args.orders < ROUNDS:
         parser.error(f"at least 100 members and {ROUNDS} orders")
     began = time.monotonic()
-    say(f"Preparing database {flash_sale.DB_NAME} on the embedded PostgreSQL...")
-    _server, database_url, redis_url = flash_sale.prepare_database()
+    if args.reuse:
+        from core import devservices
+
+        say(f"Reusing database {flash_sale.DB_NAME}...")
+        database_url, redis_url = devservices.postgres_server().get_uri(flash_sale.DB_NAME), devservices.redis_url()
+    else:
+        say(f"Preparing database {flash_sale.DB_NAME} on the embedded PostgreSQL...")
+        _server, database_url, redis_url = flash_sale.prepare_database()
     env = flash_sale.service_env(database_url, redis_url)
     env["LOG_LEVEL"] = "WARNING"
     env["CONN_MAX_AGE"] = "0"
     flash_sale.setup_django(env)
-    say(f"Seeding {args.members:,} members and {args.orders:,} orders over two years ({TZ})...")
     started = time.perf_counter()
-    community, branch = seed(args.members, args.orders, args.lines_per_order)
+    if args.reuse:
+        from communities.models import Community
+
+        community = Community.objects.get(name="Analytics", parent=None)
+        branch = Community.objects.filter(parent=community).order_by("pk").first()
+    else:
+        say(f"Seeding {args.members:,} members and {args.orders:,} orders over two years ({TZ})...")
+        community, branch = seed(args.members, args.orders, args.lines_per_order)
     seed_seconds = time.perf_counter() - started
     seeded = counts(community.pk)
     say(f"  seeded in {seed_seconds:.1f} s: {seeded['members']:,} members, {seeded['orders']:,} orders "

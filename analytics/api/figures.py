@@ -13,7 +13,7 @@ from rest_framework.exceptions import NotAcceptable
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from analytics import selectors, selectors_more
+from analytics import selectors, selectors_funnel, selectors_more
 from analytics.replica import reading_replica
 from analytics.api import serializers as s
 from communities.api.views import CommunityAPIView
@@ -214,13 +214,15 @@ class SourcesView(TabularAPIView):
 
 
 class CohortsView(TabularAPIView):
-    """Members by the month of their first paid order, and how many ordered again each later month."""
+    """Members by the month of their first paid order, and how many ordered again each later month: the
+    cohort table as the nightly refresh stored it, in this endpoint's first shape (no rates)."""
 
     @_schema(s.AnalyticsCohortsSerializer, _lazy("Analytics: cohorts"), csv=True, period=False,
-             description=_lazy("The last 12 months. CSV: one row per month, then after_1, after_2… the months after."))
+             description=_lazy("The last 12 months as of the last refresh (cohort-table adds the rates). CSV: one "
+                               "row per month, then after_1, after_2… the months after."))
     @reading_replica()  # figures read the replica when one is configured
     def get(self, request, slug):
-        data = selectors_more.cohorts(self.community, branch=self.branch())
+        data = selectors_funnel.cohort_table(self.community, branch=self.branch())
         if self.wants_csv():
             width = len(data["cohorts"]) - 1
             header = ["month", "members", *(f"after_{k}" for k in range(1, width + 1))]
