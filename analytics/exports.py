@@ -110,7 +110,8 @@ def _daily_rows(export: AnalyticsExport):
     series = selectors._series(export.community, period, export.branch)
     # In the order of selectors.METRICS.
     yield [_("Day"), _("Members joined"), _("Orders paid"), _("GMV"), _("Buyers"), _("Refunds"),
-           _("Orders refunded"), _("Orders completed"), _("Members left")]
+           _("Orders refunded"), _("Orders completed"), _("Members left"), _("Commission earned"),
+           _("Commission reversed"), _("Commission base")]
     for day, figures in sorted(series.items()):
         yield [day.isoformat(), *(getattr(figures, name) for name in selectors.METRICS)]
 

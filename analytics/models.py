@@ -28,6 +28,11 @@ class DailyRollup(models.Model):
     orders_refunded = models.PositiveIntegerField(default=0)
     # Orders completed (picked up or delivered) that day.
     orders_completed = models.PositiveIntegerField(default=0)
+    # Commission (团长佣金) earned that day on the orders (of the branch), reversed that day (a positive
+    # amount), and the order totals it was earned on.
+    commission_earned = models.DecimalField(default=0, **MONEY)
+    commission_reversed = models.DecimalField(default=0, **MONEY)
+    commission_base = models.DecimalField(default=0, **MONEY)
     refreshed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -36,6 +41,8 @@ class DailyRollup(models.Model):
             models.UniqueConstraint(fields=["community", "branch", "day"], nulls_distinct=False,
                                     name="uniq_daily_rollup"),
             models.CheckConstraint(condition=Q(gmv__gte=0) & Q(refunds__gte=0), name="rollup_money_not_negative"),
+            models.CheckConstraint(condition=Q(commission_earned__gte=0) & Q(commission_reversed__gte=0)
+                                   & Q(commission_base__gte=0), name="rollup_commission_not_negative"),
         ]
 
     def __str__(self):
@@ -79,5 +86,7 @@ class RollupState(models.Model):
 # Exports live in their own module; importing it here registers the model with the app.
 from analytics.models_exports import AnalyticsExport  # noqa: E402
 from analytics.models_cohorts import CohortMonth  # noqa: E402
+from analytics.models_engagement import CheckInMonth, DailyCheckInRollup, DailyPointsRollup  # noqa: E402
 
-__all__ = ["AnalyticsExport", "CohortMonth", "DailyProductRollup", "DailyRollup", "RollupState"]
+__all__ = ["AnalyticsExport", "CheckInMonth", "CohortMonth", "DailyCheckInRollup", "DailyPointsRollup",
+           "DailyProductRollup", "DailyRollup", "RollupState"]

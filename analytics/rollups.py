@@ -9,7 +9,10 @@ Days are the community's local days (its timezone). A day's figures:
   the last REFRESH_WINDOW_DAYS days every night);
 - refunds / orders_refunded: refunds made that day (any charge of the community: orders, pledges,
   tickets), and the charges they concern;
-- orders_completed: orders picked up or delivered that day.
+- orders_completed: orders picked up or delivered that day;
+- commission_earned / commission_reversed / commission_base: commission earned on orders that day
+  (whoever it went to: the branch's leader or the buyer's inviter), reversed that day after a
+  refund, and the order totals it was earned on; a branch's row counts its orders' commission.
 A branch's row counts the orders and members of that branch; the community's row (branch NULL)
 counts everything, branch or not.
 """
@@ -23,20 +26,21 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Count, Min, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from analytics.models import CohortMonth, DailyProductRollup, DailyRollup, RollupState
 from communities.models import Community, Membership
-from orders.models import Order, OrderLine
+from engagement.models import DailyCheckIn, PointsEntry
+from orders.models import Commission, Order, OrderLine
 from payments.models import Refund
 
 REFRESH_WINDOW_DAYS = 90
 REFRESH_HOUR = 3  # local time of the nightly refresh
 # (New figures go at the end: the API's CSV columns keep their places.)
 METRICS = ("members_joined", "orders_paid", "gmv", "buyers", "refunds", "orders_refunded", "orders_completed",
-           "members_left")
+           "members_left", "commission_earned", "commission_reversed", "commission_base")
 NOT_SOLD = (Order.Status.CANCELLED, Order.Status.REFUNDED)
 
 
@@ -50,6 +54,9 @@ class DayFigures:
     refunds: Decimal = Decimal("0.00")
     orders_refunded: int = 0
     orders_completed: int = 0
+    commission_earned: Decimal = Decimal("0.00")
+    commission_reversed: Decimal = Decimal("0.00")
+    commission_base: Decimal = Decimal("0.00")
 
     def add(self, other: "DayFigures") -> None:
         for name in METRICS:
@@ -118,6 +125,14 @@ def compute(community: Community, start: date, end: date) -> Computed:
     completed = Order.objects.filter(community=community, completed_at__gte=lower, completed_at__lt=upper)
     for key, row in grouped(completed, "completed_at", "branch_id", n=Count("id")):
         out.rows[key].orders_completed = row["n"]
+    commissions = Commission.objects.filter(community=community, created_at__gte=lower, created_at__lt=upper)
+    earned, reversed_ = Q(kind=Commission.Kind.EARNED), Q(kind=Commission.Kind.REVERSED)
+    for key, row in grouped(commissions, "created_at", "order__branch_id", earned=Sum("amount", filter=earned),
+                            reversed=Sum("amount", filter=reversed_), base=Sum("base_amount", filter=earned)):
+        figures = out.rows[key]
+        figures.commission_earned = row["earned"] or Decimal("0.00")
+        figures.commission_reversed = -(row["reversed"] or Decimal("0.00"))
+        figures.commission_base = row["base"] or Decimal("0.00")
     return out
 
 
@@ -126,7 +141,9 @@ def compute_products(community: Community, start: date, end: date) -> dict:
     ``start`` to ``end`` and not cancelled or refunded."""
     tz = zone(community)
     lower, upper = day_bounds(community, start, end)
-    lines = (OrderLine.objects.filter(community=community, order__paid_at__gte=lower, order__paid_at__lt=upper)
+    # The order's community too: the orders' (community, paid_at) index then finds the period's orders.
+    lines = (OrderLine.objects.filter(community=community, order__community=community, order__paid_at__gte=lower,
+                                      order__paid_at__lt=upper)
              .exclude(order__status__in=NOT_SOLD).annotate(d=TruncDate("order__paid_at", tzinfo=tz)))
     out = {}
     for keys in (("d", "product_id"), ("d", "product_id", "order__branch_id")):
@@ -173,13 +190,20 @@ def _first_day(community: Community) -> date:
     """The community's first day with anything to count (imported history may predate it)."""
     instants = [community.created_at,
                 Membership.objects.filter(community=community).aggregate(m=Min("joined_at"))["m"],
-                Order.objects.filter(community=community).aggregate(m=Min("created_at"))["m"]]
+                Order.objects.filter(community=community).aggregate(m=Min("created_at"))["m"],
+                PointsEntry.objects.filter(community=community).aggregate(m=Min("created_at"))["m"]]
+    first_check_in = DailyCheckIn.objects.filter(community=community).aggregate(m=Min("day"))["m"]
+    if first_check_in is not None:  # a local day already
+        instants.append(datetime.combine(first_check_in, time.min, tzinfo=zone(community)))
     return timezone.localtime(min(i for i in instants if i is not None), zone(community)).date()
 
 
 def refresh(community: Community, *, start: date | None = None, now: datetime | None = None) -> int:
     """Recompute and store the community's rows from ``start`` (default: the window, or all of
-    its history the first time) through today; the number of rows stored."""
+    its history the first time) through today, the engagement rollups with them; the number of
+    rows stored."""
+    from analytics import rollups_engagement  # it computes its days with this module's helpers
+
     today = local_today(community, now)
     state = RollupState.objects.filter(community=community).first()
     if start is None:
@@ -202,10 +226,11 @@ def refresh(community: Community, *, start: date | None = None, now: datetime | 
         DailyRollup.objects.bulk_create(rows, batch_size=2000)
         DailyProductRollup.objects.filter(community=community, day__gte=start).delete()
         DailyProductRollup.objects.bulk_create(products, batch_size=2000)
+        engagement = rollups_engagement.store(community, start, today)
         RollupState.objects.update_or_create(community=community, defaults={
             "refreshed_at": now or timezone.now(), "refreshed_from": start,
             "next_refresh_at": next_refresh(community, now)})
-    return len(rows)
+    return len(rows) + len(products) + len(cohorts) + engagement
 
 
 def next_refresh(community: Community, now: datetime | None = None) -> datetime:

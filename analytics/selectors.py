@@ -209,7 +209,9 @@ def members(community: Community, *, branch: Community | None = None) -> dict:
     return result
 
 
-BRANCH_SUMS = ("members_joined", "members_left", "orders_paid", "gmv", "orders_completed")
+BRANCH_SUMS = ("members_joined", "members_left", "orders_paid", "gmv", "orders_completed", "commission_earned",
+               "commission_reversed", "commission_base")
+MONEY_SUMS = ("gmv", "commission_earned", "commission_reversed", "commission_base")
 
 
 def branch_sums(community: Community, period: Period, branch_ids: list[int]) -> dict[int, dict]:
@@ -217,7 +219,8 @@ def branch_sums(community: Community, period: Period, branch_ids: list[int]) -> 
     (two queries, plus today's when the period holds it)."""
     ensure_state(community)
     today = local_today(community)
-    figures = {pk: {name: 0 for name in BRANCH_SUMS} | {"gmv": Decimal("0.00")} for pk in branch_ids}
+    figures = {pk: {name: 0 for name in BRANCH_SUMS} | dict.fromkeys(MONEY_SUMS, Decimal("0.00"))
+               for pk in branch_ids}
     stored = (DailyRollup.objects.filter(community=community, branch__in=list(figures) or [-1],
                                          day__gte=period.start, day__lte=min(period.end, today - timedelta(days=1)))
               .values("branch_id").annotate(**{name: Sum(name) for name in BRANCH_SUMS}).order_by())

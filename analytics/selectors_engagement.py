@@ -1,13 +1,16 @@
 """Figures for the analytics dashboard's engagement page and its API: events (attendance, no-shows),
 posts (reach and the orders they led to), daily check-ins, points issued and spent, coupons and what
-they cost, referrals. Reads only; each figure spends one query whatever the data (aggregates in SQL).
+they cost, referrals. Reads only; each figure spends one or two queries whatever the data (aggregates
+in SQL). Check-ins and points read the stored engagement rollups (``analytics.models_engagement``) for
+the days before today and count today live.
 
 Scope. The community, or one branch:
 - events: the branch's own events and the community-wide ones; their RSVPs counted only for the
   RSVPs whose ``branch`` is that branch (the member's branch when they answered);
 - posts: the branch's own posts and the community-wide ones; reach, likes and comments by members
   whose membership is in the branch now, orders led to by the orders of the branch (``Order.branch``);
-- check-ins, points, referrals (the invitee's): by the member's membership branch now;
+- check-ins, points, referrals (the invitee's): by the member's membership branch now (for stored
+  days: when the nightly refresh computed them);
 - coupons: by the order's branch (``Order.branch``).
 
 Local days are the community's (``day_bounds``). Orders cancelled or refunded are not sales
@@ -17,14 +20,15 @@ Local days are the community's (``day_bounds``). Orders cancelled or refunded ar
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
-from analytics.rollups import NOT_SOLD, day_bounds
+from analytics.models_engagement import CheckInMonth, DailyCheckInRollup, DailyPointsRollup
+from analytics.rollups import NOT_SOLD, day_bounds, ensure_state, local_today
 from analytics.selectors import Period, _change, _ratio
 from communities.models import Community, Membership
 from engagement.models import (
@@ -39,6 +43,7 @@ TOP_REFERRERS = 10
 LED_TO_DAYS = 7  # an order within 7 days after the member first opened the post
 
 T = {name: model._meta.db_table for name, model in {
+    "checkin_day": DailyCheckInRollup, "points_day": DailyPointsRollup, "checkin_month": CheckInMonth,
     "event": Event, "rsvp": RSVP, "post": Post, "view": PostView, "like": PostLike, "comment": Comment,
     "feature": PostFeature, "checkin": DailyCheckIn, "points": PointsEntry, "referral": Referral,
     "order": Order, "line": OrderLine, "redemption": CouponRedemption, "coupon": Coupon,
@@ -155,6 +160,7 @@ def posts(community: Community, period: Period, *, branch: Community | None = No
             SELECT DISTINCT v.post_id, v.current, o.id AS order_id, o.total FROM v
             JOIN {T['order']} o ON o.community_id = %(c)s AND o.member_id = v.member_id
                  AND o.paid_at >= v.first_seen_at AND o.paid_at < v.first_seen_at + %(days)s
+                 AND o.paid_at >= %(plo)s AND o.paid_at < (SELECT max(first_seen_at) FROM v) + %(days)s
                  AND NOT (o.status = ANY(%(not_sold)s))
                  AND (%(b)s::bigint IS NULL OR o.branch_id = %(b)s::bigint)
             WHERE EXISTS (SELECT 1 FROM {T['feature']} f WHERE f.post_id = v.post_id AND (
@@ -207,26 +213,64 @@ def posts(community: Community, period: Period, *, branch: Community | None = No
 CHECK_IN_FIGURES = ("check_ins", "members", "longest_streak")
 
 
+def _stored_until(community: Community, period: Period) -> tuple[date, date]:
+    """(today, the last day read from the stored rollups: the period's end or yesterday)."""
+    ensure_state(community)
+    today = local_today(community)
+    return today, min(period.end, today - timedelta(days=1))
+
+
+def _month_masks(period: Period, last_stored: date) -> tuple[list, list, list]:
+    """(months, masks, current) for ``CheckInMonth``: for each month the period and the period
+    before touch up to ``last_stored``, the bits of those days (one entry per month and period)."""
+    masks: dict[tuple[date, bool], int] = {}
+    for current, span in ((False, period.previous()), (True, period)):
+        day = span.start
+        while day <= min(span.end, last_stored):
+            key = (day.replace(day=1), current)
+            masks[key] = masks.get(key, 0) | (1 << (day.day - 1))
+            day += timedelta(days=1)
+    return [m for m, _c in masks], list(masks.values()), [c for _m, c in masks]
+
+
 def check_ins(community: Community, period: Period, *, branch: Community | None = None) -> dict:
     """Daily check-ins (签到) on each local day of the period, the distinct members who checked in,
-    and the longest streak reached in it; the same totals for the period before. One query."""
-    params = _params(community, period, branch)
-    rows = _rows(f"""
-        SELECT CASE WHEN k.day >= %(start)s THEN k.day END AS day, k.day >= %(start)s AS current,
-               count(*) AS n, count(DISTINCT k.member_id) AS members, max(k.streak) AS streak
-        FROM {T['checkin']} k
-        WHERE k.community_id = %(c)s AND k.day >= %(pstart)s AND k.day <= %(end)s AND {_in_branch('k.member_id')}
-        GROUP BY GROUPING SETS ((k.day >= %(start)s, CASE WHEN k.day >= %(start)s THEN k.day END),
-                                (k.day >= %(start)s))""", params)
+    and the longest streak reached in it; the same totals for the period before. Stored days from
+    the rollups, today's counted live; members from each member's check-in days per month. Two
+    queries."""
+    today, last_stored = _stored_until(community, period)
+    months, masks, flags = _month_masks(period, last_stored)
+    params = {**_params(community, period, branch), "today": today, "last": last_stored,
+              "live": period.start <= today <= period.end, "months": months, "masks": masks, "flags": flags}
+    by_day = _rows(f"""
+        SELECT day, check_ins, longest_streak FROM {T['checkin_day']}
+        WHERE community_id = %(c)s AND branch_id IS NOT DISTINCT FROM %(b)s::bigint
+          AND day >= %(pstart)s AND day <= %(last)s
+        UNION ALL
+        SELECT k.day, count(*), max(k.streak) FROM {T['checkin']} k
+        WHERE %(live)s AND k.community_id = %(c)s AND k.day = %(today)s AND {_in_branch('k.member_id')}
+        GROUP BY k.day""", params)
+    members = _rows(f"""
+        SELECT x.current, count(DISTINCT x.member_id) AS members FROM (
+            SELECT q.current, cm.member_id FROM {T['checkin_month']} cm
+            JOIN unnest(%(months)s::date[], %(masks)s::int[], %(flags)s::boolean[]) AS q(month, mask, current)
+                 ON cm.month = q.month
+            WHERE cm.community_id = %(c)s AND (%(b)s::bigint IS NULL OR cm.branch_id = %(b)s::bigint)
+              AND cm.days & q.mask <> 0
+            UNION ALL
+            SELECT TRUE, k.member_id FROM {T['checkin']} k
+            WHERE %(live)s AND k.community_id = %(c)s AND k.day = %(today)s AND {_in_branch('k.member_id')}) x
+        GROUP BY x.current""", params)
     per_day = {day: 0 for day in period.each_day()}
     sums = {flag: {"check_ins": 0, "members": 0, "longest_streak": 0} for flag in (True, False)}
-    for row in rows:
-        if row["current"] and row["day"] is not None:
-            per_day[row["day"]] = row["n"]
-        elif row["day"] is None and (row["current"] is not None):
-            # (current) grouping: the period's totals; a day row of the period before has day None too
-            sums[row["current"]] = {"check_ins": row["n"], "members": row["members"],
-                                    "longest_streak": row["streak"] or 0}
+    for row in by_day:
+        s = sums[row["day"] >= period.start]
+        s["check_ins"] += row["check_ins"]
+        s["longest_streak"] = max(s["longest_streak"], row["longest_streak"] or 0)
+        if row["day"] in per_day:
+            per_day[row["day"]] = row["check_ins"]
+    for row in members:
+        sums[row["current"]]["members"] = row["members"]
     return {**_period(period), **_headline(sums[True], sums[False], CHECK_IN_FIGURES),
             "series": [{"day": day, "check_ins": n} for day, n in sorted(per_day.items())]}
 
@@ -238,25 +282,35 @@ POINT_FIGURES = ("issued", "spent")
 
 def points(community: Community, period: Period, *, branch: Community | None = None) -> dict:
     """Points issued (the positive ledger lines) and spent (the negative ones, as a positive number)
-    in the period and the period before, and by reason for the period. One query."""
-    params = _params(community, period, branch)
+    in the period and the period before, and by reason for the period. Stored days from the
+    rollups, today's summed live. One query."""
+    today, last_stored = _stored_until(community, period)
+    today_lo, today_hi = day_bounds(community, today, today)
+    params = {**_params(community, period, branch), "last": last_stored, "tlo": today_lo, "thi": today_hi,
+              "live": period.start <= today <= period.end}
     rows = _rows(f"""
-        SELECT e.created_at >= %(lo)s AS current, e.reason,
-               coalesce(sum(e.amount) FILTER (WHERE e.amount > 0), 0) AS issued,
-               coalesce(-sum(e.amount) FILTER (WHERE e.amount < 0), 0) AS spent, count(*) AS entries
-        FROM {T['points']} e
-        WHERE e.community_id = %(c)s AND e.created_at >= %(plo)s AND e.created_at < %(hi)s
-          AND {_in_branch('e.member_id')}
-        GROUP BY 1, 2""", params)
+        SELECT current, reason, sum(issued) AS issued, sum(spent) AS spent, sum(entries) AS entries FROM (
+            SELECT day >= %(start)s AS current, reason, issued, spent, entries FROM {T['points_day']}
+            WHERE community_id = %(c)s AND branch_id IS NOT DISTINCT FROM %(b)s::bigint
+              AND day >= %(pstart)s AND day <= %(last)s
+            UNION ALL
+            SELECT TRUE, e.reason, coalesce(sum(e.amount) FILTER (WHERE e.amount > 0), 0),
+                   coalesce(-sum(e.amount) FILTER (WHERE e.amount < 0), 0), count(*)
+            FROM {T['points']} e
+            WHERE %(live)s AND e.community_id = %(c)s AND e.created_at >= %(tlo)s AND e.created_at < %(thi)s
+              AND {_in_branch('e.member_id')}
+            GROUP BY e.reason) x
+        GROUP BY current, reason""", params)
     sums = {flag: {"issued": 0, "spent": 0} for flag in (True, False)}
     labels = dict(PointsEntry.Reason.choices)
     reasons = []
     for row in rows:
-        sums[row["current"]]["issued"] += row["issued"]
-        sums[row["current"]]["spent"] += row["spent"]
+        issued, spent, entries = int(row["issued"]), int(row["spent"]), int(row["entries"])
+        sums[row["current"]]["issued"] += issued
+        sums[row["current"]]["spent"] += spent
         if row["current"]:
             reasons.append({"reason": row["reason"], "label": str(labels.get(row["reason"], row["reason"])),
-                            "issued": row["issued"], "spent": row["spent"], "entries": row["entries"]})
+                            "issued": issued, "spent": spent, "entries": entries})
     reasons.sort(key=lambda r: (-(r["issued"] + r["spent"]), r["reason"]))
     return {**_period(period), **_headline(sums[True], sums[False], POINT_FIGURES), "reasons": reasons}
 

@@ -1,6 +1,7 @@
 """The analytics dashboard's leaders page: one row per branch with its leader (团长): members now,
-joined and left in the period, orders paid and GMV, orders picked up, and the commission the leader
-earned (earned minus reversed) with its effective rate. Owners and admins see every branch (or the
+joined and left in the period, orders paid and GMV, orders picked up, and the commission the branch's
+orders earned (earned minus reversed) with its effective rate; then who received commission (leaders,
+or inviters with the "referrer" setting). Owners and admins see every branch (or the
 one they pick); a leader sees their own row only. Figures: ``analytics.selectors_leaders``."""
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ def figures(community: Community, period, branch: Community | None, *, everyone:
     rows = selectors_leaders.by_leader(community, period, branch=branch)
     total = {name: sum((row[name] for row in rows), start=0) for name in
              ("members", "joined", "left", "orders_paid", "gmv", "orders_completed", "commission")}
-    return {"rows": rows, "total": total if len(rows) > 1 else None}
+    return {"rows": rows, "total": total if len(rows) > 1 else None,
+            "recipients": selectors_leaders.recipients(community, period, branch=branch)}
 
 
 def charts(community: Community, data: dict) -> dict:
@@ -42,7 +44,13 @@ def _table_leaders(data):
               r["commission_rate"]] for r in data["rows"]])
 
 
-TABLES = {"leaders": _table_leaders}
+def _table_recipients(data):
+    return ([_("Member"), _("Orders"), _("Commission earned"), _("Commission reversed"), _("Commission")],
+            [[r["name"], r["orders"], r["commission_earned"], r["commission_reversed"], r["commission"]]
+             for r in data["recipients"]])
+
+
+TABLES = {"leaders": _table_leaders, "recipients": _table_recipients}
 
 
 @require_safe

@@ -456,7 +456,8 @@ class Commission(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["order", "kind"], name="uniq_commission_per_kind")]
-        indexes = [models.Index(fields=["community", "leader", "-created_at"])]
+        indexes = [models.Index(fields=["community", "leader", "-created_at"]),
+                   models.Index(fields=["community", "created_at"], name="commission_by_time")]  # analytics
 
 
 # Coupons ---------------------------------------------------------------------------------------

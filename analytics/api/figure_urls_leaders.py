@@ -8,4 +8,5 @@ A = "communities/<slug:slug>/analytics/"
 
 urlpatterns: list = [
     path(A + "leaders/", views.LeadersView.as_view(), name="api-analytics-leaders"),
+    path(A + "commission-recipients/", views.RecipientsView.as_view(), name="api-analytics-commission-recipients"),
 ]

@@ -34,6 +34,10 @@ class AnalyticsFiguresSerializer(serializers.Serializer):
     refunds = serializers.DecimalField(**MONEY)
     orders_refunded = serializers.IntegerField()
     orders_completed = serializers.IntegerField()
+    commission_earned = serializers.DecimalField(help_text=_("Commission earned on orders (leaders', inviters')."),
+                                                 **MONEY)
+    commission_reversed = serializers.DecimalField(help_text=_("Commission reversed after refunds."), **MONEY)
+    commission_base = serializers.DecimalField(help_text=_("Order totals the commission was earned on."), **MONEY)
 
 
 class AnalyticsTotalsSerializer(AnalyticsFiguresSerializer):
@@ -51,6 +55,9 @@ class AnalyticsChangesSerializer(serializers.Serializer):
     refunds = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
     orders_refunded = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
     orders_completed = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
+    commission_earned = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
+    commission_reversed = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
+    commission_base = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
     average_order_value = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
 
 
@@ -67,6 +74,9 @@ class AnalyticsWeekSerializer(serializers.Serializer):
     refunds = serializers.DecimalField(**MONEY)
     orders_refunded = serializers.IntegerField()
     orders_completed = serializers.IntegerField()
+    commission_earned = serializers.DecimalField(**MONEY)
+    commission_reversed = serializers.DecimalField(**MONEY)
+    commission_base = serializers.DecimalField(**MONEY)
 
 
 class AnalyticsOverviewSerializer(serializers.Serializer):

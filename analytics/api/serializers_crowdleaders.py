@@ -105,7 +105,8 @@ class LeaderFiguresSerializer(serializers.Serializer):
         help_text=_("The branch's orders picked up or delivered in the period."))
     commission_earned = serializers.DecimalField(**MONEY)
     commission_reversed = serializers.DecimalField(**MONEY)
-    commission = serializers.DecimalField(help_text=_("Earned minus reversed, created in the period."), **MONEY)
+    commission = serializers.DecimalField(
+        help_text=_("Earned minus reversed in the period, on the branch's orders (whoever received it)."), **MONEY)
     commission_rate = serializers.DecimalField(
         allow_null=True, max_digits=8, decimal_places=2, coerce_to_string=True,
         help_text=_("Effective rate in percent: commission earned over the order totals it was earned on."))
@@ -114,3 +115,17 @@ class LeaderFiguresSerializer(serializers.Serializer):
 class LeadersSerializer(serializers.Serializer):
     period = AnalyticsPeriodSerializer()
     leaders = LeaderFiguresSerializer(many=True)
+
+
+class RecipientFiguresSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    name = serializers.CharField()
+    orders = serializers.IntegerField(help_text=_("Orders that earned them commission in the period."))
+    commission_earned = serializers.DecimalField(**MONEY)
+    commission_reversed = serializers.DecimalField(**MONEY)
+    commission = serializers.DecimalField(help_text=_("Earned minus reversed, created in the period."), **MONEY)
+
+
+class RecipientsSerializer(serializers.Serializer):
+    period = AnalyticsPeriodSerializer()
+    recipients = RecipientFiguresSerializer(many=True, help_text=_("The 20 who received most."))

@@ -2,6 +2,6 @@
 (read by tests/test_console_api_parity.py)."""
 
 API_FOR_CONSOLE: dict[str, list[str]] = {
-    "analytics_console:leaders": ["api-analytics-leaders"],
+    "analytics_console:leaders": ["api-analytics-leaders", "api-analytics-commission-recipients"],
 }
 NOT_YET: dict[str, str] = {}

@@ -10,7 +10,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from analytics import rollups
 from analytics import selectors_engagement as sel
+from analytics.models import CheckInMonth
 from analytics.selectors import Period
 from engagement.models import (
     RSVP, Comment, DailyCheckIn, Event, PointsEntry, Post, PostFeature, PostLike, PostView, Referral,
@@ -183,12 +185,43 @@ def test_check_ins_by_local_day_members_and_the_longest_streak(shop):
     for day, member, streak in [(10, a, 1), (11, a, 2), (12, a, 3), (11, b, 5), (16, b, 1), (9, a, 9), (17, b, 2)]:
         DailyCheckIn.objects.create(community=shop["community"], member=member.user, day=date(2026, 11, day),
                                     streak=streak)
-    data = sel.check_ins(shop["community"], PERIOD)
+    with time_machine.travel(NOW, tick=False):
+        rollups.refresh(shop["community"])
+        data = sel.check_ins(shop["community"], PERIOD)
+        branch = sel.check_ins(shop["community"], PERIOD, branch=shop["branch"])
     assert data["totals"] == {"check_ins": 5, "members": 2, "longest_streak": 5}
     assert data["previous_totals"] == {"check_ins": 1, "members": 1, "longest_streak": 9}
     assert [row["check_ins"] for row in data["series"]] == [1, 2, 1, 0, 0, 0, 1]
-    branch = sel.check_ins(shop["community"], PERIOD, branch=shop["branch"])
     assert branch["totals"] == {"check_ins": 2, "members": 1, "longest_streak": 5}
+
+
+def test_check_ins_of_today_are_counted_live_and_a_member_once_across_months(shop):
+    """The period runs from October into today (20 November): stored days from the rollups, today's
+    check-ins live; a member who checked in on both sides (and in two months) counts once."""
+    m = shop["member"]
+    a, b, c = m(), m(in_branch=True), m()
+    community = shop["community"]
+
+    def check_in(member, day, streak=1):
+        DailyCheckIn.objects.create(community=community, member=member.user, day=day, streak=streak)
+
+    check_in(a, date(2026, 10, 31))
+    check_in(a, date(2026, 11, 1), 2)
+    check_in(b, date(2026, 11, 19), 4)
+    check_in(c, date(2026, 10, 1))  # the period before
+    period = Period(date(2026, 10, 22), date(2026, 11, 20))
+    with time_machine.travel(NOW, tick=False):
+        rollups.refresh(community)
+        check_in(a, date(2026, 11, 20), 1)   # after the refresh: today, live
+        check_in(b, date(2026, 11, 20), 5)
+        data = sel.check_ins(community, period)
+        branch = sel.check_ins(community, period, branch=shop["branch"])
+    assert data["totals"] == {"check_ins": 5, "members": 2, "longest_streak": 5}
+    assert data["previous_totals"] == {"check_ins": 1, "members": 1, "longest_streak": 1}
+    assert data["series"][-1] == {"day": date(2026, 11, 20), "check_ins": 2}
+    assert branch["totals"] == {"check_ins": 2, "members": 1, "longest_streak": 5}
+    stored = CheckInMonth.objects.filter(community=community, member=a.user).order_by("month")
+    assert [(row.month, row.days) for row in stored] == [(date(2026, 10, 1), 1 << 30), (date(2026, 11, 1), 1)]
 
 
 def test_points_issued_and_spent_by_reason(shop):
@@ -207,12 +240,18 @@ def test_points_issued_and_spent_by_reason(shop):
     entry(b, -100, PointsEntry.Reason.ORDER_REVERSED, at(2026, 11, 14))
     entry(a, 7, PointsEntry.Reason.CHECK_IN, at(2026, 11, 9, 23, 59))     # the period before
     entry(a, 50, PointsEntry.Reason.ORDER, at(2026, 11, 17, 0, 0))         # after
-    data = sel.points(shop["community"], PERIOD)
+    with time_machine.travel(NOW, tick=False):
+        rollups.refresh(shop["community"])
+        data = sel.points(shop["community"], PERIOD)
+        branch = sel.points(shop["community"], PERIOD, branch=shop["branch"])
+        entry(b, 40, PointsEntry.Reason.EVENT, at(2026, 11, 20, 0, 5))        # today, after the refresh
+        to_today = sel.points(shop["community"], Period(date(2026, 11, 14), date(2026, 11, 20)))
     assert data["totals"] == {"issued": 110, "spent": 130} and data["previous_totals"] == {"issued": 7, "spent": 0}
     assert {r["reason"]: (r["issued"], r["spent"]) for r in data["reasons"]} == {
         "order": (100, 0), "order_reversed": (0, 100), "spent": (0, 30), "check_in": (10, 0)}
-    branch = sel.points(shop["community"], PERIOD, branch=shop["branch"])
     assert branch["totals"] == {"issued": 100, "spent": 100}
+    assert to_today["totals"] == {"issued": 90, "spent": 100}
+    assert {r["reason"]: r["issued"] for r in to_today["reasons"]} == {"order": 50, "event": 40, "order_reversed": 0}
 
 
 # Coupons, referrals -----------------------------------------------------------------------------
@@ -281,6 +320,7 @@ def test_each_selector_spends_the_same_queries_whatever_the_data(shop):
 
     def counts():
         with time_machine.travel(NOW, tick=False):
+            rollups.refresh(community)  # as the sweep keeps it (the first read would schedule it)
             return [queries(lambda f=f: f(community, PERIOD, branch=shop["branch"]))[1] for f in selectors] + \
                 [queries(lambda f=f: f(community, PERIOD))[1] for f in selectors]
 
@@ -300,4 +340,5 @@ def test_each_selector_spends_the_same_queries_whatever_the_data(shop):
                                     joined_at=at(2026, 11, 12))
     assert PostView.objects.count() == 9
     assert counts() == empty
-    assert empty == [1] * 12
+    # check-ins and points: reading the refresh state, then the rollups (and check-ins' members)
+    assert empty == [1, 1, 3, 2, 1, 1] * 2

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from analytics import rollups
 from communities.models import Community, Role
 from engagement.models import RSVP, DailyCheckIn, Event, PointsEntry, Post, PostFeature, Referral
 from engagement.posts import post_seen
@@ -59,6 +60,8 @@ def seed(shop, n=1, start=0):
             PointsEntry.objects.create(community=community, member=who.user, amount=3,
                                        reason=PointsEntry.Reason.CHECK_IN, key=f"c{who.pk}")
     PointsEntry.objects.filter(community=community).update(created_at=at(2026, 11, 12))
+    with time_machine.travel(NOW, tick=False):
+        rollups.refresh(community)  # the nightly sweep (check-ins and points read its rollups)
 
 
 @pytest.fixture

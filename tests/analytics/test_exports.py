@@ -97,8 +97,9 @@ def test_daily_export_has_one_row_per_day(client, shop):
     export = requested(client, shop["owner"], shop, {"kind": "daily", "period": "7d"})
     rows = rows_of(download(client, shop["owner"], shop, export))
     assert export.rows == 7 and len(rows) == 8 and rows[1][0] == "2026-11-14"
-    # Every column has its heading (members left is the last).
-    assert {len(row) for row in rows} == {9} and rows[0][-1] == "Members left"
+    # Every column has its heading (commission's are the last).
+    assert {len(row) for row in rows} == {12} and rows[0][-4:] == [
+        "Members left", "Commission earned", "Commission reversed", "Commission base"]
 
 
 def test_a_finished_export_is_deleted_with_its_file_after_a_week(client, shop, django_capture_on_commit_callbacks):

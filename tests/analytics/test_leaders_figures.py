@@ -17,7 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from analytics import selectors, selectors_leaders
+from analytics import rollups, selectors, selectors_leaders
 from analytics.models import DailyRollup
 from communities.models import Community, Membership, Role
 from orders import services as orders
@@ -84,12 +84,17 @@ def shop():
     commission(o2, leader, E, "6.00", "50.00", at(11, 10, 0, 30))       # local 10th (the 9th in UTC): in
     commission(o3, leader, E, "8.00", "80.00", at(11, 9, 23, 30))       # local 9th: before
     commission(o4, west_leader, E, "5.00", "100.00", at(11, 13))
-    rollup(community, east, date(2026, 11, 9), orders_paid=5, gmv=Decimal("500.00"))     # before
+    # The rollups as the refresh would store them (commission by its local day, on the branch's orders).
+    rollup(community, east, date(2026, 11, 9), orders_paid=5, gmv=Decimal("500.00"),      # before
+           commission_earned=Decimal("8.00"), commission_base=Decimal("80.00"))
     rollup(community, east, date(2026, 11, 10), orders_paid=2, gmv=Decimal("30.00"), members_joined=3, members_left=1,
-           orders_completed=1)
-    rollup(community, east, date(2026, 11, 16), orders_paid=1, gmv=Decimal("20.00"), orders_completed=2)
+           orders_completed=1, commission_earned=Decimal("6.00"), commission_base=Decimal("50.00"))
+    rollup(community, east, date(2026, 11, 12), commission_earned=Decimal("10.00"), commission_base=Decimal("100.00"))
+    rollup(community, east, date(2026, 11, 16), orders_paid=1, gmv=Decimal("20.00"), orders_completed=2,
+           commission_reversed=Decimal("10.00"))
     rollup(community, east, date(2026, 11, 17), orders_paid=7, gmv=Decimal("70.00"))     # after
     rollup(community, west, date(2026, 11, 12), orders_paid=4, gmv=Decimal("100.00"), members_joined=1)
+    rollup(community, west, date(2026, 11, 13), commission_earned=Decimal("5.00"), commission_base=Decimal("100.00"))
     rollup(community, None, date(2026, 11, 12), orders_paid=99, gmv=Decimal("9900.00"))  # the community's own row
     return state
 
@@ -144,6 +149,66 @@ def test_each_branch_sums_its_rollups_and_its_leaders_commission(shop):
     assert (north["leader"], north["leader_id"], north["members"], north["gmv"], north["commission"]) == (
         "", None, 0, Decimal("0.00"), Decimal("0.00"))
     assert north["commission_rate"] is None
+
+
+def test_the_refresh_stores_each_branchs_commission_as_the_fixture_has_it(shop):
+    """The hand-made rollups above are what the refresh computes from the commission rows."""
+    with time_machine.travel(NOW, tick=False):
+        rollups.refresh(shop["community"])
+    rows = figures_of(shop)
+    assert [(r["commission_earned"], r["commission_reversed"], r["commission"], r["commission_rate"])
+            for r in (rows["East gate"], rows["West gate"])] == [
+        (Decimal("16.00"), Decimal("10.00"), Decimal("6.00"), Decimal("10.67")),
+        (Decimal("5.00"), Decimal("0.00"), Decimal("5.00"), Decimal("5.00"))]
+
+
+def test_a_leader_of_two_branches_has_each_branchs_commission_and_one_recipient_row(shop):
+    wang = shop["leader"].user
+    Community.objects.filter(pk=shop["west"].pk).update(leader=wang)
+    Commission.objects.filter(leader=shop["west_leader"].user).update(leader=wang)
+    with time_machine.travel(NOW, tick=False):
+        rollups.refresh(shop["community"])
+        period = period_of(shop)
+        recipients = selectors_leaders.recipients(shop["community"], period)
+        east_only = selectors_leaders.recipients(shop["community"], period, branch=shop["east"])
+    rows = figures_of(shop)
+    assert (rows["East gate"]["leader"], rows["West gate"]["leader"]) == ("Wang", "Wang")
+    assert (rows["East gate"]["commission"], rows["West gate"]["commission"]) == (Decimal("6.00"), Decimal("5.00"))
+    assert [(r["name"], r["orders"], r["commission_earned"], r["commission_reversed"], r["commission"])
+            for r in recipients] == [("Wang", 3, Decimal("21.00"), Decimal("10.00"), Decimal("11.00"))]
+    assert [(r["name"], r["commission"]) for r in east_only] == [("Wang", Decimal("6.00"))]
+
+
+def test_commission_paid_to_inviters_shows_among_the_recipients(client, shop):
+    """With commission going to referrers, the buyer's inviter receives it: on no branch's leader."""
+    community = shop["community"]
+    Community.objects.filter(pk=community.pk).update(commission_recipient=Community.CommissionRecipient.REFERRER)
+    inviter = MembershipFactory(community=community, role=Role.MEMBER, user=UserFactory(display_name="Zhao"))
+    order = shop["buy"](None, at(11, 11))
+    shop["commission"](order, inviter, Commission.Kind.EARNED, "3.00", "30.00", at(11, 11))
+    with time_machine.travel(NOW, tick=False):
+        rollups.refresh(community)
+    body = client_recipients(client, shop["owner"], shop, PERIOD).json()
+    assert [(r["name"], r["commission"]) for r in body["recipients"]] == [
+        ("Wang", "6.00"), ("Li", "5.00"), ("Zhao", "3.00")]
+    assert sum(Decimal(r["commission"]) for r in api(client, shop["owner"], shop, PERIOD).json()["leaders"]) == 11
+    rows = read_csv(client_recipients(client, shop["owner"], shop, {**PERIOD, "format": "csv"}))
+    assert rows[0] == ["user_id", "name", "orders", "commission_earned", "commission_reversed", "commission"]
+    assert rows[3][1:] == ["Zhao", "1", "3.00", "0.00", "3.00"]
+    # A leader sees who received commission on their branch's orders only.
+    west = client_recipients(client, shop["west_leader"], shop, {**PERIOD, "branch": shop["east"].pk}).json()
+    assert [(r["name"], r["commission"]) for r in west["recipients"]] == [("Li", "5.00")]
+    page = get(client, shop["owner"], page_url(shop, **PERIOD))
+    assert 'data-table="recipients"' in page.content.decode() and "Zhao" in page.content.decode()
+    csv_rows = read_csv(get(client, shop["owner"], page_url(shop, format="csv", table="recipients", **PERIOD)))
+    assert csv_rows[0][0] == "Member" and [row[0] for row in csv_rows[1:]] == ["Wang", "Li", "Zhao"]
+
+
+def client_recipients(client, membership, shop, params=None):
+    client.force_login(membership.user)
+    with time_machine.travel(NOW, tick=False):
+        return client.get(reverse("api-analytics-commission-recipients", args=[shop["community"].slug]),
+                          params or {}, HTTP_ACCEPT_LANGUAGE="en")
 
 
 def test_today_is_computed_live_and_a_stale_stored_row_for_today_is_not_read(shop):
