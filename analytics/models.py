@@ -86,7 +86,9 @@ class RollupState(models.Model):
 # Exports live in their own module; importing it here registers the model with the app.
 from analytics.models_exports import AnalyticsExport  # noqa: E402
 from analytics.models_cohorts import CohortMonth  # noqa: E402
-from analytics.models_engagement import CheckInMonth, DailyCheckInRollup, DailyPointsRollup  # noqa: E402
+from analytics.models_engagement import (  # noqa: E402
+    CheckInMonth, DailyCheckInRollup, DailyPointsRollup, PostLedOrder,
+)
 
 __all__ = ["AnalyticsExport", "CheckInMonth", "CohortMonth", "DailyCheckInRollup", "DailyPointsRollup",
-           "DailyProductRollup", "DailyRollup", "RollupState"]
+           "DailyProductRollup", "DailyRollup", "PostLedOrder", "RollupState"]

@@ -68,3 +68,19 @@ class CheckInMonth(models.Model):
             models.CheckConstraint(condition=~Q(days=0), name="check_in_month_has_days"),
         ]
         indexes = [models.Index(fields=["community", "branch", "month"], name="check_in_month_branch")]
+
+
+class PostLedOrder(models.Model):
+    """An order a post led to: paid within ``LED_TO_DAYS`` after its buyer first opened the post, of a
+    round the post features or with a product it features (``analytics.rollups_engagement.LED_SQL``).
+    Stored by the nightly refresh for the orders paid in its window; today's are found live. Whether
+    the order still counts (not cancelled or refunded since) is read from the order."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey("engagement.Post", on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
+    paid_at = models.DateTimeField()  # the order's, for the refresh window
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "order"], name="uniq_post_led_order")]
+        indexes = [models.Index(fields=["community", "paid_at"], name="post_led_order_paid")]

@@ -27,8 +27,9 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
-from analytics.models_engagement import CheckInMonth, DailyCheckInRollup, DailyPointsRollup
+from analytics.models_engagement import CheckInMonth, DailyCheckInRollup, DailyPointsRollup, PostLedOrder
 from analytics.rollups import NOT_SOLD, day_bounds, ensure_state, local_today
+from analytics.rollups_engagement import LED_SQL, LED_TO_DAYS
 from analytics.selectors import Period, _change, _ratio
 from communities.models import Community, Membership
 from engagement.models import (
@@ -40,10 +41,9 @@ TOP_EVENTS = 20
 TOP_POSTS = 20
 TOP_COUPONS = 10
 TOP_REFERRERS = 10
-LED_TO_DAYS = 7  # an order within 7 days after the member first opened the post
 
 T = {name: model._meta.db_table for name, model in {
-    "checkin_day": DailyCheckInRollup, "points_day": DailyPointsRollup, "checkin_month": CheckInMonth,
+    "checkin_day": DailyCheckInRollup, "led": PostLedOrder, "points_day": DailyPointsRollup, "checkin_month": CheckInMonth,
     "event": Event, "rsvp": RSVP, "post": Post, "view": PostView, "like": PostLike, "comment": Comment,
     "feature": PostFeature, "checkin": DailyCheckIn, "points": PointsEntry, "referral": Referral,
     "order": Order, "line": OrderLine, "redemption": CouponRedemption, "coupon": Coupon,
@@ -145,7 +145,11 @@ def posts(community: Community, period: Period, *, branch: Community | None = No
     cancelled or refunded) by a member within 7 days after they first opened the post, of a round
     the post features or with a product it features. An order led to by two posts counts once in the
     totals. One query; the table is the 20 posts of the period reaching most members."""
-    params = _params(community, period, branch, days=timedelta(days=LED_TO_DAYS))
+    today = local_today(community)
+    today_lo, today_hi = day_bounds(community, today, today)
+    # The pairs stored by the refresh for orders paid before today; today's found live (LED_SQL).
+    params = _params(community, period, branch, days=timedelta(days=LED_TO_DAYS), tlo=today_lo, led_lo=today_lo,
+                     led_hi=today_hi)
     by_member = _in_branch
     rows = _rows(f"""
         WITH p AS (
@@ -157,15 +161,15 @@ def posts(community: Community, period: Period, *, branch: Community | None = No
             SELECT pv.post_id, pv.member_id, pv.first_seen_at, p.current FROM {T['view']} pv JOIN p ON p.id = pv.post_id
             WHERE pv.community_id = %(c)s AND {by_member('pv.member_id')}),
         led AS (
-            SELECT DISTINCT v.post_id, v.current, o.id AS order_id, o.total FROM v
-            JOIN {T['order']} o ON o.community_id = %(c)s AND o.member_id = v.member_id
-                 AND o.paid_at >= v.first_seen_at AND o.paid_at < v.first_seen_at + %(days)s
-                 AND o.paid_at >= %(plo)s AND o.paid_at < (SELECT max(first_seen_at) FROM v) + %(days)s
-                 AND NOT (o.status = ANY(%(not_sold)s))
-                 AND (%(b)s::bigint IS NULL OR o.branch_id = %(b)s::bigint)
-            WHERE EXISTS (SELECT 1 FROM {T['feature']} f WHERE f.post_id = v.post_id AND (
-                f.group_buy_id = o.group_buy_id OR (f.product_id IS NOT NULL AND EXISTS (
-                    SELECT 1 FROM {T['line']} l WHERE l.order_id = o.id AND l.product_id = f.product_id))))),
+            SELECT DISTINCT x.post_id, p.current, o.id AS order_id, o.total FROM (
+                SELECT pl.post_id, pl.order_id FROM {T['led']} pl
+                WHERE pl.community_id = %(c)s AND pl.paid_at < %(tlo)s AND pl.post_id IN (SELECT id FROM p)
+                UNION ALL
+                SELECT t.post_id, t.order_id FROM ({LED_SQL}) t) x
+            JOIN p ON p.id = x.post_id
+            JOIN {T['order']} o ON o.id = x.order_id
+            WHERE NOT (o.status = ANY(%(not_sold)s)) AND (%(b)s::bigint IS NULL OR o.branch_id = %(b)s::bigint)
+              AND {by_member('o.member_id')}),
         reach AS (SELECT post_id, count(*) AS n FROM v GROUP BY post_id),
         likes AS (SELECT k.post_id, count(*) AS n FROM {T['like']} k JOIN p ON p.id = k.post_id
                   WHERE k.community_id = %(c)s AND {by_member('k.member_id')} GROUP BY k.post_id),

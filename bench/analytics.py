@@ -447,6 +447,9 @@ def main(argv=None) -> int:
 
         community = Community.objects.get(name="Analytics", parent=None)
         branch = Community.objects.filter(parent=community).order_by("pk").first()
+        from analytics.models import RollupState
+
+        RollupState.objects.filter(community=community).delete()  # the next refresh is a full one
     else:
         say(f"Seeding {args.members:,} members and {args.orders:,} orders over two years ({TZ})...")
         community, branch = seed(args.members, args.orders, args.lines_per_order)

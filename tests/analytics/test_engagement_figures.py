@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from analytics import rollups
 from analytics import selectors_engagement as sel
-from analytics.models import CheckInMonth
+from analytics.models import CheckInMonth, PostLedOrder
 from analytics.selectors import Period
 from engagement.models import (
     RSVP, Comment, DailyCheckIn, Event, PointsEntry, Post, PostFeature, PostLike, PostView, Referral,
@@ -140,6 +140,7 @@ def test_posts_reach_likes_comments_and_the_orders_they_led_to(shop):
     Comment.objects.create(community=shop["community"], post=news, author=b.user, body="Spam",
                            status=Comment.Status.HIDDEN)
     with time_machine.travel(NOW, tick=False):
+        rollups.refresh(shop["community"])
         data = sel.posts(shop["community"], PERIOD)
     assert data["totals"] == {"posts": 2, "reach": 3, "likes": 2, "comments": 1, "orders": 2,
                               "gmv": Decimal("50.00")}
@@ -159,9 +160,30 @@ def test_an_order_with_a_featured_product_counts_once_for_two_posts(shop):
     post_seen(membership=a, post=two, now=at(2026, 11, 11, 14))
     buy(at(2026, 11, 12), qty=1, member_=a)
     with time_machine.travel(NOW, tick=False):
+        rollups.refresh(shop["community"])
         data = sel.posts(shop["community"], PERIOD)
     assert [r["orders"] for r in data["posts"]] == [1, 1]
     assert data["totals"]["orders"] == 1 and data["totals"]["gmv"] == Decimal("10.00")
+
+
+def test_orders_led_to_today_count_live_and_a_refund_after_the_refresh_takes_one_out(shop):
+    m, buy = shop["member"], shop["buy"]
+    news = post(shop, at(2026, 11, 15))
+    PostFeature.objects.create(community=shop["community"], post=news, group_buy=shop["round"])
+    a, b = m(), m()
+    post_seen(membership=a, post=news, now=at(2026, 11, 15, 13))
+    post_seen(membership=b, post=news, now=at(2026, 11, 15, 13))
+    buy(at(2026, 11, 16), qty=2, member_=a)
+    period = Period(date(2026, 11, 14), date(2026, 11, 20))  # to today (NOW: the 20th)
+    with time_machine.travel(NOW, tick=False):
+        rollups.refresh(shop["community"])
+        assert PostLedOrder.objects.filter(post=news).count() == 1
+        buy(at(2026, 11, 20, 9), qty=3, member_=b)                     # today, after the refresh: live
+        both = sel.posts(shop["community"], period)["totals"]
+        Order.objects.filter(member=a.user).update(status=Order.Status.REFUNDED)
+        after_refund = sel.posts(shop["community"], period)["totals"]
+    assert (both["orders"], both["gmv"]) == (2, Decimal("50.00"))
+    assert (after_refund["orders"], after_refund["gmv"]) == (1, Decimal("30.00"))
 
 
 def test_a_branch_sees_reach_and_orders_of_its_members(shop):
